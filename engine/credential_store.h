@@ -1,0 +1,39 @@
+// The storage port for API client credentials and access tokens. Only
+// hashes are stored; see engine/credentials.h for how they are made.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/time.h"
+
+namespace jobsd {
+
+struct StoredClient {
+  std::string client_id;
+  std::string secret_salt;  // hex
+  std::string secret_hash;  // hex SHA-256 of salt || secret
+  Nanos created_at = 0;
+};
+
+struct StoredToken {
+  std::string token_hash;  // hex SHA-256 of the token
+  std::string client_id;
+  Nanos expires_at = 0;
+};
+
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+  virtual void InsertClient(const StoredClient& client) = 0;
+  virtual std::optional<StoredClient> FindClient(std::string_view client_id) = 0;
+  virtual std::int64_t CountClients() = 0;
+  virtual void InsertToken(const StoredToken& token) = 0;
+  // Only tokens whose client still exists and that expire after `now`.
+  virtual std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) = 0;
+  virtual void DeleteExpiredTokens(Nanos now) = 0;
+};
+
+}  // namespace jobsd

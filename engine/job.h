@@ -1,0 +1,81 @@
+// The job model and its state machine.
+//
+//   pending  --claim-->            started
+//   started  --export done-->      success   (final)
+//   started  --permanent error-->  failed    (final)
+//   started  --retryable error,
+//              lost lease,
+//              shutdown-->         pending
+//
+// Every status change in the store goes through IsAllowedTransition, so a
+// move the table forbids is refused everywhere, not just in one code path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/time.h"
+
+namespace jobsd {
+
+enum class JobStatus {
+  // Accepted and durably stored; waits for a worker. Workers claim the
+  // oldest pending job whose run_after has come.
+  kPending,
+  // Claimed by a worker that holds a lease on it. The worker renews the
+  // lease while it runs; the rescuer returns it to pending when the lease
+  // lapses (worker crashed or was killed).
+  kStarted,
+  // Finished; the export file is in place. Final.
+  kSuccess,
+  // Finished with an error a person can act on. Final.
+  kFailed,
+};
+
+inline constexpr std::array<JobStatus, 4> kAllJobStatuses = {
+    JobStatus::kPending, JobStatus::kStarted, JobStatus::kSuccess, JobStatus::kFailed};
+
+std::string_view ToString(JobStatus status);
+std::optional<JobStatus> ParseJobStatus(std::string_view text);
+
+// The transition table of the comment above.
+constexpr bool IsAllowedTransition(JobStatus from, JobStatus to) {
+  switch (from) {
+    case JobStatus::kPending:
+      return to == JobStatus::kStarted;
+    case JobStatus::kStarted:
+      return to == JobStatus::kSuccess || to == JobStatus::kFailed || to == JobStatus::kPending;
+    case JobStatus::kSuccess:
+    case JobStatus::kFailed:
+      return false;
+  }
+  return false;
+}
+
+constexpr bool IsFinal(JobStatus status) {
+  return status == JobStatus::kSuccess || status == JobStatus::kFailed;
+}
+
+struct Job {
+  std::string id;        // UUID v4, lowercase
+  std::string job_type;  // a registered type, e.g. "order_export"
+  JobStatus status = JobStatus::kPending;
+  std::string filter;                // as submitted; "" means everything
+  std::optional<std::string> error;  // set when failed (and last error while retrying)
+  int attempts = 0;                  // claims so far
+  int max_attempts = 5;
+  Nanos created_at = 0;
+  Nanos updated_at = 0;
+  Nanos run_after = 0;   // not claimed before this (retry backoff)
+  Nanos expires_at = 0;  // created_at + retention
+  std::optional<std::string> claimed_by;  // worker id while started
+  std::optional<Nanos> lease_expires_at;
+  std::optional<std::string> file_path;   // absolute path of the CSV on success
+  std::optional<std::string> file_token;  // secret part of the public URL
+  std::optional<std::int64_t> row_count;
+};
+
+}  // namespace jobsd

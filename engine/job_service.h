@@ -1,0 +1,86 @@
+// The engine's front door for the API and the command line: create, find
+// and list jobs. Validates before anything is stored, and wakes the workers
+// when a job is created in this process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "engine/job_store.h"
+#include "engine/job_type.h"
+#include "engine/time.h"
+
+namespace jobsd {
+
+// Input a client got wrong. `detail` is the sentence for the client;
+// `reason` (may be empty) the specifics, e.g. of a filter rejection.
+class InvalidRequest : public std::runtime_error {
+ public:
+  InvalidRequest(std::string detail, std::string reason = {})
+      : std::runtime_error(detail), reason_(std::move(reason)) {}
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
+inline constexpr std::string_view kBadFilterDetail = "Could not parse the supplied filter";
+
+struct CreateJobRequest {
+  std::string job_type;
+  std::string filter;
+  std::optional<std::string> idempotency_key;
+  std::string request_hash;  // what the key must match on a repeat
+};
+
+struct CreateJobResult {
+  Job job;
+  bool created = true;
+};
+
+struct ListJobsRequest {
+  std::string filter;  // over job fields; "" means all
+  int limit = 25;
+  std::int64_t offset = 0;
+};
+
+struct JobServiceOptions {
+  Nanos retention = 7 * kNanosPerDay;
+  int max_attempts = 5;
+  Nanos idempotency_window = kNanosPerDay;
+};
+
+class JobService {
+ public:
+  JobService(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+             JobServiceOptions options);
+
+  // Throws InvalidRequest for an unknown type, a bad filter (detail
+  // kBadFilterDetail, reason the parser's) or an idempotency key reused with
+  // another request. Returns once the job is durably stored.
+  CreateJobResult Create(const CreateJobRequest& request);
+
+  std::optional<Job> Get(std::string_view id) const;
+  std::optional<Job> GetByFileToken(std::string_view token) const;
+  // Throws InvalidRequest for a bad filter.
+  JobPage List(const ListJobsRequest& request) const;
+  std::map<JobStatus, std::int64_t> CountByStatus() const;
+
+  // Called after each successful Create (the worker pool's wake-up).
+  void SetOnCreated(std::function<void()> callback) { on_created_ = std::move(callback); }
+
+  const Clock& clock() const { return clock_; }
+
+ private:
+  JobStore& store_;
+  const JobTypeRegistry& registry_;
+  const Clock& clock_;
+  JobServiceOptions options_;
+  std::function<void()> on_created_;
+};
+
+}  // namespace jobsd

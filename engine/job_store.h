@@ -1,0 +1,138 @@
+// The storage port for jobs: domain verbs, no SQL. storage/sqlite_job_store
+// implements it for SQLite; a PostgreSQL backend would sit beside it.
+//
+// Every state change is compare-and-set on the claim token, so a job can
+// never be finished twice or by a worker whose lease was taken away.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/filter.h"
+#include "engine/job.h"
+#include "engine/time.h"
+
+namespace jobsd {
+
+// A failure of the store itself. `transient` is true for what may pass when
+// retried (busy, I/O error, disk full), false for bugs and corruption.
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(const std::string& what, bool transient)
+      : std::runtime_error(what), transient_(transient) {}
+  bool transient() const { return transient_; }
+
+ private:
+  bool transient_;
+};
+
+struct NewJob {
+  std::string id;
+  std::string job_type;
+  std::string filter;
+  Nanos created_at = 0;
+  Nanos expires_at = 0;
+  int max_attempts = 5;
+  // Idempotency: a second insert with the same key (not yet expired)
+  // returns the first job; with a different request_hash it is a conflict.
+  std::optional<std::string> idempotency_key;
+  std::string request_hash;
+  Nanos idempotency_expires_at = 0;
+};
+
+struct InsertResult {
+  Job job;
+  bool created = true;        // false: an earlier job with the same key
+  bool key_conflict = false;  // same key, different request: job is the earlier one
+};
+
+struct JobQuery {
+  filter::Filter filter;  // over JobFields()
+  int limit = 25;
+  std::int64_t offset = 0;
+  Nanos now = 0;  // jobs with expires_at <= now are invisible
+};
+
+struct JobPage {
+  std::vector<Job> jobs;
+  std::int64_t total = 0;  // all matching jobs, not just this page
+};
+
+struct ClaimRequest {
+  std::string worker_id;
+  int max_jobs = 1;
+  Nanos now = 0;
+  Nanos lease_until = 0;
+};
+
+struct ClaimedJob {
+  Job job;  // already `started`, attempts counted
+  std::string claim_token;
+};
+
+struct SuccessResult {
+  std::string file_path;
+  std::string file_token;
+  std::int64_t row_count = 0;
+};
+
+struct ExpiredJob {
+  std::string id;
+  std::optional<std::string> file_path;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  virtual InsertResult InsertJob(const NewJob& job) = 0;
+
+  // Jobs past expires_at are treated as absent.
+  virtual std::optional<Job> FindJob(std::string_view id, Nanos now) = 0;
+  virtual std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) = 0;
+
+  // Newest first (created_at, then id, descending).
+  virtual JobPage ListJobs(const JobQuery& query) = 0;
+
+  // Moves up to max_jobs pending jobs (oldest first, run_after <= now) to
+  // started in one atomic statement and returns them with fresh tokens.
+  virtual std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) = 0;
+
+  // Each of these matches id + claim token + status started; false means
+  // the claim was lost (rescued, or finished by someone else).
+  virtual bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) = 0;
+  virtual bool MarkSucceeded(std::string_view id, std::string_view token,
+                             const SuccessResult& result, Nanos now) = 0;
+  virtual bool MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                          Nanos now) = 0;
+  // started -> pending, to run again not before run_after.
+  virtual bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
+                            Nanos run_after, Nanos now) = 0;
+
+  // started jobs whose lease lapsed go back to pending, or to failed when
+  // they have used all their attempts. Returns how many were moved.
+  virtual int RescueExpiredLeases(Nanos now) = 0;
+
+  // Returns this worker's started jobs to pending without counting the
+  // attempt (graceful shutdown). Returns how many.
+  virtual int ReleaseClaims(std::string_view worker_id, Nanos now) = 0;
+
+  // Deletes up to `limit` jobs with expires_at <= now and returns them, so
+  // the caller can delete their files.
+  virtual std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) = 0;
+
+  // All file paths still referenced by a job (start-up sweep of orphans).
+  virtual std::vector<std::string> ReferencedFiles() = 0;
+
+  virtual std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) = 0;
+
+  // The earliest run_after among pending jobs, to sleep just long enough.
+  virtual std::optional<Nanos> NextRunAfter() = 0;
+};
+
+}  // namespace jobsd
