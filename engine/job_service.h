@@ -28,13 +28,19 @@ class InvalidRequest : public std::runtime_error {
   std::string reason_;
 };
 
+// An Idempotency-Key reused within its window for a different request.
+// The API answers 409 Conflict.
+class IdempotencyConflict : public InvalidRequest {
+ public:
+  using InvalidRequest::InvalidRequest;
+};
+
 inline constexpr std::string_view kBadFilterDetail = "Could not parse the supplied filter";
 
 struct CreateJobRequest {
   std::string job_type;
   std::string filter;
   std::optional<std::string> idempotency_key;
-  std::string request_hash;  // what the key must match on a repeat
 };
 
 struct CreateJobResult {
