@@ -1,0 +1,91 @@
+#include "engine/credentials.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <stdexcept>
+
+#include "engine/random.h"
+
+namespace jobsd {
+namespace {
+
+constexpr std::size_t kSecretBytes = 32;
+constexpr std::size_t kSaltBytes = 16;
+constexpr std::size_t kTokenBytes = 32;
+
+// The stored form of a secret: hash of the hex salt followed by the secret.
+std::string SaltedHash(std::string_view salt, std::string_view secret) {
+  std::string input;
+  input.reserve(salt.size() + secret.size());
+  input.append(salt).append(secret);
+  return Sha256Hex(input);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  // Hex SHA-256 digests always have the same length; a length mismatch can
+  // only come from a damaged row, and leaks nothing about the secret.
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+Authenticator::Authenticator(CredentialStore& store, const Clock& clock)
+    : store_(store), clock_(clock) {}
+
+ClientCredentials Authenticator::CreateClient() {
+  ClientCredentials credentials{NewUuidV4(), RandomHex(kSecretBytes)};
+  StoredClient stored;
+  stored.client_id = credentials.client_id;
+  stored.secret_salt = RandomHex(kSaltBytes);
+  stored.secret_hash = SaltedHash(stored.secret_salt, credentials.client_secret);
+  stored.created_at = clock_.Now();
+  store_.InsertClient(stored);
+  return credentials;
+}
+
+std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
+                                                     std::string_view client_secret) {
+  std::optional<StoredClient> client;
+  if (!client_id.empty()) client = store_.FindClient(client_id);
+  // Hash even for an unknown client so that timing does not tell which
+  // client ids exist.
+  const std::string salt = client ? client->secret_salt : std::string(kSaltBytes * 2, '0');
+  const std::string presented = SaltedHash(salt, client_secret);
+  const std::string expected = client ? client->secret_hash : std::string(presented.size(), 'x');
+  if (!ConstantTimeEquals(presented, expected) || !client) return std::nullopt;
+
+  const Nanos now = clock_.Now();
+  IssuedToken issued{RandomHex(kTokenBytes), now + kTokenLifetimeSeconds * kNanosPerSecond,
+                     kTokenLifetimeSeconds};
+  store_.InsertToken(StoredToken{Sha256Hex(issued.access_token), client->client_id,
+                                 issued.expires_at});
+  return issued;
+}
+
+bool Authenticator::ValidateToken(std::string_view token) {
+  if (token.empty()) return false;
+  return store_.FindToken(Sha256Hex(token), clock_.Now()).has_value();
+}
+
+bool Authenticator::HasAnyClient() { return store_.CountClients() > 0; }
+
+}  // namespace jobsd
