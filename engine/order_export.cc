@@ -1,0 +1,144 @@
+#include "engine/order_export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "engine/csv_writer.h"
+#include "engine/filter.h"
+#include "engine/job_store.h"
+#include "engine/random.h"
+
+namespace jobsd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Thrown from inside the scan when shutdown asks the job to stop.
+struct Interrupted {};
+
+class CsvSink final : public OrderRowSink {
+ public:
+  CsvSink(CsvWriter& writer, const JobContext& context) : writer_(writer), context_(context) {}
+
+  void OnRow(const ColumnValue* values) override {
+    writer_.WriteRow(values);
+    if (++rows_ % OrderExportJob::kStopCheckRows == 0 && context_.stop_requested &&
+        context_.stop_requested()) {
+      throw Interrupted{};
+    }
+  }
+
+ private:
+  CsvWriter& writer_;
+  const JobContext& context_;
+  std::int64_t rows_ = 0;
+};
+
+// Closes the descriptor and removes the temporary file unless released:
+// whatever goes wrong, no half-written file is left behind.
+class TempFile {
+ public:
+  explicit TempFile(fs::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open");
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    CloseQuietly();
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  int fd() const { return fd_; }
+
+  void SyncAndClose() {
+    if (::fsync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fsync");
+    const int fd = fd_;
+    fd_ = -1;
+    // close() can report a deferred write error (NFS); treat it like one.
+    if (::close(fd) != 0) throw std::system_error(errno, std::generic_category(), "close");
+  }
+
+  // Renames into place; from here on the file is not ours to delete.
+  void RenameTo(const fs::path& target) {
+    if (::rename(path_.c_str(), target.c_str()) != 0) {
+      throw std::system_error(errno, std::generic_category(), "rename");
+    }
+    path_.clear();
+  }
+
+ private:
+  void CloseQuietly() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  fs::path path_;
+  int fd_ = -1;
+};
+
+// Makes the rename durable: without this a crash could lose the directory
+// entry even though the job was already marked success.
+void SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open directory");
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) throw std::system_error(saved, std::generic_category(), "fsync directory");
+}
+
+}  // namespace
+
+void OrderExportJob::ValidateFilter(std::string_view filter) const {
+  (void)filter::Parse(filter, filter::OrderFields());
+}
+
+JobOutcome OrderExportJob::Run(const JobContext& context) {
+  const fs::path dir = fs::absolute(context.exports_dir).lexically_normal();
+  const std::string where = "cannot write export file in " + dir.string() + ": ";
+  try {
+    // A filter that was valid at submission stays valid; if the catalog has
+    // changed since, the job cannot succeed on any retry.
+    filter::Filter parsed;
+    try {
+      parsed = filter::Parse(context.job.filter, filter::OrderFields());
+    } catch (const filter::FilterError& e) {
+      return JobOutcome::Failed("Could not parse the supplied filter: " + std::string(e.what()));
+    }
+
+    fs::create_directories(dir);
+    TempFile temp(dir / (".tmp-" + context.job.id + "-" + RandomHex(8) + ".csv"));
+    CsvWriter writer(temp.fd());
+    writer.WriteHeader();
+    CsvSink sink(writer, context);
+    const std::int64_t rows = store_.ScanOrders(parsed, sink);
+    writer.Flush();
+    if (rows == 0) {
+      return JobOutcome::Failed(std::string(kNoResultsError));  // ~TempFile unlinks it
+    }
+    temp.SyncAndClose();
+    const fs::path target = dir / (context.job.id + ".csv");
+    temp.RenameTo(target);
+    SyncDirectory(dir);
+    return JobOutcome::Success(target.string(), RandomHex(16), rows);
+  } catch (const Interrupted&) {
+    return JobOutcome::Retry("interrupted by shutdown");
+  } catch (const std::system_error& e) {
+    // I/O errors (disk full, quota, EIO, even permissions being fixed by an
+    // operator) may pass; the attempt limit bounds the retries.
+    return JobOutcome::Retry(where + e.code().message());
+  } catch (const StoreError& e) {
+    const std::string message = std::string("cannot read orders: ") + e.what();
+    return e.transient() ? JobOutcome::Retry(message) : JobOutcome::Failed(message);
+  } catch (const std::exception& e) {
+    return JobOutcome::Failed(std::string("export failed: ") + e.what());
+  }
+}
+
+}  // namespace jobsd

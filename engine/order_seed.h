@@ -1,0 +1,54 @@
+// `jobsd orders seed`: realistic, deterministic orders for demos and
+// benchmarks. The same seed gives byte-identical orders on every machine:
+// the generator uses only its own integer PRNG (no std distributions, whose
+// output differs between standard libraries) and no clock.
+//
+// The data is meant to exercise the export: names and addresses with commas,
+// quotes, apostrophes, line breaks and non-ASCII letters; text that starts
+// with '=', '+', '-' or '@' (formula injection); every status, payment and
+// shipping value; several currencies; SKUs and customers drawn from shared
+// pools so that filters match many orders.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/order.h"
+#include "engine/order_store.h"
+
+namespace jobsd {
+
+class OrderGenerator {
+ public:
+  // `expected_count` only spreads created_at: about two years over that many
+  // orders, increasing with a little jitter.
+  explicit OrderGenerator(std::uint64_t seed, std::int64_t expected_count = 1'000'000);
+
+  Order Next();
+  // The same, overwriting `out` so that its strings keep their capacity.
+  void Next(Order& out);
+
+ private:
+  std::uint64_t NextU64();
+  std::uint64_t Below(std::uint64_t bound);  // [0, bound)
+  bool Chance(int percent);
+
+  std::uint64_t seed_;
+  std::uint64_t state_[4];
+  std::int64_t sequence_ = 0;
+  Nanos clock_;
+  Nanos mean_step_;
+};
+
+struct SeedReport {
+  std::int64_t written = 0;
+  int transactions = 0;
+};
+
+// Orders are written in sessions of this many: one transaction per chunk
+// keeps the journal (and WAL) bounded for millions of orders, while still
+// batching enough rows to be fast.
+inline constexpr std::int64_t kSeedChunk = 100'000;
+
+SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed);
+
+}  // namespace jobsd
