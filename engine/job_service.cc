@@ -1,0 +1,94 @@
+#include "engine/job_service.h"
+
+#include <string>
+
+#include "engine/filter.h"
+#include "engine/random.h"
+#include "engine/sha256.h"
+
+namespace jobsd {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+}  // namespace
+
+JobService::JobService(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+                       JobServiceOptions options)
+    : store_(store), registry_(registry), clock_(clock), options_(options) {}
+
+CreateJobResult JobService::Create(const CreateJobRequest& request) {
+  const JobHandler* handler = registry_.Find(request.job_type);
+  if (handler == nullptr) {
+    throw InvalidRequest("Unknown job_type [" + request.job_type +
+                         "]; registered job types are: " + JoinNames(registry_.Names()));
+  }
+  try {
+    handler->ValidateFilter(request.filter);
+  } catch (const filter::FilterError& e) {
+    throw InvalidRequest(std::string(kBadFilterDetail), e.what());
+  }
+
+  NewJob job;
+  job.id = NewUuidV4();
+  job.job_type = request.job_type;
+  job.filter = request.filter;
+  job.created_at = clock_.Now();
+  job.expires_at = job.created_at + options_.retention;
+  job.max_attempts = options_.max_attempts;
+  if (request.idempotency_key) {
+    job.idempotency_key = request.idempotency_key;
+    // The key must come back with the same request to mean "the same job".
+    // A NUL separates the parts so that no two requests hash alike by
+    // moving bytes from one field to the other.
+    std::string canonical = request.job_type;
+    canonical.push_back('\0');
+    canonical += request.filter;
+    job.request_hash = Sha256Hex(canonical);
+    job.idempotency_expires_at = job.created_at + options_.idempotency_window;
+  }
+
+  InsertResult inserted = store_.InsertJob(job);
+  if (inserted.key_conflict) {
+    throw IdempotencyConflict(
+        "Idempotency-Key was already used with a different request; use a new key for a new job");
+  }
+  if (inserted.created && on_created_) on_created_();
+  return CreateJobResult{std::move(inserted.job), inserted.created};
+}
+
+std::optional<Job> JobService::Get(std::string_view id) const {
+  return store_.FindJob(id, clock_.Now());
+}
+
+std::optional<Job> JobService::GetByFileToken(std::string_view token) const {
+  std::optional<Job> job = store_.FindJobByFileToken(token, clock_.Now());
+  if (job && job->status != JobStatus::kSuccess) return std::nullopt;
+  return job;
+}
+
+JobPage JobService::List(const ListJobsRequest& request) const {
+  JobQuery query;
+  try {
+    query.filter = filter::Parse(request.filter, filter::JobFields());
+  } catch (const filter::FilterError& e) {
+    throw InvalidRequest(std::string(kBadFilterDetail), e.what());
+  }
+  query.limit = request.limit;
+  query.offset = request.offset;
+  query.now = clock_.Now();
+  return store_.ListJobs(query);
+}
+
+std::map<JobStatus, std::int64_t> JobService::CountByStatus() const {
+  return store_.CountByStatus(clock_.Now());
+}
+
+}  // namespace jobsd

@@ -1,0 +1,328 @@
+#include "engine/worker_pool.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <set>
+#include <system_error>
+
+#include "engine/random.h"
+
+namespace jobsd {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::chrono::nanoseconds ToDuration(Nanos n) { return std::chrono::nanoseconds(n); }
+
+// host:pid:random names a process in claimed_by, so a person reading the
+// store can tell which process holds a job, and a restarted process with a
+// recycled pid is still told apart.
+std::string MakeWorkerPrefix() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + RandomHex(3);
+}
+
+double UnitRandom() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+void LogError(const std::string& what) { std::cerr << "jobsd: worker: " << what << '\n'; }
+
+}  // namespace
+
+WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+                       WorkerPoolOptions options, JobObserver* observer)
+    : store_(store),
+      registry_(registry),
+      clock_(clock),
+      options_(std::move(options)),
+      observer_(observer),
+      worker_prefix_(MakeWorkerPrefix()) {
+  if (options_.workers <= 0) {
+    options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  if (!threads_.empty() || maintenance_.joinable()) {
+    ForceStop();
+    Shutdown(0);
+  }
+}
+
+void WorkerPool::Start() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.exports_dir, ec);
+  SweepExportsDirOnce();
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this, i] { WorkerLoop(i); });
+  }
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+}
+
+void WorkerPool::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wake_generation_;
+  }
+  wake_.notify_one();
+}
+
+void WorkerPool::SleepUntilWork(Nanos max_wait) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t seen = wake_generation_;
+  wake_.wait_for(lock, ToDuration(max_wait),
+                 [&] { return stopping_.load() || wake_generation_ != seen; });
+}
+
+void WorkerPool::WorkerLoop(int index) {
+  const std::string worker_id = worker_prefix_ + ":" + std::to_string(index);
+  while (!stopping_.load()) {
+    std::uint64_t generation;
+    {
+      std::lock_guard lock(mutex_);
+      generation = wake_generation_;
+    }
+    std::vector<ClaimedJob> claims;
+    try {
+      const Nanos now = clock_.Now();
+      claims = store_.ClaimJobs(ClaimRequest{worker_id, 1, now, now + options_.lease});
+    } catch (const std::exception& e) {
+      LogError(std::string("claiming jobs failed, will retry: ") + e.what());
+    }
+    if (claims.empty()) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, ToDuration(options_.poll_interval),
+                     [&] { return stopping_.load() || wake_generation_ != generation; });
+      continue;
+    }
+    for (ClaimedJob& claimed : claims) RunClaimed(worker_id, std::move(claimed));
+  }
+}
+
+void WorkerPool::RunClaimed(const std::string& worker_id, ClaimedJob claimed) {
+  const Job& job = claimed.job;
+  auto lost = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard lock(mutex_);
+    running_[job.id] = Running{claimed.claim_token, lost};
+  }
+  if (observer_) observer_->OnJobStarted(job);
+  const Nanos started = clock_.Now();
+
+  JobOutcome outcome;
+  JobHandler* handler = registry_.Find(job.job_type);
+  if (handler == nullptr) {
+    outcome = JobOutcome::Failed("job type [" + job.job_type + "] is not known to this jobsd");
+  } else {
+    try {
+      JobContext context{job, options_.exports_dir,
+                         [this, lost] { return forced_.load() || lost->load(); }};
+      outcome = handler->Run(context);
+    } catch (const StoreError& e) {
+      outcome = e.transient() ? JobOutcome::Retry(std::string("the store was unavailable: ") + e.what())
+                              : JobOutcome::Failed(std::string("the store failed: ") + e.what());
+    } catch (const std::system_error& e) {
+      outcome = JobOutcome::Retry(e.what());
+    } catch (const std::exception& e) {
+      outcome = JobOutcome::Failed(std::string("the job failed unexpectedly: ") + e.what());
+    }
+  }
+
+  if (lost->load()) {
+    // Another attempt owns the job now; our result must not count.
+    if (outcome.kind == JobOutcome::Kind::kSuccess) {
+      std::error_code ignored;
+      std::filesystem::remove(outcome.file_path, ignored);
+    }
+  } else if (forced_.load() && outcome.kind == JobOutcome::Kind::kRetry) {
+    // Interrupted by shutdown, not by a fault: back to pending, attempt not
+    // counted.
+    try {
+      store_.ReleaseClaims(worker_id, clock_.Now());
+    } catch (const std::exception& e) {
+      LogError(std::string("releasing job ") + job.id + " failed (its lease will expire): " +
+               e.what());
+    }
+  } else {
+    FinishWithOutcome(claimed, outcome, started);
+  }
+
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(job.id);
+  }
+  idle_.notify_all();
+}
+
+void WorkerPool::FinishWithOutcome(const ClaimedJob& claimed, const JobOutcome& outcome,
+                                   Nanos started) {
+  const Job& job = claimed.job;
+  JobStatus status = JobStatus::kFailed;
+  // A busy store can refuse a write for a moment; a few tries cover it, and
+  // if all fail the lease expires and the rescuer runs the job again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    try {
+      const Nanos now = clock_.Now();
+      bool applied = false;
+      switch (outcome.kind) {
+        case JobOutcome::Kind::kSuccess:
+          status = JobStatus::kSuccess;
+          applied = store_.MarkSucceeded(
+              job.id, claimed.claim_token,
+              SuccessResult{outcome.file_path, outcome.file_token, outcome.row_count}, now);
+          if (!applied) {
+            std::error_code ignored;
+            std::filesystem::remove(outcome.file_path, ignored);
+          }
+          break;
+        case JobOutcome::Kind::kFailed:
+          status = JobStatus::kFailed;
+          applied = store_.MarkFailed(job.id, claimed.claim_token, outcome.error, now);
+          break;
+        case JobOutcome::Kind::kRetry:
+          if (job.attempts >= job.max_attempts) {
+            status = JobStatus::kFailed;
+            applied = store_.MarkFailed(job.id, claimed.claim_token,
+                                        outcome.error + " (gave up after " +
+                                            std::to_string(job.attempts) + " attempts)",
+                                        now);
+          } else {
+            status = JobStatus::kPending;
+            const Nanos delay = options_.retry.Delay(job.attempts, UnitRandom());
+            applied = store_.MarkForRetry(
+                job.id, claimed.claim_token,
+                outcome.error + " (attempt " + std::to_string(job.attempts) + " of " +
+                    std::to_string(job.max_attempts) + "; will retry)",
+                now + delay, now);
+          }
+          break;
+      }
+      if (applied && observer_) {
+        observer_->OnJobFinished(job, status, clock_.Now() - started,
+                                 status == JobStatus::kSuccess ? outcome.row_count : 0);
+      }
+      return;
+    } catch (const std::exception& e) {
+      LogError("recording the outcome of job " + job.id + " failed: " + e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+    }
+  }
+}
+
+void WorkerPool::MaintenanceLoop() {
+  auto next_heartbeat = SteadyClock::now() + ToDuration(options_.heartbeat);
+  auto next_rescue = SteadyClock::now();
+  auto next_retention = SteadyClock::now();
+  while (!stopping_.load() || !forced_.load()) {
+    const auto now = SteadyClock::now();
+    try {
+      if (now >= next_heartbeat) {
+        RenewLeases();
+        next_heartbeat = now + ToDuration(options_.heartbeat);
+      }
+      if (!stopping_.load() && now >= next_rescue) {
+        RescueOnce();
+        next_rescue = now + ToDuration(options_.rescue_interval);
+      }
+      if (!stopping_.load() && now >= next_retention) {
+        DeleteExpiredOnce();
+        next_retention = now + ToDuration(options_.retention_interval);
+      }
+    } catch (const std::exception& e) {
+      LogError(std::string("maintenance failed, will retry: ") + e.what());
+    }
+    std::unique_lock lock(mutex_);
+    const auto wake_at = std::min({next_heartbeat, next_rescue, next_retention});
+    idle_.wait_until(lock, std::max(wake_at, SteadyClock::now() + std::chrono::milliseconds(10)),
+                     [&] { return forced_.load(); });
+  }
+}
+
+void WorkerPool::RenewLeases() {
+  std::vector<std::pair<std::string, Running>> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot.assign(running_.begin(), running_.end());
+  }
+  for (const auto& [id, running] : snapshot) {
+    const Nanos now = clock_.Now();
+    if (!store_.RenewLease(id, running.token, now + options_.lease)) running.lost->store(true);
+  }
+}
+
+int WorkerPool::RescueOnce() { return store_.RescueExpiredLeases(clock_.Now()); }
+
+int WorkerPool::DeleteExpiredOnce() {
+  int deleted = 0;
+  for (;;) {
+    std::vector<ExpiredJob> expired = store_.DeleteExpiredJobs(clock_.Now(), 500);
+    for (const ExpiredJob& job : expired) {
+      if (!job.file_path) continue;
+      std::error_code ec;
+      std::filesystem::remove(*job.file_path, ec);
+      if (ec) LogError("cannot delete expired export " + *job.file_path + ": " + ec.message());
+    }
+    deleted += static_cast<int>(expired.size());
+    if (expired.size() < 500) return deleted;
+  }
+}
+
+int WorkerPool::SweepExportsDirOnce() {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options_.exports_dir, ec)) return 0;
+  std::set<std::string> referenced;
+  for (std::string& path : store_.ReferencedFiles()) {
+    referenced.insert(std::filesystem::weakly_canonical(path, ec).string());
+  }
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.exports_dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    const std::string name = entry.path().filename().string();
+    const bool temporary = name.rfind(".tmp-", 0) == 0;
+    const bool export_file = name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0;
+    if (!temporary && !export_file) continue;  // not ours
+    if (!temporary &&
+        referenced.count(std::filesystem::weakly_canonical(entry.path(), ec).string()) > 0) {
+      continue;
+    }
+    // A temporary left by a crash mid-export, or a file whose job is gone.
+    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
+}
+
+void WorkerPool::Shutdown(Nanos grace) {
+  stopping_.store(true);
+  {
+    std::lock_guard lock(mutex_);
+    ++wake_generation_;
+  }
+  wake_.notify_all();
+  {
+    std::unique_lock lock(mutex_);
+    idle_.wait_for(lock, ToDuration(grace), [&] { return running_.empty() || forced_.load(); });
+  }
+  ForceStop();
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+  if (maintenance_.joinable()) maintenance_.join();
+}
+
+void WorkerPool::ForceStop() {
+  {
+    std::lock_guard lock(mutex_);
+    forced_.store(true);
+  }
+  idle_.notify_all();
+  wake_.notify_all();
+}
+
+}  // namespace jobsd

@@ -1,0 +1,111 @@
+// The worker pool: N threads that claim pending jobs, run them through the
+// job-type registry and record the outcome, plus one maintenance thread
+// that renews leases (heartbeats), rescues jobs whose worker vanished, and
+// deletes expired jobs with their files.
+//
+// Thread-safety: Start, Wake, Shutdown and ForceStop may be called from any
+// thread. Shutdown may be called once; ForceStop at any time after it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/job_store.h"
+#include "engine/job_type.h"
+#include "engine/retry_policy.h"
+#include "engine/time.h"
+
+namespace jobsd {
+
+// Told about every run; the service's metrics implement it.
+class JobObserver {
+ public:
+  virtual ~JobObserver() = default;
+  virtual void OnJobStarted(const Job& job) = 0;
+  // `status` is where the job went: success, failed, or pending (retry).
+  virtual void OnJobFinished(const Job& job, JobStatus status, Nanos duration,
+                             std::int64_t rows) = 0;
+};
+
+struct WorkerPoolOptions {
+  int workers = 0;  // 0: one per core
+  std::filesystem::path exports_dir;
+  Nanos lease = 30 * kNanosPerSecond;
+  Nanos heartbeat = 10 * kNanosPerSecond;
+  // Jobs created by another process (jobsd jobs submit) are found by polling.
+  Nanos poll_interval = 200'000'000;
+  Nanos rescue_interval = 1 * kNanosPerSecond;
+  Nanos retention_interval = 5 * kNanosPerSecond;
+  RetryPolicy retry;
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+             WorkerPoolOptions options, JobObserver* observer = nullptr);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Sweeps temporary and orphaned export files, then starts the threads.
+  void Start();
+
+  // A job was created in this process: a sleeping worker claims it now.
+  void Wake();
+
+  // Stops claiming, lets running jobs finish for up to `grace`, then asks
+  // them to stop and returns their jobs to pending. Joins all threads.
+  void Shutdown(Nanos grace);
+
+  // Makes a Shutdown in progress stop waiting: running jobs are asked to
+  // stop at once (a second SIGTERM).
+  void ForceStop();
+
+  int worker_count() const { return static_cast<int>(threads_.size()); }
+
+  // One pass of each maintenance task, for tests with a manual clock.
+  int RescueOnce();
+  int DeleteExpiredOnce();
+  int SweepExportsDirOnce();
+
+ private:
+  struct Running {
+    std::string token;
+    std::shared_ptr<std::atomic<bool>> lost;  // the lease was taken away
+  };
+
+  void WorkerLoop(int index);
+  void RunClaimed(const std::string& worker_id, ClaimedJob claimed);
+  void FinishWithOutcome(const ClaimedJob& claimed, const JobOutcome& outcome, Nanos started);
+  void MaintenanceLoop();
+  void RenewLeases();
+  void SleepUntilWork(Nanos max_wait);
+
+  JobStore& store_;
+  const JobTypeRegistry& registry_;
+  const Clock& clock_;
+  WorkerPoolOptions options_;
+  JobObserver* observer_;
+  std::string worker_prefix_;
+
+  std::vector<std::thread> threads_;
+  std::thread maintenance_;
+
+  std::atomic<bool> stopping_{false};  // no new claims
+  std::atomic<bool> forced_{false};    // running jobs should stop now
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t wake_generation_ = 0;  // guarded by mutex_
+  std::condition_variable idle_;       // a job finished (Shutdown waits)
+  std::map<std::string, Running> running_;  // guarded by mutex_, by job id
+};
+
+}  // namespace jobsd
