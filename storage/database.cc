@@ -1,0 +1,121 @@
+#include "storage/database.h"
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "storage/connection_pool.h"
+#include "storage/migrations.h"
+#include "storage/open_connection.h"
+#include "storage/sqlite.h"
+#include "storage/sqlite_credential_store.h"
+#include "storage/sqlite_job_store.h"
+#include "storage/sqlite_order_store.h"
+
+namespace jobsd::storage {
+namespace {
+
+// Enough for the HTTP threads and workers of one process; beyond it a
+// borrower waits for a connection to come back rather than opening more
+// file handles (SQLite allows one writer at a time anyway).
+constexpr int kMaxConnections = 16;
+
+std::string QueryText(sqlite::Connection& connection, std::string_view sql) {
+  auto statement = connection.PrepareUncached(sql);
+  if (!statement.Step()) return {};
+  return statement.ColumnString(0);
+}
+
+}  // namespace
+
+// Settings that live on the connection, applied to every one we open.
+std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options) {
+  auto connection = sqlite::Connection::Open(options.path);
+  // First, so that everything below (journal_mode needs a lock) waits for
+  // other connections instead of failing at once with SQLITE_BUSY.
+  connection->Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
+  // Only takes effect before the first table exists (a fresh store), and
+  // must precede journal_mode=WAL, which writes the file header. On an
+  // existing store it changes nothing. Lets retention give space back with
+  // PRAGMA incremental_vacuum.
+  connection->Exec("PRAGMA auto_vacuum = INCREMENTAL");
+  // WAL: readers (list, export scans) never block the writer, nor it them.
+  std::string mode = QueryText(*connection, "PRAGMA journal_mode = WAL");
+  if (mode != "wal") {
+    throw StoreError("sqlite: cannot use WAL journal mode on " + options.path.string() +
+                         " (got \"" + mode + "\")",
+                     /*transient=*/false);
+  }
+  // FULL, not the WAL-usual NORMAL: with NORMAL a commit is durable against
+  // a crash of the process (kill -9) but the last transactions can be lost
+  // on power failure, because the WAL is only fsynced at checkpoints. We
+  // acknowledge a job (202) only once it is stored, so each commit must be
+  // fsynced before it returns. The cost is one fsync per commit.
+  connection->Exec("PRAGMA synchronous = FULL");
+  // REFERENCES ... ON DELETE CASCADE (items, tokens) only works with this on,
+  // and it is per connection.
+  connection->Exec("PRAGMA foreign_keys = ON");
+  // After a checkpoint, shrink a WAL that a big import blew up.
+  connection->Exec("PRAGMA journal_size_limit = 67108864");
+  return connection;
+}
+
+namespace {
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(const DatabaseOptions& options)
+      : pool_([options] { return OpenConnection(options); }, kMaxConnections),
+        jobs_(pool_),
+        orders_(pool_),
+        credentials_(pool_) {}
+
+  void Start(std::unique_ptr<sqlite::Connection> first) { pool_.Adopt(std::move(first)); }
+
+  JobStore& jobs() override { return jobs_; }
+  OrderStore& orders() override { return orders_; }
+  CredentialStore& credentials() override { return credentials_; }
+
+  int SchemaVersion() override {
+    auto connection = pool_.Borrow();
+    return CurrentSchemaVersion(*connection);
+  }
+
+  bool Ping() override {
+    try {
+      auto connection = pool_.Borrow();
+      auto statement = connection->Prepare("SELECT 1");
+      return statement->Step() && statement->ColumnInt64(0) == 1;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+ private:
+  ConnectionPool pool_;  // declared first: the stores borrow from it
+  SqliteJobStore jobs_;
+  SqliteOrderStore orders_;
+  SqliteCredentialStore credentials_;
+};
+
+}  // namespace
+
+std::unique_ptr<Database> Database::Open(const DatabaseOptions& options) {
+  std::filesystem::path parent = options.path.parent_path();
+  if (!parent.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(parent, error);
+    if (error) {
+      throw StoreError("cannot create the directory " + parent.string() +
+                           " for the store: " + error.message(),
+                       /*transient=*/false);
+    }
+  }
+  auto first = OpenConnection(options);
+  Migrate(*first);
+  auto database = std::make_unique<SqliteDatabase>(options);
+  database->Start(std::move(first));
+  return database;
+}
+
+}  // namespace jobsd::storage
