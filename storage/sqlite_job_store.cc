@@ -1,0 +1,362 @@
+#include "storage/sqlite_job_store.h"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+
+#include "engine/random.h"
+#include "storage/filter_sql.h"
+#include "storage/sqlite.h"
+
+namespace jobsd::storage {
+namespace {
+
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// The columns ReadJob expects, in its order.
+#define JOBSD_JOB_COLUMNS                                                                    \
+  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, "    \
+  "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count"
+constexpr int kJobColumnCount = 16;
+
+// Leaving `started` drops the claim; the schema's CHECK insists on it.
+#define JOBSD_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+
+// updated_at must change on every status change, even when the clock has
+// not moved (or moved back) since the last one. `now` is always ?1.
+#define JOBSD_TOUCH "updated_at = max(?1, updated_at + 1)"
+
+// The status words of the jobs.status CHECK constraint. They are the
+// store's encoding, kept here so storage does not depend on how the engine
+// spells statuses for JSON.
+std::string_view StatusText(JobStatus status) {
+  switch (status) {
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kStarted:
+      return "started";
+    case JobStatus::kSuccess:
+      return "success";
+    case JobStatus::kFailed:
+      return "failed";
+  }
+  return "pending";
+}
+
+JobStatus StatusFromText(std::string_view text) {
+  for (JobStatus status : kAllJobStatuses) {
+    if (StatusText(status) == text) return status;
+  }
+  throw StoreError("jobs.status holds an unknown value [" + std::string(text) + "]",
+                   /*transient=*/false);
+}
+
+Job ReadJob(const Statement& row) {
+  Job job;
+  job.id = row.ColumnString(0);
+  job.job_type = row.ColumnString(1);
+  job.status = StatusFromText(row.ColumnText(2));
+  job.filter = row.ColumnString(3);
+  job.error = row.ColumnOptionalString(4);
+  job.attempts = static_cast<int>(row.ColumnInt64(5));
+  job.max_attempts = static_cast<int>(row.ColumnInt64(6));
+  job.created_at = row.ColumnInt64(7);
+  job.updated_at = row.ColumnInt64(8);
+  job.run_after = row.ColumnInt64(9);
+  job.expires_at = row.ColumnInt64(10);
+  job.claimed_by = row.ColumnOptionalString(11);
+  job.lease_expires_at = row.ColumnOptionalInt64(12);
+  job.file_path = row.ColumnOptionalString(13);
+  job.file_token = row.ColumnOptionalString(14);
+  job.row_count = row.ColumnOptionalInt64(15);
+  return job;
+}
+
+void BindParams(Statement& statement, const std::vector<SqlParam>& params, int first_index) {
+  int index = first_index;
+  for (const SqlParam& param : params) {
+    std::visit([&](const auto& value) { statement.Bind(index, value); }, param);
+    ++index;
+  }
+}
+
+}  // namespace
+
+InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  const Nanos now = job.created_at;
+
+  if (job.idempotency_key) {
+    auto earlier = connection->Prepare(
+        "SELECT " JOBSD_JOB_COLUMNS ", request_hash, idempotency_expires_at"
+        " FROM jobs WHERE idempotency_key = ?");
+    earlier->BindText(1, *job.idempotency_key);
+    if (earlier->Step()) {
+      Job found = ReadJob(*earlier);
+      std::string request_hash(earlier->ColumnText(kJobColumnCount));
+      Nanos key_expires_at = earlier->ColumnInt64(kJobColumnCount + 1);
+      if (key_expires_at > now && found.expires_at > now) {
+        InsertResult result{std::move(found), /*created=*/false, /*key_conflict=*/false};
+        result.key_conflict = request_hash != job.request_hash;
+        return result;  // nothing written; the transaction rolls back
+      }
+      // The key's window (or the job) is over: the key is free again. The
+      // old job keeps living without it.
+      auto release = connection->Prepare(
+          "UPDATE jobs SET idempotency_key = NULL, request_hash = NULL,"
+          " idempotency_expires_at = NULL WHERE id = ?");
+      release->BindText(1, found.id);
+      release->Run();
+    }
+  }
+
+  auto insert = connection->Prepare(
+      "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
+      " updated_at, run_after, expires_at, idempotency_key, request_hash,"
+      " idempotency_expires_at)"
+      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9)");
+  insert->BindText(1, job.id)
+      .BindText(2, job.job_type)
+      .BindText(3, job.filter)
+      .BindInt64(4, job.max_attempts)
+      .BindInt64(5, job.created_at)
+      .BindInt64(6, job.expires_at);
+  if (job.idempotency_key) {
+    insert->BindText(7, *job.idempotency_key)
+        .BindText(8, job.request_hash)
+        .BindInt64(9, job.idempotency_expires_at);
+  }
+  insert->Run();
+  transaction.Commit();
+
+  InsertResult result;
+  result.job.id = job.id;
+  result.job.job_type = job.job_type;
+  result.job.status = JobStatus::kPending;
+  result.job.filter = job.filter;
+  result.job.max_attempts = job.max_attempts;
+  result.job.created_at = job.created_at;
+  result.job.updated_at = job.created_at;
+  result.job.run_after = job.created_at;
+  result.job.expires_at = job.expires_at;
+  return result;
+}
+
+std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
+                                    " FROM jobs WHERE id = ? AND expires_at > ?");
+  select->BindText(1, id).BindInt64(2, now);
+  if (!select->Step()) return std::nullopt;
+  return ReadJob(*select);
+}
+
+std::optional<Job> SqliteJobStore::FindJobByFileToken(std::string_view token, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
+                                    " FROM jobs WHERE file_token = ? AND expires_at > ?");
+  select->BindText(1, token).BindInt64(2, now);
+  if (!select->Step()) return std::nullopt;
+  return ReadJob(*select);
+}
+
+JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
+  SqlWhere where = CompileJobFilter(query.filter);
+  std::string condition = " WHERE expires_at > ?";
+  if (!where.sql.empty()) condition += " AND (" + where.sql + ")";
+
+  auto connection = pool_.Borrow();
+  // One read transaction, so the page and the total see the same jobs.
+  Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
+  JobPage page;
+
+  // Filters make this SQL vary, so these statements are not cached.
+  Statement count = connection->PrepareUncached("SELECT count(*) FROM jobs" + condition);
+  count.BindInt64(1, query.now);
+  BindParams(count, where.params, 2);
+  count.Step();
+  page.total = count.ColumnInt64(0);
+
+  Statement select = connection->PrepareUncached(
+      "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
+      " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+  select.BindInt64(1, query.now);
+  BindParams(select, where.params, 2);
+  const int next = 2 + static_cast<int>(where.params.size());
+  select.BindInt64(next, query.limit).BindInt64(next + 1, query.offset);
+  while (select.Step()) page.jobs.push_back(ReadJob(select));
+
+  transaction.Commit();
+  return page;
+}
+
+std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
+  std::vector<ClaimedJob> claimed;
+  if (request.max_jobs <= 0) return claimed;
+  // Each job gets its own token: a random prefix for this batch (128 bits)
+  // plus the job id, so no two claims ever share one.
+  const std::string token_prefix = RandomHex(16) + ":";
+
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  auto claim = connection->Prepare(
+      "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
+      " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
+      " WHERE id IN (SELECT id FROM jobs"
+      "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
+      "   ORDER BY created_at, id LIMIT ?5)"
+      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
+  claim->BindText(1, request.worker_id)
+      .BindText(2, token_prefix)
+      .BindInt64(3, request.lease_until)
+      .BindInt64(4, request.now)
+      .BindInt64(5, request.max_jobs);
+  while (claim->Step()) {
+    claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
+  }
+  transaction.Commit();
+
+  // RETURNING gives rows in no particular order; hand them out oldest first.
+  std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
+    return std::tie(a.job.created_at, a.job.id) < std::tie(b.job.created_at, b.job.id);
+  });
+  return claimed;
+}
+
+bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
+  auto connection = pool_.Borrow();
+  auto renew = connection->Prepare(
+      "UPDATE jobs SET lease_expires_at = ?"
+      " WHERE id = ? AND claim_token = ? AND status = 'started'");
+  renew->BindInt64(1, lease_until).BindText(2, id).BindText(3, token);
+  renew->Run();
+  return connection->Changes() == 1;
+}
+
+bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
+                                   const SuccessResult& result, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto update = connection->Prepare(
+      "UPDATE jobs SET status = 'success', error = NULL, file_path = ?2, file_token = ?3,"
+      " row_count = ?4, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?5 AND claim_token = ?6 AND status = 'started'");
+  update->BindInt64(1, now)
+      .BindText(2, result.file_path)
+      .BindText(3, result.file_token)
+      .BindInt64(4, result.row_count)
+      .BindText(5, id)
+      .BindText(6, token);
+  update->Run();
+  return connection->Changes() == 1;
+}
+
+bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token,
+                                std::string_view error, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto update = connection->Prepare(
+      "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?3 AND claim_token = ?4 AND status = 'started'");
+  update->BindInt64(1, now).BindText(2, error).BindText(3, id).BindText(4, token);
+  update->Run();
+  return connection->Changes() == 1;
+}
+
+bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
+                                  std::string_view error, Nanos run_after, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto update = connection->Prepare(
+      "UPDATE jobs SET status = 'pending', error = ?2, run_after = ?3, " JOBSD_DROP_CLAIM
+      ", " JOBSD_TOUCH " WHERE id = ?4 AND claim_token = ?5 AND status = 'started'");
+  update->BindInt64(1, now).BindText(2, error).BindInt64(3, run_after).BindText(4, id).BindText(
+      5, token);
+  update->Run();
+  return connection->Changes() == 1;
+}
+
+int SqliteJobStore::RescueExpiredLeases(Nanos now) {
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  // Out of attempts: give up, saying what happened and how often.
+  auto give_up = connection->Prepare(
+      "UPDATE jobs SET status = 'failed',"
+      " error = 'the worker running this job stopped responding (lease expired) and the job'"
+      "   || ' has used all of its ' || attempts || ' attempts; submit it again to retry',"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE status = 'started' AND lease_expires_at <= ?1 AND attempts >= max_attempts");
+  give_up->BindInt64(1, now);
+  give_up->Run();
+  std::int64_t moved = connection->Changes();
+
+  auto requeue = connection->Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1,"
+      " error = 'the worker running this job stopped responding (lease expired)',"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE status = 'started' AND lease_expires_at <= ?1");
+  requeue->BindInt64(1, now);
+  requeue->Run();
+  moved += connection->Changes();
+  transaction.Commit();
+  return static_cast<int>(moved);
+}
+
+int SqliteJobStore::ReleaseClaims(std::string_view worker_id, Nanos now) {
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  // The run was interrupted on purpose (shutdown), so it does not count
+  // against the job's attempts.
+  auto release = connection->Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND claimed_by = ?2");
+  release->BindInt64(1, now).BindText(2, worker_id);
+  release->Run();
+  auto moved = connection->Changes();
+  transaction.Commit();
+  return static_cast<int>(moved);
+}
+
+std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) {
+  std::vector<ExpiredJob> deleted;
+  if (limit <= 0) return deleted;
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  auto remove = connection->Prepare(
+      "DELETE FROM jobs WHERE id IN"
+      " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
+      " RETURNING id, file_path");
+  remove->BindInt64(1, now).BindInt64(2, limit);
+  while (remove->Step()) {
+    deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
+  }
+  transaction.Commit();
+  return deleted;
+}
+
+std::vector<std::string> SqliteJobStore::ReferencedFiles() {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT file_path FROM jobs WHERE file_path IS NOT NULL");
+  std::vector<std::string> files;
+  while (select->Step()) files.push_back(select->ColumnString(0));
+  return files;
+}
+
+std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
+  std::map<JobStatus, std::int64_t> counts;
+  for (JobStatus status : kAllJobStatuses) counts[status] = 0;  // zeros are answers too
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare(
+      "SELECT status, count(*) FROM jobs WHERE expires_at > ? GROUP BY status");
+  select->BindInt64(1, now);
+  while (select->Step()) counts[StatusFromText(select->ColumnText(0))] = select->ColumnInt64(1);
+  return counts;
+}
+
+std::optional<Nanos> SqliteJobStore::NextRunAfter() {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT min(run_after) FROM jobs WHERE status = 'pending'");
+  select->Step();
+  return select->ColumnOptionalInt64(0);
+}
+
+}  // namespace jobsd::storage

@@ -1,0 +1,24 @@
+// engine/credential_store.h on SQLite: API clients and hashed access tokens.
+#pragma once
+
+#include "engine/credential_store.h"
+#include "storage/connection_pool.h"
+
+namespace jobsd::storage {
+
+class SqliteCredentialStore final : public CredentialStore {
+ public:
+  explicit SqliteCredentialStore(ConnectionPool& pool) : pool_(pool) {}
+
+  void InsertClient(const StoredClient& client) override;
+  std::optional<StoredClient> FindClient(std::string_view client_id) override;
+  std::int64_t CountClients() override;
+  void InsertToken(const StoredToken& token) override;
+  std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) override;
+  void DeleteExpiredTokens(Nanos now) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace jobsd::storage

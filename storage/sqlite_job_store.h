@@ -1,0 +1,38 @@
+// engine/job_store.h on SQLite. Every state change is a single
+// compare-and-set UPDATE inside BEGIN IMMEDIATE; the schema's trigger
+// refuses any status move outside the table of engine/job.h.
+#pragma once
+
+#include "engine/job_store.h"
+#include "storage/connection_pool.h"
+
+namespace jobsd::storage {
+
+class SqliteJobStore final : public JobStore {
+ public:
+  explicit SqliteJobStore(ConnectionPool& pool) : pool_(pool) {}
+
+  InsertResult InsertJob(const NewJob& job) override;
+  std::optional<Job> FindJob(std::string_view id, Nanos now) override;
+  std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) override;
+  JobPage ListJobs(const JobQuery& query) override;
+  std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
+  bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) override;
+  bool MarkSucceeded(std::string_view id, std::string_view token, const SuccessResult& result,
+                     Nanos now) override;
+  bool MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                  Nanos now) override;
+  bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
+                    Nanos run_after, Nanos now) override;
+  int RescueExpiredLeases(Nanos now) override;
+  int ReleaseClaims(std::string_view worker_id, Nanos now) override;
+  std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
+  std::vector<std::string> ReferencedFiles() override;
+  std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
+  std::optional<Nanos> NextRunAfter() override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace jobsd::storage
