@@ -1,0 +1,67 @@
+// The one error boundary of the API (API.md section 3). Every error body is
+// {"errors":[{"status","title","detail","request_id"[,"meta"]}]} and is
+// built here, with the fixed titles and details clients rely on.
+//
+// Handlers throw ApiError for outcomes they decide; engine exceptions are
+// mapped by ErrorFromCurrentException. What the client sees is kept apart
+// from what is logged: internals of a 500 go to stderr only.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "api/http_types.h"
+
+namespace jobsd::api {
+
+enum class ErrorCode {
+  kBadRequest,           // 400 Bad Request
+  kInvalidToken,         // 401 Unable to validate access token
+  kInvalidClient,        // 401 Unauthorized (wrong client credentials)
+  kNotFound,             // 404 Resource Not Found
+  kMethodNotAllowed,     // 405 Method Not Allowed
+  kConflict,             // 409 Conflict
+  kPayloadTooLarge,      // 413 Payload Too Large
+  kRangeNotSatisfiable,  // 416 Range Not Satisfiable
+  kUnprocessable,        // 422 Unprocessable Entity
+  kHeadersTooLarge,      // 431 Request Header Fields Too Large
+  kInternal,             // 500 Internal Server Error
+  kUnavailable,          // 503 Service Unavailable
+};
+
+inline constexpr std::string_view kNotFoundDetail =
+    "The resource you are requesting does not exist";
+inline constexpr std::string_view kInternalDetail =
+    "There was an internal server error, you can report with your request id.";
+inline constexpr std::string_view kInvalidTokenTitle = "Unable to validate access token";
+
+http::status StatusOf(ErrorCode code);
+std::string_view TitleOf(ErrorCode code);
+
+// An outcome a handler decided on; `detail` is safe to show the client.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(ErrorCode code, std::string detail, boost::json::object meta = {})
+      : std::runtime_error(std::move(detail)), code_(code), meta_(std::move(meta)) {}
+  ErrorCode code() const { return code_; }
+  const boost::json::object& meta() const { return meta_; }
+
+ private:
+  ErrorCode code_;
+  boost::json::object meta_;
+};
+
+Response ErrorResponse(ErrorCode code, std::string_view detail, std::string_view request_id,
+                       const boost::json::object& meta = {});
+
+// Call inside a catch block: maps the exception in flight to its response
+// (ApiError, InvalidRequest -> 400, IdempotencyConflict -> 409, anything
+// else -> 500, logged to stderr with the request id).
+Response ErrorFromCurrentException(std::string_view request_id);
+
+// A JSON body with Content-Type application/json.
+Response JsonResponse(http::status status, const boost::json::value& body);
+
+}  // namespace jobsd::api

@@ -1,0 +1,46 @@
+// The endpoint handlers. Each gets the request and what the router matched,
+// and returns a Response or throws (ApiError, or an engine exception that
+// errors.h maps). They run on the blocking pool, never on an I/O thread.
+#pragma once
+
+#include <boost/url/params_view.hpp>
+#include <string_view>
+
+#include "api/http_types.h"
+#include "api/services.h"
+
+namespace jobsd::api {
+
+struct HandlerContext {
+  const Request& request;
+  const ApiServices& services;
+  std::string_view public_url;
+  std::string_view request_id;
+  std::string_view path_param;  // {id} or {token} of the route, else ""
+  boost::urls::params_view query;
+};
+
+using Handler = Response (*)(const HandlerContext&);
+
+// api/jobs_handlers.cc
+Response PostJob(const HandlerContext& context);
+Response ListJobs(const HandlerContext& context);
+Response GetJob(const HandlerContext& context);
+Response GetJobFile(const HandlerContext& context);
+
+// api/oauth_handler.cc
+Response PostAccessToken(const HandlerContext& context);
+
+// api/export_handler.cc (GET and HEAD)
+Response GetExport(const HandlerContext& context);
+
+// api/ops_handlers.cc
+Response GetHealth(const HandlerContext& context);
+Response GetReady(const HandlerContext& context);
+Response GetMetrics(const HandlerContext& context);
+
+// True when the Content-Type header names `media_type`, ignoring case and
+// parameters such as charset.
+bool HasMediaType(const Request& request, std::string_view media_type);
+
+}  // namespace jobsd::api

@@ -1,0 +1,38 @@
+// The request and response values the router works with. A Response is a
+// plain value (status, headers, body or a file slice) so that handlers can
+// be tested without a socket; the session turns it into bytes on the wire.
+#pragma once
+
+#include <boost/beast/core/file.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace jobsd::api {
+
+namespace http = boost::beast::http;
+
+using Request = http::request<http::string_body>;
+
+// Bytes [offset, offset + length) of an open file, sent after the headers
+// in chunks: a download is never loaded whole into memory. The file is
+// opened by the handler, so a file deleted after the lookup still streams.
+struct FileSlice {
+  std::shared_ptr<boost::beast::file> file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+struct Response {
+  http::status status = http::status::ok;
+  http::fields headers;
+  std::string body;               // ignored when `file` is set
+  std::optional<FileSlice> file;  // Content-Length is set by the handler then
+  // The route template (e.g. /v2/jobs/{id}) for the access log and the
+  // metrics; "unmatched" for unknown paths so raw paths never become labels.
+  std::string route = "unmatched";
+};
+
+}  // namespace jobsd::api

@@ -1,0 +1,122 @@
+// POST /v2/jobs, GET /v2/jobs, GET /v2/jobs/{id}, GET /v2/jobs/{id}/file.
+#include <boost/json/parse.hpp>
+#include <charconv>
+#include <optional>
+
+#include "api/errors.h"
+#include "api/handlers.h"
+#include "api/job_json.h"
+
+namespace jobsd::api {
+namespace {
+
+[[noreturn]] void BadRequest(std::string detail) {
+  throw ApiError(ErrorCode::kBadRequest, std::move(detail));
+}
+
+// The create request from the body, or ApiError naming what is wrong.
+CreateJobRequest ParseCreateBody(const Request& request) {
+  if (!HasMediaType(request, "application/json")) {
+    BadRequest("Content-Type must be application/json");
+  }
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(request.body(), ec);
+  if (ec) BadRequest("Request body is not valid JSON");
+  const boost::json::object* top = body.if_object();
+  if (top == nullptr) BadRequest("Request body must be a JSON object");
+  const boost::json::value* data_value = top->if_contains("data");
+  if (data_value == nullptr) BadRequest("data is required");
+  const boost::json::object* data = data_value->if_object();
+  if (data == nullptr) BadRequest("data must be an object");
+
+  if (const boost::json::value* type = data->if_contains("type")) {
+    if (!type->is_string() || type->get_string() != "job") BadRequest("data.type must be \"job\"");
+  }
+  CreateJobRequest create;
+  const boost::json::value* job_type = data->if_contains("job_type");
+  if (job_type == nullptr) BadRequest("data.job_type is required");
+  if (!job_type->is_string()) BadRequest("data.job_type must be a string");
+  create.job_type = job_type->get_string();
+  if (create.job_type.empty()) BadRequest("data.job_type must not be empty");
+  if (const boost::json::value* filter = data->if_contains("filter")) {
+    if (!filter->is_string()) BadRequest("data.filter must be a string");
+    create.filter = filter->get_string();
+  }
+  auto key = request.find("Idempotency-Key");
+  if (key != request.end() && !key->value().empty()) {
+    create.idempotency_key = std::string(key->value());
+  }
+  return create;
+}
+
+// page[limit] or page[offset] as a whole number in [min, max].
+std::int64_t PageParam(const HandlerContext& context, std::string_view name,
+                       std::int64_t fallback, std::int64_t min, std::int64_t max,
+                       std::string_view rule) {
+  auto it = context.query.find(name);
+  if (it == context.query.end()) return fallback;
+  const std::string value = (*it).value;
+  std::int64_t number = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+      number < min || number > max) {
+    BadRequest(std::string(name) + " must be " + std::string(rule));
+  }
+  return number;
+}
+
+Job FindJobOr404(const HandlerContext& context) {
+  std::optional<Job> job = context.services.jobs.Get(context.path_param);
+  if (!job) throw ApiError(ErrorCode::kNotFound, std::string(kNotFoundDetail));
+  return *std::move(job);
+}
+
+}  // namespace
+
+Response PostJob(const HandlerContext& context) {
+  CreateJobResult result = context.services.jobs.Create(ParseCreateBody(context.request));
+  Response response = JsonResponse(http::status::accepted,
+                                   {{"data", JobToJson(result.job, context.public_url)}});
+  response.headers.set(http::field::location, JobUrl(context.public_url, result.job.id));
+  return response;
+}
+
+Response ListJobs(const HandlerContext& context) {
+  ListJobsRequest list;
+  list.limit = static_cast<int>(
+      PageParam(context, "page[limit]", 25, 1, 100, "a whole number from 1 to 100"));
+  list.offset = PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
+                          "a whole number, 0 or more");
+  if (auto it = context.query.find("filter"); it != context.query.end()) {
+    list.filter = (*it).value;
+  }
+  JobPage page = context.services.jobs.List(list);
+  return JsonResponse(http::status::ok, JobListToJson(page, list, context.public_url));
+}
+
+Response GetJob(const HandlerContext& context) {
+  return JsonResponse(http::status::ok,
+                      {{"data", JobToJson(FindJobOr404(context), context.public_url)}});
+}
+
+Response GetJobFile(const HandlerContext& context) {
+  const Job job = FindJobOr404(context);
+  if (job.status != JobStatus::kSuccess) {
+    throw ApiError(ErrorCode::kUnprocessable, "Job has no file to download. Job status: " +
+                                                  std::string(ToString(job.status)));
+  }
+  return JsonResponse(http::status::ok,
+                      {{"data", {{"href", FileHref(job, context.public_url)}}}});
+}
+
+bool HasMediaType(const Request& request, std::string_view media_type) {
+  auto it = request.find(http::field::content_type);
+  if (it == request.end()) return false;
+  std::string_view value = it->value();
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return boost::beast::iequals(value, media_type);
+}
+
+}  // namespace jobsd::api

@@ -1,0 +1,29 @@
+// GET /healthz, GET /readyz, GET /metrics: no token, for probes and scrapers.
+#include "api/errors.h"
+#include "api/handlers.h"
+
+namespace jobsd::api {
+
+Response GetHealth(const HandlerContext&) {
+  return JsonResponse(http::status::ok, {{"status", "ok"}});
+}
+
+Response GetReady(const HandlerContext& context) {
+  bool ready = false;
+  try {
+    ready = context.services.ready && context.services.ready();
+  } catch (const std::exception&) {
+    ready = false;  // a store that throws is not ready; that is the answer
+  }
+  if (!ready) throw ApiError(ErrorCode::kUnavailable, "The service is not ready");
+  return JsonResponse(http::status::ok, {{"status", "ready"}});
+}
+
+Response GetMetrics(const HandlerContext& context) {
+  Response response;
+  response.headers.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.body = context.services.metrics.RenderPrometheus(context.services.jobs.CountByStatus());
+  return response;
+}
+
+}  // namespace jobsd::api

@@ -1,0 +1,133 @@
+#include "api/router.h"
+
+#include <boost/url/parse.hpp>
+
+#include "api/errors.h"
+#include "engine/random.h"
+
+namespace jobsd::api {
+namespace {
+
+constexpr std::string_view kCsvSuffix = ".csv";
+
+// Matches one decoded path segment against a route part; a placeholder
+// captures into `param`.
+bool MatchPart(std::string_view part, std::string_view segment, std::string_view& param) {
+  if (part.empty() || part.front() != '{') return part == segment;
+  if (part.ends_with(kCsvSuffix)) {
+    if (segment.size() <= kCsvSuffix.size() || !segment.ends_with(kCsvSuffix)) return false;
+    param = segment.substr(0, segment.size() - kCsvSuffix.size());
+    return true;
+  }
+  if (segment.empty()) return false;
+  param = segment;
+  return true;
+}
+
+std::string AllowHeader(const std::vector<http::verb>& methods) {
+  std::string allow;
+  for (http::verb method : methods) {
+    if (!allow.empty()) allow += ", ";
+    allow += http::to_string(method);
+  }
+  return allow;
+}
+
+bool IsV2Path(std::string_view path) { return path == "/v2" || path.starts_with("/v2/"); }
+
+}  // namespace
+
+Router::Router(ApiServices services, std::string public_url)
+    : services_(std::move(services)), public_url_(std::move(public_url)) {
+  while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+  using V = http::verb;
+  routes_ = {
+      {"/v2/jobs", {"v2", "jobs"}, {{V::get, &ListJobs}, {V::post, &PostJob}}},
+      {"/v2/jobs/{id}", {"v2", "jobs", "{id}"}, {{V::get, &GetJob}}},
+      {"/v2/jobs/{id}/file", {"v2", "jobs", "{id}", "file"}, {{V::get, &GetJobFile}}},
+      {"/oauth/access_token", {"oauth", "access_token"}, {{V::post, &PostAccessToken}}},
+      {"/exports/{token}.csv", {"exports", "{token}.csv"},
+       {{V::get, &GetExport}, {V::head, &GetExport}}},
+      {"/healthz", {"healthz"}, {{V::get, &GetHealth}}},
+      {"/readyz", {"readyz"}, {{V::get, &GetReady}}},
+      {"/metrics", {"metrics"}, {{V::get, &GetMetrics}}},
+  };
+}
+
+Response Router::Handle(const Request& request) const { return Handle(request, NewUuidV4()); }
+
+Response Router::Handle(const Request& request, std::string_view request_id) const {
+  std::string route_name = "unmatched";
+  Response response;
+  try {
+    response = Dispatch(request, request_id, route_name);
+  } catch (...) {
+    response = ErrorFromCurrentException(request_id);
+  }
+  response.route = std::move(route_name);
+  response.headers.set("X-Request-Id", request_id);
+  return response;
+}
+
+bool Router::Authorized(const Request& request) const {
+  auto it = request.find(http::field::authorization);
+  if (it == request.end()) return false;
+  std::string_view value = it->value();
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() <= kScheme.size() ||
+      !boost::beast::iequals(value.substr(0, kScheme.size()), kScheme)) {
+    return false;
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return services_.auth.ValidateToken(value);
+}
+
+Response Router::Dispatch(const Request& request, std::string_view request_id,
+                          std::string& route_name) const {
+  auto target = boost::urls::parse_origin_form(request.target());
+  if (!target) throw ApiError(ErrorCode::kBadRequest, "The request target is not a valid URL");
+
+  const std::string path = target->path();
+  if (IsV2Path(path) && !Authorized(request)) {
+    throw ApiError(ErrorCode::kInvalidToken,
+                   request.find(http::field::authorization) == request.end()
+                       ? "An Authorization header with a Bearer access token is required"
+                       : "The access token is missing, invalid or expired");
+  }
+
+  std::vector<std::string> segments;
+  for (std::string segment : target->segments()) segments.push_back(std::move(segment));
+
+  for (const Route& route : routes_) {
+    if (route.parts.size() != segments.size()) continue;
+    std::string_view param;
+    bool matched = true;
+    for (std::size_t i = 0; i < segments.size() && matched; ++i) {
+      matched = MatchPart(route.parts[i], segments[i], param);
+    }
+    if (!matched) continue;
+
+    route_name = route.name;
+    std::vector<http::verb> allowed;
+    for (const MethodHandler& candidate : route.methods) {
+      if (candidate.method == request.method()) {
+        HandlerContext context{request,    services_, public_url_,
+                               request_id, param,     target->params()};
+        return candidate.handler(context);
+      }
+      allowed.push_back(candidate.method);
+    }
+    Response response = ErrorResponse(
+        ErrorCode::kMethodNotAllowed,
+        "Method " + std::string(request.method_string()) + " is not allowed on " +
+            std::string(route.name) + "; allowed: " + AllowHeader(allowed),
+        request_id);
+    response.headers.set(http::field::allow, AllowHeader(allowed));
+    return response;
+  }
+  throw ApiError(ErrorCode::kNotFound, std::string(kNotFoundDetail));
+}
+
+}  // namespace jobsd::api

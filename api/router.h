@@ -1,0 +1,52 @@
+// Maps method + path to a handler and turns every outcome into a Response.
+// Knows nothing of sockets: tests call Handle with a plain request.
+//
+// Order of checks, as API.md section 3 requires: on /v2/* the bearer token
+// first (401 for any path, known or not), then the path (404), then the
+// method (405 with Allow). Every response carries X-Request-Id.
+//
+// Thread-safe: Handle may run on many threads at once.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/handlers.h"
+#include "api/http_types.h"
+#include "api/services.h"
+
+namespace jobsd::api {
+
+class Router {
+ public:
+  // `public_url` without a trailing slash, e.g. http://127.0.0.1:8080.
+  Router(ApiServices services, std::string public_url);
+
+  Response Handle(const Request& request, std::string_view request_id) const;
+  // With a fresh request id (tests).
+  Response Handle(const Request& request) const;
+
+  const std::string& public_url() const { return public_url_; }
+
+ private:
+  struct MethodHandler {
+    http::verb method;
+    Handler handler;
+  };
+  struct Route {
+    std::string_view name;                // the template, e.g. /v2/jobs/{id}
+    std::vector<std::string_view> parts;  // "{id}", "{token}.csv" or literal
+    std::vector<MethodHandler> methods;
+  };
+
+  Response Dispatch(const Request& request, std::string_view request_id,
+                    std::string& route_name) const;
+  bool Authorized(const Request& request) const;
+
+  ApiServices services_;
+  std::string public_url_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace jobsd::api

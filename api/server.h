@@ -1,0 +1,81 @@
+// The HTTP server: an Asio listener and one session per connection, on
+// `io_threads` threads. Handlers (which touch the store) run on a separate
+// pool of `blocking_threads`, so a slow query never stalls socket I/O.
+//
+// Lifecycle: construct, Start (binds; throws std::runtime_error), then
+// Stop and Join from a thread that is not one of the server's own.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/router.h"
+#include "api/services.h"
+
+namespace jobsd::api {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
+  std::string public_url;     // "": http://host:port
+  int io_threads = 2;
+  int blocking_threads = 4;
+  std::size_t max_connections = 1024;  // beyond it: 503 and close
+  std::size_t body_limit = 64 * 1024;  // beyond it: 413
+  std::size_t header_limit = 16 * 1024;  // beyond it: 431
+  // A request (headers and body) must arrive within read_timeout of its
+  // first byte; a kept-alive connection may sit idle for idle_timeout.
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  // How long Stop waits for requests in flight before closing them.
+  std::chrono::seconds stop_timeout{10};
+};
+
+class ConnectionTracker;
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, ApiServices services);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens, then starts the threads. Throws std::runtime_error,
+  // e.g. "cannot listen on 127.0.0.1:8080: Address already in use".
+  void Start();
+
+  std::uint16_t port() const { return port_; }
+  std::string public_url() const;
+
+  // Stops accepting, closes idle keep-alive connections, lets requests in
+  // flight finish for up to stop_timeout, then closes the rest.
+  void Stop();
+  void Join();
+
+ private:
+  boost::asio::awaitable<void> Listen();
+
+  ServerOptions options_;
+  ApiServices services_;
+  boost::asio::io_context io_context_;
+  boost::asio::thread_pool blocking_pool_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<ConnectionTracker> tracker_;
+  std::vector<std::thread> io_threads_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool joined_ = false;
+};
+
+}  // namespace jobsd::api

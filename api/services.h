@@ -1,0 +1,21 @@
+// What the HTTP API needs from the rest of the process. Everything here is
+// thread-safe; handlers call it from the blocking thread pool.
+#pragma once
+
+#include <functional>
+
+#include "engine/credentials.h"
+#include "engine/job_service.h"
+#include "engine/metrics.h"
+
+namespace jobsd::api {
+
+struct ApiServices {
+  JobService& jobs;
+  Authenticator& auth;
+  Metrics& metrics;
+  // GET /readyz: true once migrations ran and the store answers.
+  std::function<bool()> ready;
+};
+
+}  // namespace jobsd::api

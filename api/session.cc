@@ -1,0 +1,311 @@
+#include "api/session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdio>
+#include <vector>
+
+#include "api/server.h"
+#include "engine/random.h"
+
+namespace jobsd::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(use_awaitable);
+constexpr std::size_t kFileChunkBytes = 64 * 1024;
+// After an error that ends the connection, unread request bytes are
+// drained for a moment so that closing does not reset the connection
+// before the client has read our answer.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+// The path without the query string (which may carry filters), and with
+// the secret export token hidden.
+std::string LoggablePath(std::string_view target, const Response& response) {
+  if (response.route == "/exports/{token}.csv") return response.route;
+  return std::string(target.substr(0, target.find('?')));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// ConnectionTracker
+
+bool ConnectionTracker::Add(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  sessions_.emplace(session.get(), session);
+  return true;
+}
+
+void ConnectionTracker::Remove(const Session* session) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(session);
+  if (sessions_.empty()) empty_.notify_all();
+}
+
+std::size_t ConnectionTracker::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+bool ConnectionTracker::stopping() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+void ConnectionTracker::StopAll() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  for (auto& [key, weak] : sessions_) {
+    if (auto session = weak.lock()) session->RequestStop();
+  }
+}
+
+void ConnectionTracker::CloseAll() {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, weak] : sessions_) {
+    if (auto session = weak.lock()) session->Close();
+  }
+}
+
+bool ConnectionTracker::WaitEmpty(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return empty_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+}
+
+// ---------------------------------------------------------------------------
+// Session
+
+Session::Session(asio::ip::tcp::socket socket, SessionContext context)
+    : stream_(std::move(socket)), context_(context) {}
+
+void Session::Start(std::shared_ptr<Session> session) {
+  auto executor = session->stream_.get_executor();
+  asio::co_spawn(executor, Run(std::move(session)), asio::detached);
+}
+
+void Session::RequestStop() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == Phase::kWaiting) self->stream_.socket().close();
+  });
+}
+
+void Session::Close() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.socket().close(); });
+}
+
+asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
+  try {
+    while (co_await self->ServeOne()) {
+    }
+  } catch (const std::exception&) {
+    // Resets, timeouts and closes by Stop end the connection; nothing to
+    // tell anyone (the client is gone).
+  }
+  boost::system::error_code ignored;
+  self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  self->stream_.socket().close(ignored);
+  self->context_.tracker.Remove(self.get());
+}
+
+// Serves one request; false when the connection should end.
+asio::awaitable<bool> Session::ServeOne() {
+  const ServerOptions& options = context_.options;
+  phase_ = Phase::kWaiting;
+  if (context_.tracker.stopping()) co_return false;
+
+  // Idle: wait for the first byte of the next request.
+  if (buffer_.size() == 0) {
+    stream_.expires_after(options.idle_timeout);
+    const std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), use_awaitable);
+    buffer_.commit(n);
+  }
+
+  // Reading: the whole request must arrive within read_timeout.
+  stream_.expires_after(options.read_timeout);
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+  parser.body_limit(options.body_limit);
+  auto [header_ec, header_bytes] = co_await http::async_read_header(stream_, buffer_, parser, kAsTuple);
+  if (header_ec == http::error::header_limit) {
+    co_await SendErrorAndLinger(ErrorCode::kHeadersTooLarge, "The request headers are too large");
+    co_return false;
+  }
+  if (header_ec == http::error::body_limit) {
+    co_await SendErrorAndLinger(ErrorCode::kPayloadTooLarge, "The request body is larger than " +
+                                    std::to_string(options.body_limit) + " bytes");
+    co_return false;
+  }
+  if (header_ec) co_return false;  // closed, timed out or not HTTP
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> proceed{http::status::continue_, parser.get().version()};
+    co_await http::async_write(stream_, proceed, use_awaitable);
+  }
+  auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer_, parser, kAsTuple);
+  if (body_ec == http::error::body_limit) {
+    co_await SendErrorAndLinger(ErrorCode::kPayloadTooLarge, "The request body is larger than " +
+                                    std::to_string(options.body_limit) + " bytes");
+    co_return false;
+  }
+  if (body_ec) co_return false;
+
+  // Busy: handle on the blocking pool, come back to this strand to write.
+  phase_ = Phase::kBusy;
+  stream_.expires_never();
+  const auto start = Clock::now();
+  const std::string request_id = NewUuidV4();
+  Request request = parser.release();
+  Response response = co_await asio::co_spawn(
+      context_.blocking_pool,
+      [&]() -> asio::awaitable<Response> { co_return context_.router.Handle(request, request_id); },
+      use_awaitable);
+
+  const bool keep_alive = request.keep_alive() && !context_.tracker.stopping();
+  const bool head = request.method() == http::verb::head;
+  bool written = true;
+  try {
+    co_await Write(response, head, request.version(), keep_alive);
+  } catch (const std::exception&) {
+    written = false;  // the client went away; still log the request
+  }
+  Record(request.method_string(), request.target(), response, request_id, start);
+  co_return written && keep_alive;
+}
+
+asio::awaitable<void> Session::Write(Response& response, bool head, unsigned version,
+                                     bool keep_alive) {
+  stream_.expires_after(context_.options.read_timeout);
+  if (head) {
+    http::response<http::empty_body> message{response.status, version};
+    for (const auto& field : response.headers) message.set(field.name_string(), field.value());
+    if (!response.file) message.content_length(response.body.size());
+    message.keep_alive(keep_alive);
+    co_await http::async_write(stream_, message, use_awaitable);
+    co_return;
+  }
+  if (response.file) {
+    co_await WriteFile(response, version, keep_alive);
+    co_return;
+  }
+  http::response<http::string_body> message{response.status, version};
+  for (const auto& field : response.headers) message.set(field.name_string(), field.value());
+  message.body() = std::move(response.body);
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  co_await http::async_write(stream_, message, use_awaitable);
+}
+
+// Streams the slice in chunks with buffer_body: memory stays at one chunk
+// whatever the file size.
+asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, bool keep_alive) {
+  FileSlice& slice = *response.file;
+  http::response<http::buffer_body> message{response.status, version};
+  for (const auto& field : response.headers) message.set(field.name_string(), field.value());
+  message.keep_alive(keep_alive);
+  message.body().data = nullptr;
+  message.body().more = slice.length > 0;
+  http::response_serializer<http::buffer_body> serializer{message};
+  co_await http::async_write_header(stream_, serializer, use_awaitable);
+  if (slice.length == 0) {
+    co_await http::async_write(stream_, serializer, use_awaitable);
+    co_return;
+  }
+
+  boost::system::error_code ec;
+  slice.file->seek(slice.offset, ec);
+  if (ec) throw boost::system::system_error(ec);
+  std::vector<char> chunk(kFileChunkBytes);
+  std::uint64_t remaining = slice.length;
+  while (remaining > 0) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
+    const std::size_t got = slice.file->read(chunk.data(), want, ec);
+    // A short file cannot honour its Content-Length: end the connection.
+    if (ec || got == 0) throw boost::system::system_error(ec ? ec : asio::error::eof);
+    remaining -= got;
+    message.body().data = chunk.data();
+    message.body().size = got;
+    message.body().more = remaining > 0;
+    stream_.expires_after(context_.options.read_timeout);
+    auto [write_ec, written] = co_await http::async_write(stream_, serializer, kAsTuple);
+    if (write_ec == http::error::need_buffer) continue;  // chunk sent, more to come
+    if (write_ec) throw boost::system::system_error(write_ec);
+  }
+}
+
+asio::awaitable<void> Session::SendErrorAndLinger(ErrorCode code, std::string_view detail) {
+  const auto start = Clock::now();
+  const std::string request_id = NewUuidV4();
+  Response response = ErrorResponse(code, detail, request_id);
+  response.headers.set("X-Request-Id", request_id);
+  response.route = "unmatched";
+  bool written = true;
+  try {
+    co_await Write(response, false, 11, false);
+  } catch (const std::exception&) {
+    written = false;
+  }
+  Record("-", "-", response, request_id, start);
+  if (!written) co_return;
+
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLingerTime);
+  std::size_t drained = 0;
+  std::vector<char> sink(16 * 1024);
+  while (drained < kLingerBytes) {
+    auto [read_ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kAsTuple);
+    if (read_ec) break;
+    drained += n;
+  }
+}
+
+void Session::Record(std::string_view method, std::string_view target, const Response& response,
+                     std::string_view request_id, Clock::time_point start) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
+  const int status = static_cast<int>(response.status);
+  context_.metrics.HttpRequest(response.route, status, elapsed.count());
+  // One write per line so that lines from several threads do not mix.
+  const std::string line = "access method=" + std::string(method) +
+                           " path=" + LoggablePath(target, response) +
+                           " status=" + std::to_string(status) + " duration_ms=" +
+                           std::to_string(static_cast<double>(elapsed.count()) / 1e6) +
+                           " request_id=" + std::string(request_id) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void Session::RejectBusy(asio::ip::tcp::socket socket) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  auto executor = stream->get_executor();
+  asio::co_spawn(
+      executor,
+      [stream]() -> asio::awaitable<void> {
+        const std::string request_id = NewUuidV4();
+        Response response = ErrorResponse(ErrorCode::kUnavailable,
+                                          "Too many open connections; try again later", request_id);
+        http::response<http::string_body> message{response.status, 11};
+        for (const auto& field : response.headers) message.set(field.name_string(), field.value());
+        message.set("X-Request-Id", request_id);
+        message.body() = std::move(response.body);
+        message.keep_alive(false);
+        message.prepare_payload();
+        stream->expires_after(std::chrono::seconds(5));
+        co_await http::async_write(*stream, message, kAsTuple);
+        boost::system::error_code ignored;
+        stream->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        stream->socket().close(ignored);
+      },
+      asio::detached);
+}
+
+}  // namespace jobsd::api

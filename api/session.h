@@ -1,0 +1,98 @@
+// One HTTP/1.1 connection: read a request, run the router on the blocking
+// pool, write the response, repeat while kept alive. Runs as a coroutine
+// on the connection's strand; all its state is touched only there.
+//
+// Limits: header_limit (431), body_limit (413, also when Content-Length
+// announces more), read_timeout from a request's first byte, idle_timeout
+// between requests. Each request gets an X-Request-Id, one access-log line
+// on stderr and a metrics sample under its route template.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "api/errors.h"
+#include "api/http_types.h"
+#include "api/router.h"
+#include "engine/metrics.h"
+
+namespace jobsd::api {
+
+struct ServerOptions;
+class Session;
+
+// The open connections, so that Stop can close idle ones and wait for the
+// rest. Thread-safe.
+class ConnectionTracker {
+ public:
+  // False once StopAll ran: the connection must be dropped.
+  bool Add(const std::shared_ptr<Session>& session);
+  void Remove(const Session* session);
+  std::size_t size() const;
+  bool stopping() const;
+
+  // Marks the tracker stopped and asks every session to end after its
+  // current request (idle ones end at once).
+  void StopAll();
+  // Closes every connection, busy or not.
+  void CloseAll();
+  // True when all connections ended before `deadline`.
+  bool WaitEmpty(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable empty_;
+  // Guarded by mutex_.
+  std::map<const Session*, std::weak_ptr<Session>> sessions_;
+  bool stopping_ = false;
+};
+
+struct SessionContext {
+  const ServerOptions& options;
+  const Router& router;
+  Metrics& metrics;
+  boost::asio::thread_pool& blocking_pool;
+  ConnectionTracker& tracker;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, SessionContext context);
+
+  // Spawns the session coroutine on the socket's strand.
+  static void Start(std::shared_ptr<Session> session);
+
+  // From any thread: end after the current request; close now when idle.
+  void RequestStop();
+  // From any thread: close now.
+  void Close();
+
+  // Answers 503 on a connection over the cap, then closes it.
+  static void RejectBusy(boost::asio::ip::tcp::socket socket);
+
+ private:
+  enum class Phase { kWaiting, kBusy };
+
+  static boost::asio::awaitable<void> Run(std::shared_ptr<Session> self);
+  boost::asio::awaitable<bool> ServeOne();
+  boost::asio::awaitable<void> Write(Response& response, bool head, unsigned version,
+                                     bool keep_alive);
+  boost::asio::awaitable<void> WriteFile(Response& response, unsigned version, bool keep_alive);
+  boost::asio::awaitable<void> SendErrorAndLinger(ErrorCode code, std::string_view detail);
+  void Record(std::string_view method, std::string_view target, const Response& response,
+              std::string_view request_id, std::chrono::steady_clock::time_point start);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  SessionContext context_;
+  Phase phase_ = Phase::kWaiting;  // on the strand only
+};
+
+}  // namespace jobsd::api
