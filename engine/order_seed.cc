@@ -333,13 +333,15 @@ void OrderGenerator::Next(Order& o) {
   o.updated_at = Chance(40) ? created : created + static_cast<Nanos>(Below(30 * kNanosPerDay));
 }
 
-SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed) {
+SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
+                      std::int64_t chunk) {
+  if (chunk < 1) chunk = 1;
   SeedReport report;
   OrderGenerator generator(seed, count);
   Order order;  // reused, so its strings keep their capacity
   while (report.written < count) {
     std::unique_ptr<OrderImport> session = store.BeginImport();
-    const std::int64_t end = std::min(count, report.written + kSeedChunk);
+    const std::int64_t end = std::min(count, report.written + chunk);
     std::int64_t written = report.written;
     for (; written < end; ++written) {
       generator.Next(order);

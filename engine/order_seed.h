@@ -49,6 +49,7 @@ struct SeedReport {
 // batching enough rows to be fast.
 inline constexpr std::int64_t kSeedChunk = 100'000;
 
-SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed);
+SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
+                      std::int64_t chunk = kSeedChunk);
 
 }  // namespace jobsd
