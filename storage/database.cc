@@ -34,13 +34,18 @@ std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& option
   // First, so that everything below (journal_mode needs a lock) waits for
   // other connections instead of failing at once with SQLITE_BUSY.
   connection->Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
-  // Only takes effect before the first table exists (a fresh store), and
-  // must precede journal_mode=WAL, which writes the file header. On an
-  // existing store it changes nothing. Lets retention give space back with
-  // PRAGMA incremental_vacuum.
-  connection->Exec("PRAGMA auto_vacuum = INCREMENTAL");
+  // Only takes effect before the first table exists, and must precede
+  // journal_mode=WAL, which writes the file header: so only on a fresh
+  // (empty) file. Asking on an existing store would also wait for the write
+  // lock, stalling every new connection behind a long import. Lets
+  // retention give space back with PRAGMA incremental_vacuum.
+  if (QueryText(*connection, "PRAGMA page_count") == "0") {
+    connection->Exec("PRAGMA auto_vacuum = INCREMENTAL");
+  }
   // WAL: readers (list, export scans) never block the writer, nor it them.
-  std::string mode = QueryText(*connection, "PRAGMA journal_mode = WAL");
+  // The mode is persistent; switch only when it is not WAL yet.
+  std::string mode = QueryText(*connection, "PRAGMA journal_mode");
+  if (mode != "wal") mode = QueryText(*connection, "PRAGMA journal_mode = WAL");
   if (mode != "wal") {
     throw StoreError("sqlite: cannot use WAL journal mode on " + options.path.string() +
                          " (got \"" + mode + "\")",

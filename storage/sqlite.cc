@@ -202,7 +202,7 @@ void Connection::Exec(std::string_view sql) {
   char* error = nullptr;
   int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
-    std::string context = "exec";
+    std::string context = "exec [" + text.substr(0, 200) + "]";
     if (error != nullptr) sqlite3_free(error);
     Throw(db_.get(), sqlite3_extended_errcode(db_.get()), context);
   }

@@ -1,0 +1,349 @@
+// SqliteJobStore against a real store file: every verb of engine/job_store.h.
+#include "storage/sqlite_job_store.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "engine/filter.h"
+#include "storage/database.h"
+#include "storage/sqlite.h"
+#include "tests/support/temp_dir.h"
+
+namespace jobsd::storage {
+namespace {
+
+constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
+constexpr Nanos kRetention = 7 * kNanosPerDay;
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  JobStoreTest() : database_(Database::Open({dir_ / "jobsd.db"})), jobs_(database_->jobs()) {}
+
+  NewJob MakeJob(std::string id, Nanos created_at, std::string filter = "") {
+    NewJob job;
+    job.id = std::move(id);
+    job.job_type = "order_export";
+    job.filter = std::move(filter);
+    job.created_at = created_at;
+    job.expires_at = created_at + kRetention;
+    job.max_attempts = 3;
+    return job;
+  }
+
+  Job Insert(std::string id, Nanos created_at, std::string filter = "") {
+    InsertResult result = jobs_.InsertJob(MakeJob(std::move(id), created_at, std::move(filter)));
+    EXPECT_TRUE(result.created);
+    return result.job;
+  }
+
+  ClaimedJob ClaimOne(Nanos now, std::string worker = "w1") {
+    auto claimed = jobs_.ClaimJobs({worker, 1, now, now + 30 * kNanosPerSecond});
+    EXPECT_EQ(claimed.size(), 1u);
+    return claimed.empty() ? ClaimedJob{} : claimed.front();
+  }
+
+  Job Get(std::string_view id, Nanos now = kT0) {
+    auto job = jobs_.FindJob(id, now);
+    EXPECT_TRUE(job.has_value()) << id;
+    return job.value_or(Job{});
+  }
+
+  filter::Filter JobFilter(std::string_view text) {
+    return filter::Parse(text, filter::JobFields());
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Database> database_;
+  JobStore& jobs_;
+};
+
+TEST_F(JobStoreTest, InsertThenFindReturnsEveryField) {
+  Job inserted = Insert("a", kT0, "eq(payment,paid)");
+  Job found = Get("a");
+  EXPECT_EQ(found.id, "a");
+  EXPECT_EQ(found.job_type, "order_export");
+  EXPECT_EQ(found.status, JobStatus::kPending);
+  EXPECT_EQ(found.filter, "eq(payment,paid)");
+  EXPECT_EQ(found.error, std::nullopt);
+  EXPECT_EQ(found.attempts, 0);
+  EXPECT_EQ(found.max_attempts, 3);
+  EXPECT_EQ(found.created_at, kT0);
+  EXPECT_EQ(found.updated_at, kT0);  // equal at creation
+  EXPECT_EQ(found.run_after, kT0);
+  EXPECT_EQ(found.expires_at, kT0 + kRetention);
+  EXPECT_EQ(found.claimed_by, std::nullopt);
+  EXPECT_EQ(found.file_path, std::nullopt);
+  EXPECT_EQ(inserted.created_at, found.created_at);
+  EXPECT_EQ(inserted.updated_at, found.updated_at);
+  EXPECT_EQ(jobs_.FindJob("missing", kT0), std::nullopt);
+}
+
+TEST_F(JobStoreTest, ExpiredJobsAreInvisible) {
+  Insert("a", kT0);
+  const Nanos expiry = kT0 + kRetention;
+  EXPECT_TRUE(jobs_.FindJob("a", expiry - 1).has_value());
+  EXPECT_FALSE(jobs_.FindJob("a", expiry).has_value());
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, expiry}).total, 0);
+  EXPECT_EQ(jobs_.CountByStatus(expiry).at(JobStatus::kPending), 0);
+  EXPECT_EQ(jobs_.CountByStatus(expiry - 1).at(JobStatus::kPending), 1);
+  EXPECT_TRUE(jobs_.ClaimJobs({"w", 5, expiry, expiry + 1}).empty());  // never claimed
+}
+
+TEST_F(JobStoreTest, ListIsNewestFirstWithPagingAndTotal) {
+  for (int i = 0; i < 7; ++i) Insert("job-" + std::to_string(i), kT0 + i);
+  Insert("same-time-b", kT0 + 100);
+  Insert("same-time-a", kT0 + 100);
+
+  JobPage first = jobs_.ListJobs({{}, 3, 0, kT0});
+  EXPECT_EQ(first.total, 9);
+  ASSERT_EQ(first.jobs.size(), 3u);
+  EXPECT_EQ(first.jobs[0].id, "same-time-b");  // same created_at: id descending
+  EXPECT_EQ(first.jobs[1].id, "same-time-a");
+  EXPECT_EQ(first.jobs[2].id, "job-6");
+
+  JobPage last = jobs_.ListJobs({{}, 3, 6, kT0});
+  EXPECT_EQ(last.total, 9);
+  ASSERT_EQ(last.jobs.size(), 3u);
+  EXPECT_EQ(last.jobs[2].id, "job-0");
+
+  JobPage beyond = jobs_.ListJobs({{}, 3, 9, kT0});
+  EXPECT_EQ(beyond.total, 9);
+  EXPECT_TRUE(beyond.jobs.empty());
+}
+
+TEST_F(JobStoreTest, ListAppliesTheJobFilter) {
+  Insert("old", kT0);
+  Insert("new", kT0 + kNanosPerDay);
+  ClaimOne(kT0 + 2 * kNanosPerDay);  // "old" is claimed first: started
+
+  JobPage started = jobs_.ListJobs({JobFilter("eq(status,started)"), 25, 0, kT0});
+  EXPECT_EQ(started.total, 1);
+  ASSERT_EQ(started.jobs.size(), 1u);
+  EXPECT_EQ(started.jobs[0].id, "old");
+
+  JobPage recent = jobs_.ListJobs({JobFilter("gt(created_at,1700000000500)"), 25, 0, kT0});
+  ASSERT_EQ(recent.jobs.size(), 1u);
+  EXPECT_EQ(recent.jobs[0].id, "new");
+
+  JobPage none = jobs_.ListJobs({JobFilter("eq(job_type,order_export):eq(status,failed)"), 25,
+                                 0, kT0});
+  EXPECT_EQ(none.total, 0);
+}
+
+TEST_F(JobStoreTest, IdempotencyKeyReturnsTheEarlierJobOrAConflict) {
+  NewJob first = MakeJob("first", kT0);
+  first.idempotency_key = "key-1";
+  first.request_hash = "hash-a";
+  first.idempotency_expires_at = kT0 + kNanosPerDay;
+  ASSERT_TRUE(jobs_.InsertJob(first).created);
+
+  NewJob repeat = MakeJob("repeat", kT0 + 10);
+  repeat.idempotency_key = "key-1";
+  repeat.request_hash = "hash-a";
+  repeat.idempotency_expires_at = kT0 + 10 + kNanosPerDay;
+  InsertResult same = jobs_.InsertJob(repeat);
+  EXPECT_FALSE(same.created);
+  EXPECT_FALSE(same.key_conflict);
+  EXPECT_EQ(same.job.id, "first");
+  EXPECT_FALSE(jobs_.FindJob("repeat", kT0).has_value());
+
+  repeat.request_hash = "hash-b";
+  InsertResult conflict = jobs_.InsertJob(repeat);
+  EXPECT_FALSE(conflict.created);
+  EXPECT_TRUE(conflict.key_conflict);
+  EXPECT_EQ(conflict.job.id, "first");
+
+  // After the window the key is free again and names the new job.
+  NewJob later = MakeJob("later", kT0 + kNanosPerDay);
+  later.idempotency_key = "key-1";
+  later.request_hash = "hash-b";
+  later.idempotency_expires_at = kT0 + 2 * kNanosPerDay;
+  InsertResult fresh = jobs_.InsertJob(later);
+  EXPECT_TRUE(fresh.created);
+  EXPECT_EQ(fresh.job.id, "later");
+  EXPECT_TRUE(jobs_.FindJob("first", kT0 + kNanosPerDay).has_value());  // the old job lives on
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0 + kNanosPerDay}).total, 2);
+}
+
+TEST_F(JobStoreTest, DuplicateIdIsAStoreError) {
+  Insert("a", kT0);
+  EXPECT_THROW(jobs_.InsertJob(MakeJob("a", kT0 + 1)), StoreError);
+}
+
+TEST_F(JobStoreTest, ClaimTakesTheOldestFirstAndRespectsRunAfter) {
+  Insert("c", kT0 + 3);
+  Insert("a", kT0 + 1);
+  Insert("b", kT0 + 2);
+
+  auto claimed = jobs_.ClaimJobs({"w1", 2, kT0 + 10, kT0 + 1000});
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].job.id, "a");
+  EXPECT_EQ(claimed[1].job.id, "b");
+  for (const ClaimedJob& c : claimed) {
+    EXPECT_EQ(c.job.status, JobStatus::kStarted);
+    EXPECT_EQ(c.job.attempts, 1);
+    EXPECT_EQ(c.job.claimed_by, "w1");
+    EXPECT_EQ(c.job.lease_expires_at, kT0 + 1000);
+    EXPECT_EQ(c.job.updated_at, kT0 + 10);
+    EXPECT_GE(c.claim_token.size(), 32u);
+  }
+  EXPECT_NE(claimed[0].claim_token, claimed[1].claim_token);
+
+  // Retry "a" for later: it is not claimed before its run_after.
+  ASSERT_TRUE(jobs_.MarkForRetry("a", claimed[0].claim_token, "try again", kT0 + 500, kT0 + 20));
+  EXPECT_EQ(jobs_.NextRunAfter(), kT0 + 3);  // "c" still pending since its creation
+  auto next = jobs_.ClaimJobs({"w2", 5, kT0 + 30, kT0 + 1000});
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job.id, "c");
+  EXPECT_EQ(jobs_.NextRunAfter(), kT0 + 500);
+  EXPECT_TRUE(jobs_.ClaimJobs({"w2", 5, kT0 + 499, kT0 + 1000}).empty());
+  auto retried = jobs_.ClaimJobs({"w2", 5, kT0 + 500, kT0 + 1000});
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].job.id, "a");
+  EXPECT_EQ(retried[0].job.attempts, 2);
+  EXPECT_EQ(retried[0].job.error, "try again");  // the last error is kept while retrying
+  EXPECT_EQ(jobs_.NextRunAfter(), std::nullopt);
+}
+
+TEST_F(JobStoreTest, FinishingIsCompareAndSetOnTheClaimToken) {
+  Insert("a", kT0);
+  ClaimedJob claim = ClaimOne(kT0 + 1);
+
+  EXPECT_FALSE(jobs_.MarkSucceeded("a", "wrong-token", {"/x.csv", "tok", 3}, kT0 + 2));
+  EXPECT_FALSE(jobs_.MarkFailed("a", "wrong-token", "no", kT0 + 2));
+  EXPECT_FALSE(jobs_.RenewLease("a", "wrong-token", kT0 + 99));
+  EXPECT_TRUE(jobs_.RenewLease("a", claim.claim_token, kT0 + 99));
+  EXPECT_EQ(Get("a").lease_expires_at, kT0 + 99);
+
+  ASSERT_TRUE(jobs_.MarkSucceeded("a", claim.claim_token, {"/x.csv", "tok", 3}, kT0 + 2));
+  // Finishing twice, or in another way, is refused.
+  EXPECT_FALSE(jobs_.MarkSucceeded("a", claim.claim_token, {"/y.csv", "tok2", 4}, kT0 + 3));
+  EXPECT_FALSE(jobs_.MarkFailed("a", claim.claim_token, "late", kT0 + 3));
+  EXPECT_FALSE(jobs_.MarkForRetry("a", claim.claim_token, "late", kT0, kT0 + 3));
+  EXPECT_FALSE(jobs_.RenewLease("a", claim.claim_token, kT0 + 200));
+
+  Job done = Get("a");
+  EXPECT_EQ(done.status, JobStatus::kSuccess);
+  EXPECT_EQ(done.file_path, "/x.csv");
+  EXPECT_EQ(done.file_token, "tok");
+  EXPECT_EQ(done.row_count, 3);
+  EXPECT_EQ(done.error, std::nullopt);
+  EXPECT_EQ(done.claimed_by, std::nullopt);
+  EXPECT_EQ(done.lease_expires_at, std::nullopt);
+  EXPECT_EQ(done.updated_at, kT0 + 2);
+  EXPECT_EQ(jobs_.FindJobByFileToken("tok", kT0)->id, "a");
+  EXPECT_EQ(jobs_.FindJobByFileToken("tok", kT0 + kRetention), std::nullopt);
+  EXPECT_EQ(jobs_.ReferencedFiles(), std::vector<std::string>{"/x.csv"});
+}
+
+TEST_F(JobStoreTest, UpdatedAtMovesOnEveryStatusChangeEvenIfTheClockDoesNot) {
+  Insert("a", kT0);
+  ClaimedJob claim = ClaimOne(kT0);  // same instant as creation
+  EXPECT_EQ(claim.job.updated_at, kT0 + 1);
+  ASSERT_TRUE(jobs_.MarkFailed("a", claim.claim_token, "the filter matched nothing", kT0 - 5));
+  Job failed = Get("a");
+  EXPECT_EQ(failed.updated_at, kT0 + 2);
+  EXPECT_EQ(failed.status, JobStatus::kFailed);
+  EXPECT_EQ(failed.error, "the filter matched nothing");
+}
+
+TEST_F(JobStoreTest, SuccessClearsAnEarlierRetryError) {
+  Insert("a", kT0);
+  ClaimedJob first = ClaimOne(kT0 + 1);
+  ASSERT_TRUE(jobs_.MarkForRetry("a", first.claim_token, "disk full", kT0 + 2, kT0 + 2));
+  ClaimedJob second = ClaimOne(kT0 + 3);
+  EXPECT_NE(second.claim_token, first.claim_token);
+  EXPECT_FALSE(jobs_.MarkSucceeded("a", first.claim_token, {"/f", "t", 0}, kT0 + 4));
+  ASSERT_TRUE(jobs_.MarkSucceeded("a", second.claim_token, {"/f", "t", 0}, kT0 + 4));
+  EXPECT_EQ(Get("a").error, std::nullopt);
+}
+
+TEST_F(JobStoreTest, RescueRequeuesLapsedLeasesAndFailsJobsOutOfAttempts) {
+  Insert("a", kT0);
+  Insert("b", kT0 + 1);
+  Insert("c", kT0 + 2);
+  // "a" is on its last attempt (max_attempts 3).
+  for (int attempt = 1; attempt < 3; ++attempt) {
+    ClaimedJob claim = ClaimOne(kT0 + 10);
+    ASSERT_EQ(claim.job.id, "a");
+    ASSERT_TRUE(jobs_.MarkForRetry("a", claim.claim_token, "retry", kT0, kT0 + 10));
+  }
+  auto claims = jobs_.ClaimJobs({"w1", 2, kT0 + 10, kT0 + 100});  // a, b: lease ends at +100
+  ASSERT_EQ(claims.size(), 2u);
+  auto c = jobs_.ClaimJobs({"w1", 1, kT0 + 10, kT0 + 500});
+  ASSERT_EQ(c.size(), 1u);
+
+  EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 99), 0);
+  EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 100), 2);
+
+  Job a = Get("a");
+  EXPECT_EQ(a.status, JobStatus::kFailed);
+  ASSERT_TRUE(a.error.has_value());
+  EXPECT_NE(a.error->find("stopped responding"), std::string::npos) << *a.error;
+  EXPECT_NE(a.error->find("3 attempts"), std::string::npos) << *a.error;
+
+  Job b = Get("b");
+  EXPECT_EQ(b.status, JobStatus::kPending);
+  EXPECT_EQ(b.run_after, kT0 + 100);
+  EXPECT_EQ(b.attempts, 1);
+  EXPECT_EQ(b.error, "the worker running this job stopped responding (lease expired)");
+  EXPECT_EQ(b.claimed_by, std::nullopt);
+  // The lost worker cannot finish it any more.
+  EXPECT_FALSE(jobs_.MarkSucceeded("b", claims[1].claim_token, {"/f", "t", 0}, kT0 + 101));
+  EXPECT_EQ(Get("c").status, JobStatus::kStarted);
+}
+
+TEST_F(JobStoreTest, ReleaseClaimsReturnsOnlyThatWorkersJobsWithoutCountingTheAttempt) {
+  Insert("a", kT0);
+  Insert("b", kT0 + 1);
+  ClaimOne(kT0 + 5, "w1");
+  ClaimOne(kT0 + 5, "w2");
+  EXPECT_EQ(jobs_.ReleaseClaims("w1", kT0 + 6), 1);
+  Job a = Get("a");
+  EXPECT_EQ(a.status, JobStatus::kPending);
+  EXPECT_EQ(a.attempts, 0);
+  EXPECT_EQ(a.run_after, kT0 + 6);
+  EXPECT_EQ(a.claimed_by, std::nullopt);
+  EXPECT_EQ(Get("b").status, JobStatus::kStarted);
+  EXPECT_EQ(jobs_.ReleaseClaims("w1", kT0 + 7), 0);
+}
+
+TEST_F(JobStoreTest, DeleteExpiredJobsReturnsTheirFilesInBatches) {
+  Insert("a", kT0);
+  Insert("b", kT0 + 1);
+  Insert("keep", kT0 + kNanosPerDay);
+  ClaimedJob claim = ClaimOne(kT0 + 2);
+  ASSERT_TRUE(jobs_.MarkSucceeded("a", claim.claim_token, {"/exports/a.csv", "ta", 1}, kT0 + 3));
+
+  const Nanos now = kT0 + kRetention + 1;
+  auto first = jobs_.DeleteExpiredJobs(now, 1);
+  ASSERT_EQ(first.size(), 1u);
+  auto second = jobs_.DeleteExpiredJobs(now, 10);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(jobs_.DeleteExpiredJobs(now, 10).empty());
+
+  std::map<std::string, std::optional<std::string>> deleted = {
+      {first[0].id, first[0].file_path}, {second[0].id, second[0].file_path}};
+  EXPECT_EQ(deleted["a"], "/exports/a.csv");
+  EXPECT_EQ(deleted["b"], std::nullopt);
+  EXPECT_TRUE(jobs_.FindJob("keep", now).has_value());
+  EXPECT_TRUE(jobs_.ReferencedFiles().empty());
+}
+
+TEST_F(JobStoreTest, CountByStatusCountsEveryStatus) {
+  for (int i = 0; i < 5; ++i) Insert("j" + std::to_string(i), kT0 + i);
+  auto claims = jobs_.ClaimJobs({"w", 3, kT0 + 10, kT0 + 100});
+  ASSERT_EQ(claims.size(), 3u);
+  ASSERT_TRUE(jobs_.MarkSucceeded(claims[0].job.id, claims[0].claim_token, {"/a", "a", 0},
+                                  kT0 + 11));
+  ASSERT_TRUE(jobs_.MarkFailed(claims[1].job.id, claims[1].claim_token, "x", kT0 + 11));
+  auto counts = jobs_.CountByStatus(kT0);
+  EXPECT_EQ(counts.at(JobStatus::kPending), 2);
+  EXPECT_EQ(counts.at(JobStatus::kStarted), 1);
+  EXPECT_EQ(counts.at(JobStatus::kSuccess), 1);
+  EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+}
+
+}  // namespace
+}  // namespace jobsd::storage
