@@ -3,10 +3,10 @@
 // errors.h maps). They run on the blocking pool, never on an I/O thread.
 #pragma once
 
-#include <boost/url/params_view.hpp>
 #include <string_view>
 
 #include "api/http_types.h"
+#include "api/request_target.h"
 #include "api/services.h"
 
 namespace jobsd::api {
@@ -17,7 +17,7 @@ struct HandlerContext {
   std::string_view public_url;
   std::string_view request_id;
   std::string_view path_param;  // {id} or {token} of the route, else ""
-  boost::urls::params_view query;
+  const QueryParams& query;
 };
 
 using Handler = Response (*)(const HandlerContext&);

@@ -53,9 +53,9 @@ CreateJobRequest ParseCreateBody(const Request& request) {
 std::int64_t PageParam(const HandlerContext& context, std::string_view name,
                        std::int64_t fallback, std::int64_t min, std::int64_t max,
                        std::string_view rule) {
-  auto it = context.query.find(name);
-  if (it == context.query.end()) return fallback;
-  const std::string value = (*it).value;
+  const std::optional<std::string_view> found = context.query.Find(name);
+  if (!found) return fallback;
+  const std::string_view value = *found;
   std::int64_t number = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
   if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
@@ -87,9 +87,7 @@ Response ListJobs(const HandlerContext& context) {
       PageParam(context, "page[limit]", 25, 1, 100, "a whole number from 1 to 100"));
   list.offset = PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
                           "a whole number, 0 or more");
-  if (auto it = context.query.find("filter"); it != context.query.end()) {
-    list.filter = (*it).value;
-  }
+  list.filter = context.query.Find("filter").value_or("");
   JobPage page = context.services.jobs.List(list);
   return JsonResponse(http::status::ok, JobListToJson(page, list, context.public_url));
 }

@@ -1,5 +1,4 @@
 // POST /oauth/access_token: the client_credentials grant (API.md section 5).
-#include <boost/url/parse_query.hpp>
 #include <optional>
 
 #include "api/errors.h"
@@ -13,20 +12,17 @@ struct TokenForm {
 };
 
 TokenForm ParseForm(std::string_view body) {
-  auto params = boost::urls::parse_query(body);
+  std::optional<QueryParams> params = ParseQuery(body, /*plus_as_space=*/true);
   if (!params) throw ApiError(ErrorCode::kBadRequest, "Request body is not a valid form");
-  boost::urls::encoding_opts form_encoding;
-  form_encoding.space_as_plus = true;  // application/x-www-form-urlencoded
   TokenForm form;
-  for (const auto& param : *params) {
-    const std::string key = param.key.decode(form_encoding);
+  for (const auto& [key, value] : params->all()) {
     std::optional<std::string>* slot = key == "grant_type"      ? &form.grant_type
                                        : key == "client_id"     ? &form.client_id
                                        : key == "client_secret" ? &form.client_secret
                                                                 : nullptr;
     if (slot == nullptr) continue;
     if (*slot) throw ApiError(ErrorCode::kBadRequest, key + " is given more than once");
-    *slot = param.value.decode(form_encoding);
+    *slot = value;
   }
   return form;
 }

@@ -1,8 +1,7 @@
 #include "api/router.h"
 
-#include <boost/url/parse.hpp>
-
 #include "api/errors.h"
+#include "api/request_target.h"
 #include "engine/random.h"
 
 namespace jobsd::api {
@@ -86,20 +85,17 @@ bool Router::Authorized(const Request& request) const {
 
 Response Router::Dispatch(const Request& request, std::string_view request_id,
                           std::string& route_name) const {
-  auto target = boost::urls::parse_origin_form(request.target());
+  const std::optional<RequestTarget> target = ParseRequestTarget(request.target());
   if (!target) throw ApiError(ErrorCode::kBadRequest, "The request target is not a valid URL");
 
-  const std::string path = target->path();
-  if (IsV2Path(path) && !Authorized(request)) {
+  if (IsV2Path(target->path) && !Authorized(request)) {
     throw ApiError(ErrorCode::kInvalidToken,
                    request.find(http::field::authorization) == request.end()
                        ? "An Authorization header with a Bearer access token is required"
                        : "The access token is missing, invalid or expired");
   }
 
-  std::vector<std::string> segments;
-  for (std::string segment : target->segments()) segments.push_back(std::move(segment));
-
+  const std::vector<std::string>& segments = target->segments;
   for (const Route& route : routes_) {
     if (route.parts.size() != segments.size()) continue;
     std::string_view param;
@@ -114,7 +110,7 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
     for (const MethodHandler& candidate : route.methods) {
       if (candidate.method == request.method()) {
         HandlerContext context{request,    services_, public_url_,
-                               request_id, param,     target->params()};
+                               request_id, param,     target->query};
         return candidate.handler(context);
       }
       allowed.push_back(candidate.method);

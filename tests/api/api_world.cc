@@ -1,0 +1,75 @@
+#include "tests/api/api_world.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/order_export.h"
+#include "engine/random.h"
+
+namespace jobsd::api::testing {
+
+ApiWorld::ApiWorld() {
+  database = storage::Database::Open({dir / "jobsd.db"});
+  registry.Register(std::string(kOrderExportType),
+                    std::make_unique<OrderExportJob>(database->orders()));
+  jobs = std::make_unique<JobService>(database->jobs(), registry, clock, JobServiceOptions{});
+  auth = std::make_unique<Authenticator>(database->credentials(), clock);
+}
+
+ApiServices ApiWorld::services() {
+  return ApiServices{*jobs, *auth, metrics, [this] { return ready; }};
+}
+
+std::string ApiWorld::NewToken() {
+  const ClientCredentials client = auth->CreateClient();
+  return auth->IssueToken(client.client_id, client.client_secret).value().access_token;
+}
+
+Job ApiWorld::CreateJob(std::string filter) {
+  clock.Advance(1000);  // distinct created_at, newest first is then well defined
+  return jobs->Create({std::string(kOrderExportType), std::move(filter), std::nullopt}).job;
+}
+
+std::string ApiWorld::Claim(const Job& job) {
+  clock.Advance(1000);
+  auto claimed = database->jobs().ClaimJobs(
+      {"test-worker", 1, clock.Now(), clock.Now() + 60 * kNanosPerSecond});
+  EXPECT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed.at(0).job.id, job.id) << "claim the oldest pending job only";
+  return claimed.at(0).claim_token;
+}
+
+Job ApiWorld::Succeed(const Job& job, const std::string& csv) {
+  const std::string token = Claim(job);
+  SuccessResult result;
+  result.file_path = (dir / (job.id + ".csv")).string();
+  result.file_token = RandomHex(16);
+  result.row_count = 1;
+  jobsd::testing::WriteFile(result.file_path, csv);
+  clock.Advance(1000);
+  EXPECT_TRUE(database->jobs().MarkSucceeded(job.id, token, result, clock.Now()));
+  return jobs->Get(job.id).value();
+}
+
+Job ApiWorld::Fail(const Job& job, const std::string& error) {
+  const std::string token = Claim(job);
+  clock.Advance(1000);
+  EXPECT_TRUE(database->jobs().MarkFailed(job.id, token, error, clock.Now()));
+  return jobs->Get(job.id).value();
+}
+
+Request MakeRequest(http::verb method, std::string target, std::string body,
+                    std::string content_type) {
+  Request request{method, target, 11};
+  request.set(http::field::host, "jobsd.test");
+  if (!content_type.empty()) request.set(http::field::content_type, content_type);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return request;
+}
+
+Request Authed(Request request, const std::string& token) {
+  request.set(http::field::authorization, "Bearer " + token);
+  return request;
+}
+
+}  // namespace jobsd::api::testing

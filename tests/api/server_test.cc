@@ -1,0 +1,292 @@
+// HttpServer over real sockets: a Beast client against a server on an
+// ephemeral port, backed by a real SQLite store.
+#include "api/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "tests/api/api_world.h"
+
+namespace jobsd::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+using testing::ApiWorld;
+using testing::S;
+using V = http::verb;
+using Reply = http::response<http::string_body>;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(ServerOptions options = {}) {
+    options.port = 0;
+    options.read_timeout = std::chrono::seconds(1);
+    server_ = std::make_unique<HttpServer>(options, world_.services());
+    server_->Start();
+    token_ = world_.NewToken();
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->Stop();
+      server_->Join();
+    }
+  }
+
+  tcp::socket Connect() {
+    tcp::socket socket(io_);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    return socket;
+  }
+
+  // One request on a fresh connection.
+  Reply Send(Request request) {
+    tcp::socket socket = Connect();
+    return SendOn(socket, std::move(request));
+  }
+  Reply SendOn(tcp::socket& socket, Request request) {
+    request.set(http::field::host, "127.0.0.1");
+    http::write(socket, request);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    if (request.method() == V::head) parser.skip(true);
+    http::read(socket, buffer_, parser);
+    return parser.release();
+  }
+  Reply SendAuthed(V method, std::string target, std::string body = "",
+                   std::string type = "") {
+    return Send(testing::Authed(testing::MakeRequest(method, target, body, type), token_));
+  }
+
+  // Reads until the server closes; returns what arrived.
+  std::string ReadUntilClosed(tcp::socket& socket) {
+    std::string data;
+    boost::system::error_code ec;
+    asio::read(socket, asio::dynamic_buffer(data), ec);
+    return data;
+  }
+
+  ApiWorld world_;
+  asio::io_context io_;
+  beast::flat_buffer buffer_;
+  std::unique_ptr<HttpServer> server_;
+  std::string token_;
+};
+
+boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }
+
+const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+const std::regex kRfc3339Nano(
+    R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?Z$)");
+
+TEST_F(ServerTest, JobLifecycleShapesFieldByField) {
+  StartServer();
+  EXPECT_EQ(server_->public_url(), "http://127.0.0.1:" + std::to_string(server_->port()));
+  const Reply created = SendAuthed(V::post, "/v2/jobs",
+                                   R"({"data":{"type":"job","job_type":"order_export"}})",
+                                   "application/json");
+  ASSERT_EQ(created.result(), http::status::accepted) << created.body();
+  EXPECT_EQ(created[http::field::content_type], "application/json");
+  EXPECT_TRUE(std::regex_match(std::string(created["X-Request-Id"]), kUuidV4));
+  const auto job = Json(created).at("data").as_object();
+  const std::string id(job.at("id").as_string());
+  EXPECT_TRUE(std::regex_match(id, kUuidV4)) << id;
+  EXPECT_EQ(job.at("type"), "job");
+  EXPECT_EQ(job.at("job_type"), "order_export");
+  EXPECT_EQ(job.at("status"), "pending");
+  EXPECT_FALSE(job.contains("error"));
+  EXPECT_EQ(job.at("link").at("href"), "");
+  EXPECT_EQ(S(job.at("links").at("self")), server_->public_url() + "/v2/jobs/" + id);
+  EXPECT_EQ(created[http::field::location], server_->public_url() + "/v2/jobs/" + id);
+  const std::string created_at(job.at("timestamps").at("created_at").as_string());
+  EXPECT_TRUE(std::regex_match(created_at, kRfc3339Nano)) << created_at;
+  EXPECT_EQ(S(job.at("timestamps").at("updated_at")), created_at);
+
+  const Job stored = world_.jobs->Get(id).value();
+  const Job done = world_.Succeed(stored, "id\r\nA\r\n");
+  const auto fetched = Json(SendAuthed(V::get, "/v2/jobs/" + id)).at("data");
+  EXPECT_EQ(fetched.at("status"), "success");
+  EXPECT_FALSE(fetched.as_object().contains("error"));
+  const std::string href(fetched.at("link").at("href").as_string());
+  EXPECT_EQ(href, server_->public_url() + "/exports/" + *done.file_token + ".csv");
+  EXPECT_NE(S(fetched.at("timestamps").at("updated_at")), created_at);
+
+  const Reply download = Send(testing::MakeRequest(V::get, href.substr(href.find("/exports/"))));
+  EXPECT_EQ(download.result(), http::status::ok);
+  EXPECT_EQ(download.body(), "id\r\nA\r\n");
+  EXPECT_EQ(download[http::field::content_type], "text/csv; charset=utf-8");
+}
+
+TEST_F(ServerTest, DownloadsStreamWithHeadAndRanges) {
+  StartServer();
+  std::string csv = "id\r\n";
+  while (csv.size() < 300 * 1024) csv += "0123456789abcdef,\"quoted, field\"\r\n";
+  const Job job = world_.Succeed(world_.CreateJob(), csv);
+  const std::string target = "/exports/" + *job.file_token + ".csv";
+
+  const Reply whole = Send(testing::MakeRequest(V::get, target));
+  ASSERT_EQ(whole.result(), http::status::ok);
+  EXPECT_EQ(whole.body(), csv);
+  EXPECT_EQ(whole[http::field::accept_ranges], "bytes");
+
+  const Reply head = Send(testing::MakeRequest(V::head, target));
+  EXPECT_EQ(head.result(), http::status::ok);
+  EXPECT_EQ(head[http::field::content_length], std::to_string(csv.size()));
+  EXPECT_TRUE(head.body().empty());
+
+  Request ranged = testing::MakeRequest(V::get, target);
+  ranged.set(http::field::range, "bytes=-100");
+  const Reply tail = Send(ranged);
+  EXPECT_EQ(tail.result(), http::status::partial_content);
+  EXPECT_EQ(tail.body(), csv.substr(csv.size() - 100));
+  EXPECT_EQ(tail[http::field::content_range],
+            "bytes " + std::to_string(csv.size() - 100) + "-" + std::to_string(csv.size() - 1) +
+                "/" + std::to_string(csv.size()));
+
+  ranged.set(http::field::range, "bytes=" + std::to_string(csv.size()) + "-");
+  const Reply unsatisfiable = Send(ranged);
+  EXPECT_EQ(unsatisfiable.result(), http::status::range_not_satisfiable);
+  EXPECT_EQ(unsatisfiable[http::field::content_range], "bytes */" + std::to_string(csv.size()));
+
+  world_.clock.Advance(7 * kNanosPerDay);
+  EXPECT_EQ(Send(testing::MakeRequest(V::get, target)).result(), http::status::not_found);
+}
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  StartServer();
+  tcp::socket socket = Connect();
+  for (int i = 0; i < 3; ++i) {
+    const Reply reply = SendOn(socket, testing::MakeRequest(V::get, "/healthz"));
+    EXPECT_EQ(reply.result(), http::status::ok);
+    EXPECT_TRUE(reply.keep_alive());
+  }
+}
+
+TEST_F(ServerTest, BodyOverTheLimitIs413) {
+  StartServer();
+  const std::string big(64 * 1024 + 1, 'x');
+  const Reply reply = SendAuthed(V::post, "/v2/jobs", big, "application/json");
+  EXPECT_EQ(reply.result(), http::status::payload_too_large);
+  const auto error = Json(reply).at("errors").at(0);
+  EXPECT_EQ(error.at("status"), 413);
+  EXPECT_EQ(error.at("title"), "Payload Too Large");
+  EXPECT_EQ(S(error.at("request_id")), reply["X-Request-Id"]);
+
+  // Announced but never sent: refused on the header alone.
+  tcp::socket socket = Connect();
+  asio::write(socket, asio::buffer(std::string(
+                          "POST /v2/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 10000000\r\n\r\n")));
+  const std::string raw = ReadUntilClosed(socket);
+  EXPECT_EQ(raw.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << raw;
+
+  const std::string at_limit_filter(64 * 1024 - 60, ' ');
+  const Reply fits = SendAuthed(
+      V::post, "/v2/jobs",
+      R"({"data":{"job_type":"order_export","filter":")" + at_limit_filter + R"("}})",
+      "application/json");
+  EXPECT_NE(fits.result(), http::status::payload_too_large);
+}
+
+TEST_F(ServerTest, OversizedHeadersAre431) {
+  StartServer();
+  Request request = testing::MakeRequest(V::get, "/healthz");
+  request.set("X-Padding", std::string(20 * 1024, 'p'));
+  const Reply reply = Send(request);
+  EXPECT_EQ(reply.result(), http::status::request_header_fields_too_large);
+  EXPECT_EQ(Json(reply).at("errors").at(0).at("status"), 431);
+}
+
+TEST_F(ServerTest, SlowClientIsDroppedByTheReadTimeout) {
+  StartServer();
+  tcp::socket socket = Connect();
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string raw = ReadUntilClosed(socket);  // never finishes the headers
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(raw.empty()) << raw;
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  // The server still serves others.
+  EXPECT_EQ(Send(testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
+}
+
+TEST_F(ServerTest, AuthFailuresOverTheWire) {
+  StartServer();
+  EXPECT_EQ(Send(testing::MakeRequest(V::get, "/v2/jobs")).result(), http::status::unauthorized);
+  Request wrong_scheme = testing::MakeRequest(V::get, "/v2/jobs");
+  wrong_scheme.set(http::field::authorization, "Basic " + token_);
+  EXPECT_EQ(Send(wrong_scheme).result(), http::status::unauthorized);
+  const Reply bad = Send(testing::Authed(testing::MakeRequest(V::get, "/v2/nope"), "bad"));
+  EXPECT_EQ(bad.result(), http::status::unauthorized);
+  EXPECT_EQ(Json(bad).at("errors").at(0).at("title"), "Unable to validate access token");
+  world_.clock.Advance(3601 * kNanosPerSecond);
+  EXPECT_EQ(SendAuthed(V::get, "/v2/jobs").result(), http::status::unauthorized);
+}
+
+TEST_F(ServerTest, MetricsCountRequestsByRouteTemplate) {
+  StartServer();
+  const Job job = world_.CreateJob();
+  SendAuthed(V::get, "/v2/jobs/" + job.id);
+  SendAuthed(V::get, "/v2/jobs/" + job.id);
+  const Reply metrics = Send(testing::MakeRequest(V::get, "/metrics"));
+  ASSERT_EQ(metrics.result(), http::status::ok);
+  EXPECT_NE(metrics.body().find("jobsd_http_requests_total{route=\"/v2/jobs/{id}\",status=\"200\"} 2"),
+            std::string::npos)
+      << metrics.body();
+  EXPECT_EQ(metrics.body().find(job.id), std::string::npos) << "raw paths never become labels";
+  EXPECT_NE(metrics.body().find("jobsd_http_request_duration_seconds_bucket{route=\"/v2/jobs/{id}\""),
+            std::string::npos);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheCapAre503) {
+  ServerOptions options;
+  options.max_connections = 1;
+  StartServer(options);
+  tcp::socket held = Connect();
+  EXPECT_EQ(SendOn(held, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
+  tcp::socket extra = Connect();
+  const std::string raw = ReadUntilClosed(extra);
+  EXPECT_EQ(raw.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << raw;
+}
+
+TEST_F(ServerTest, StopClosesIdleKeepAliveConnections) {
+  StartServer();
+  tcp::socket socket = Connect();
+  EXPECT_EQ(SendOn(socket, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  server_->Join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(ReadUntilClosed(socket).empty());
+  boost::system::error_code ec;
+  tcp::socket after(io_);
+  after.connect({asio::ip::make_address("127.0.0.1"), server_->port()}, ec);
+  EXPECT_TRUE(ec) << "no longer accepting";
+  server_.reset();
+}
+
+TEST_F(ServerTest, StartReportsAPortInUse) {
+  StartServer();
+  ServerOptions options;
+  options.port = server_->port();
+  HttpServer second(options, world_.services());
+  try {
+    second.Start();
+    FAIL() << "expected the bind to fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot listen on 127.0.0.1:" + std::to_string(server_->port()) +
+                  ": Address already in use");
+  }
+}
+
+}  // namespace
+}  // namespace jobsd::api
