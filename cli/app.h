@@ -1,0 +1,33 @@
+// What every command that touches jobs needs: the opened (and migrated)
+// store, the job-type registry with the built-in types, a clock and the
+// JobService in front of them.
+#pragma once
+
+#include <memory>
+
+#include "cli/settings.h"
+#include "engine/job_service.h"
+#include "engine/job_type.h"
+#include "engine/time.h"
+#include "storage/database.h"
+
+namespace jobsd::cli {
+
+// Opens the store of `settings.db`, migrating it. Failures become
+// CommandError with the store's reason.
+std::unique_ptr<storage::Database> OpenStore(const Settings& settings);
+
+// Registers the job types this binary runs (order_export).
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db);
+
+struct App {
+  explicit App(const Settings& settings);
+
+  Settings settings;
+  std::unique_ptr<storage::Database> db;
+  JobTypeRegistry registry;
+  SystemClock clock;
+  std::unique_ptr<JobService> jobs;
+};
+
+}  // namespace jobsd::cli

@@ -1,0 +1,117 @@
+#include "cli/args.h"
+
+#include <cstdlib>
+
+namespace jobsd::cli {
+namespace {
+
+const OptionSpec* FindOption(const CommandSpec& spec, std::string_view name) {
+  for (const OptionSpec& option : spec.options) {
+    if (option.name == name) return &option;
+  }
+  return nullptr;
+}
+
+std::string CommandName(const CommandSpec& spec) { return "jobsd " + std::string(spec.path); }
+
+}  // namespace
+
+std::optional<std::string> ParsedArgs::Get(std::string_view name) const {
+  if (auto it = given_.find(name); it != given_.end()) return it->second;
+  const OptionSpec* option = spec_ ? FindOption(*spec_, name) : nullptr;
+  if (option && !option->env.empty()) {
+    if (const char* value = std::getenv(std::string(option->env).c_str())) return value;
+  }
+  return std::nullopt;
+}
+
+bool ParsedArgs::Flag(std::string_view name) const { return given_.count(name) > 0; }
+
+std::string ParsedArgs::SourceOf(std::string_view name) const {
+  if (given_.count(name) > 0) return "--" + std::string(name);
+  const OptionSpec* option = spec_ ? FindOption(*spec_, name) : nullptr;
+  if (option && !option->env.empty()) return std::string(option->env);
+  return "--" + std::string(name);
+}
+
+ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  parsed.spec_ = &spec;
+  bool only_positionals = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!only_positionals && (arg == "--help" || arg == "-h")) {
+      parsed.help = true;
+      return parsed;
+    }
+    if (!only_positionals && arg == "--") {
+      only_positionals = true;
+      continue;
+    }
+    if (only_positionals || arg.size() < 2 || arg[0] != '-' || arg == "-") {
+      parsed.positionals.push_back(arg);
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      throw UsageError(CommandName(spec) + ": unknown option " + arg + " (see --help)");
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> inline_value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    const OptionSpec* option = FindOption(spec, name);
+    if (option == nullptr) {
+      throw UsageError(CommandName(spec) + ": unknown option --" + name + " (see --help)");
+    }
+    if (parsed.given_.count(name) > 0) {
+      throw UsageError(CommandName(spec) + ": --" + name + " given more than once");
+    }
+    if (option->value_name.empty()) {
+      if (inline_value) {
+        throw UsageError(CommandName(spec) + ": --" + name + " takes no value");
+      }
+      parsed.given_[name] = "";
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) {
+        throw UsageError(CommandName(spec) + ": --" + name + " needs a value (" +
+                         std::string(option->value_name) + ")");
+      }
+      inline_value = args[++i];
+    }
+    parsed.given_[name] = *inline_value;
+  }
+  if (parsed.positionals.size() < spec.min_positionals) {
+    throw UsageError(CommandName(spec) + ": missing argument " + std::string(spec.usage) +
+                     " (see --help)");
+  }
+  if (parsed.positionals.size() > spec.max_positionals) {
+    throw UsageError(CommandName(spec) + ": unexpected argument '" +
+                     parsed.positionals[spec.max_positionals] + "' (see --help)");
+  }
+  return parsed;
+}
+
+std::string HelpText(const CommandSpec& spec) {
+  std::string out = "Usage: " + CommandName(spec);
+  if (!spec.options.empty()) out += " [options]";
+  if (!spec.usage.empty()) out += " " + std::string(spec.usage);
+  out += "\n\n" + std::string(spec.summary) + "\n";
+  if (!spec.options.empty()) out += "\nOptions:\n";
+  for (const OptionSpec& option : spec.options) {
+    std::string left = "  --" + std::string(option.name);
+    if (!option.value_name.empty()) left += " " + std::string(option.value_name);
+    if (left.size() < 28) left.resize(28, ' ');
+    out += left + " " + std::string(option.help);
+    if (!option.env.empty()) out += " [env " + std::string(option.env) + "]";
+    if (!option.default_text.empty()) out += " (default: " + std::string(option.default_text) + ")";
+    out += "\n";
+  }
+  out += "  --help                     show this help\n";
+  return out;
+}
+
+}  // namespace jobsd::cli

@@ -1,0 +1,141 @@
+// jobsd jobs submit|list|get: the job store from a script, without the HTTP
+// API. With --json they print exactly what the API would.
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "api/job_json.h"
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+
+namespace jobsd::cli {
+namespace {
+
+OptionSpec JsonOption() { return {"json", "", "", "", "print the API's JSON instead of text"}; }
+
+// Links in --json output point where the API would serve them.
+std::vector<OptionSpec> StoreOptions(std::vector<OptionSpec> extra) {
+  std::vector<OptionSpec> options = {DbOption(), ListenOption(), PublicUrlOption()};
+  options.insert(options.end(), extra.begin(), extra.end());
+  return options;
+}
+
+void PrintJobText(const Job& job) {
+  std::cout << "id:         " << job.id << "\n"
+            << "job_type:   " << job.job_type << "\n"
+            << "status:     " << ToString(job.status) << "\n"
+            << "filter:     " << job.filter << "\n"
+            << "attempts:   " << job.attempts << " of " << job.max_attempts << "\n"
+            << "created_at: " << FormatRfc3339Nano(job.created_at) << "\n"
+            << "updated_at: " << FormatRfc3339Nano(job.updated_at) << "\n";
+  if (job.error) std::cout << "error:      " << *job.error << "\n";
+  if (job.row_count) std::cout << "rows:       " << *job.row_count << "\n";
+  if (job.file_path) std::cout << "file:       " << *job.file_path << "\n";
+}
+
+int ParseBound(const ParsedArgs& args, std::string_view name, int fallback, int min, int max) {
+  std::optional<std::string> text = args.Get(name);
+  if (!text) return fallback;
+  try {
+    std::size_t used = 0;
+    const int value = std::stoi(*text, &used);
+    if (used == text->size() && value >= min && value <= max) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("invalid value '" + *text + "' for --" + std::string(name) +
+                   ": expected a whole number from " + std::to_string(min) + " to " +
+                   std::to_string(max));
+}
+
+}  // namespace
+
+int RunJobsSubmit(const Args& raw) {
+  const CommandSpec spec{
+      "jobs submit", "", "Creates a job in the store; a running `jobsd serve` picks it up.",
+      StoreOptions({{"type", "TYPE", "", "", "job type, e.g. order_export"},
+                    {"filter", "FILTER", "", "", "filter over orders (API.md section 6)"},
+                    RetentionOption(),
+                    JsonOption()})};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  std::optional<std::string> type = args.Get("type");
+  if (!type) throw UsageError("jobsd jobs submit: --type is required (e.g. --type order_export)");
+  Settings settings = ResolveSettings(args);
+  App app(settings);
+  CreateJobRequest request;
+  request.job_type = *type;
+  request.filter = args.Get("filter").value_or("");
+  CreateJobResult result;
+  try {
+    result = app.jobs->Create(request);
+  } catch (const InvalidRequest& e) {
+    std::string message = e.what();
+    if (!e.reason().empty()) message += ": " + e.reason();
+    throw UsageError("jobsd jobs submit: " + message);
+  }
+  if (args.Flag("json")) {
+    boost::json::object body;
+    body["data"] = api::JobToJson(result.job, PublicUrl(settings));
+    std::cout << boost::json::serialize(body) << "\n";
+  } else {
+    std::cout << result.job.id << "\n";
+  }
+  return 0;
+}
+
+int RunJobsList(const Args& raw) {
+  const CommandSpec spec{
+      "jobs list", "", "Lists jobs, newest first, as GET /v2/jobs does.",
+      StoreOptions({{"filter", "FILTER", "", "", "filter over status, job_type, created_at, updated_at"},
+                    {"limit", "N", "", "25", "jobs per page, 1 to 100"},
+                    {"offset", "N", "", "0", "jobs to skip"},
+                    JsonOption()})};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  ListJobsRequest request;
+  request.filter = args.Get("filter").value_or("");
+  request.limit = ParseBound(args, "limit", 25, 1, 100);
+  request.offset = ParseBound(args, "offset", 0, 0, std::numeric_limits<int>::max());
+  App app(settings);
+  JobPage page;
+  try {
+    page = app.jobs->List(request);
+  } catch (const InvalidRequest& e) {
+    throw UsageError("jobsd jobs list: " + std::string(e.what()) + ": " + e.reason());
+  }
+  if (args.Flag("json")) {
+    std::cout << boost::json::serialize(api::JobListToJson(page, request, PublicUrl(settings)))
+              << "\n";
+    return 0;
+  }
+  for (const Job& job : page.jobs) {
+    std::cout << job.id << "  " << ToString(job.status) << "\t" << job.job_type << "  "
+              << FormatRfc3339Nano(job.created_at);
+    if (job.error) std::cout << "  " << *job.error;
+    std::cout << "\n";
+  }
+  std::cerr << page.jobs.size() << " of " << page.total << " jobs\n";
+  return 0;
+}
+
+int RunJobsGet(const Args& raw) {
+  const CommandSpec spec{"jobs get", "ID", "Shows one job.", StoreOptions({JsonOption()}), 1, 1};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  App app(settings);
+  std::optional<Job> job = app.jobs->Get(args.positionals[0]);
+  if (!job) throw CommandError("no job with id " + args.positionals[0] + " (unknown or expired)");
+  if (args.Flag("json")) {
+    boost::json::object body;
+    body["data"] = api::JobToJson(*job, PublicUrl(settings));
+    std::cout << boost::json::serialize(body) << "\n";
+  } else {
+    PrintJobText(*job);
+  }
+  return 0;
+}
+
+}  // namespace jobsd::cli

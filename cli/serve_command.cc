@@ -1,0 +1,129 @@
+// jobsd serve: the HTTP API and the worker pool in one process, until
+// SIGINT or SIGTERM. The first signal drains (stop accepting, finish
+// in-flight requests, let running jobs finish within the grace period,
+// return the rest to pending); a second one stops at once, still losing
+// nothing (jobs go back to pending, or their leases expire).
+#include <pthread.h>
+#include <signal.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "api/server.h"
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "engine/credentials.h"
+#include "engine/metrics.h"
+#include "engine/worker_pool.h"
+
+namespace jobsd::cli {
+namespace {
+
+// Feeds the worker pool's runs into the Prometheus metrics.
+class MetricsObserver final : public JobObserver {
+ public:
+  explicit MetricsObserver(Metrics& metrics) : metrics_(metrics) {}
+  void OnJobStarted(const Job& job) override { metrics_.JobStarted(job.job_type); }
+  void OnJobFinished(const Job& job, JobStatus status, Nanos duration,
+                     std::int64_t rows) override {
+    metrics_.JobFinished(job.job_type, status, duration);
+    if (rows > 0) metrics_.RowsExported(rows);
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+// Signals are taken synchronously by the main thread (sigwait), so they
+// must be blocked before any other thread starts and inherits the mask.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+int RunServe(const Args& raw) {
+  const CommandSpec spec{
+      "serve", "",
+      "Runs the HTTP API and the workers on the store. Prints first-run API credentials when "
+      "the store has none.",
+      {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
+       RetentionOption(), ShutdownGraceOption()}};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  const sigset_t stop_signals = BlockStopSignals();
+
+  App app(settings);
+  Authenticator auth(app.db->credentials(), app.clock);
+  if (!auth.HasAnyClient()) {
+    ClientCredentials created = auth.CreateClient();
+    std::cout << "First run: created API credentials (shown once; keep them):\n"
+              << "client_id: " << created.client_id << "\n"
+              << "client_secret: " << created.client_secret << "\n"
+              << std::flush;
+  }
+
+  Metrics metrics;
+  MetricsObserver observer(metrics);
+  WorkerPoolOptions pool_options;
+  pool_options.workers = settings.workers;
+  pool_options.exports_dir = std::filesystem::absolute(settings.exports).lexically_normal();
+  WorkerPool pool(app.db->jobs(), app.registry, app.clock, pool_options, &observer);
+  app.jobs->SetOnCreated([&pool] { pool.Wake(); });
+
+  api::ServerOptions server_options;
+  server_options.host = settings.listen_host;
+  server_options.port = settings.listen_port;
+  server_options.public_url = settings.public_url;
+  std::atomic<bool> ready{false};
+  api::ApiServices services{*app.jobs, auth, metrics,
+                            [&ready, &app] { return ready.load() && app.db->Ping(); }};
+  api::HttpServer server(server_options, services);
+  try {
+    server.Start();
+  } catch (const std::exception& e) {
+    throw CommandError(e.what());
+  }
+  pool.Start();
+  ready.store(true);
+  std::cout << "jobsd listening on " << server.public_url() << " (store " << settings.db.string()
+            << ", exports " << pool_options.exports_dir.string() << ", " << pool.worker_count()
+            << " workers)\n"
+            << std::flush;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cerr << "jobsd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+            << ": shutting down (send it again to stop at once)\n";
+  ready.store(false);
+
+  std::atomic<bool> drained{false};
+  std::thread drain([&] {
+    server.Stop();
+    pool.Shutdown(settings.shutdown_grace);
+    server.Join();
+    drained.store(true);
+    // Wakes the sigwait below if no second signal came.
+    kill(getpid(), SIGTERM);
+  });
+  sigwait(&stop_signals, &signal_number);
+  if (!drained.load()) {
+    std::cerr << "jobsd: second signal: stopping running jobs now\n";
+    pool.ForceStop();
+  }
+  drain.join();
+  std::cerr << "jobsd: stopped\n";
+  return 0;
+}
+
+}  // namespace jobsd::cli

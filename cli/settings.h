@@ -1,0 +1,41 @@
+// The settings shared by jobsd's commands (API.md section 8), resolved from
+// options and environment variables and checked once, with messages that
+// name the option or variable at fault.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "cli/args.h"
+#include "engine/time.h"
+
+namespace jobsd::cli {
+
+struct Settings {
+  std::filesystem::path db = "./var/jobsd.db";
+  std::filesystem::path exports = "./var/exports";
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string public_url;  // "" until resolved: http://<listen>
+  int workers = 0;         // 0: number of cores
+  Nanos retention = 7 * kNanosPerDay;
+  Nanos shutdown_grace = 30 * kNanosPerSecond;
+};
+
+// Option specs, to compose each command's list.
+OptionSpec DbOption();
+OptionSpec ExportsOption();
+OptionSpec ListenOption();
+OptionSpec PublicUrlOption();
+OptionSpec WorkersOption();
+OptionSpec RetentionOption();
+OptionSpec ShutdownGraceOption();
+
+// Reads whichever of the options above the command has. Throws UsageError.
+Settings ResolveSettings(const ParsedArgs& args);
+
+// "http://" + the listen address unless a public URL was set; no trailing '/'.
+std::string PublicUrl(const Settings& settings);
+
+}  // namespace jobsd::cli

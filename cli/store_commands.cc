@@ -1,0 +1,139 @@
+// jobsd migrate, orders import|seed, credentials create: commands that
+// prepare a store.
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "engine/credentials.h"
+#include "engine/order_import.h"
+#include "engine/order_seed.h"
+
+namespace jobsd::cli {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int RunMigrate(const Args& raw) {
+  const CommandSpec spec{"migrate", "",
+                         "Creates the store if needed and applies pending schema migrations.",
+                         {DbOption()}};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  auto db = OpenStore(settings);
+  std::cout << "store " << settings.db.string() << " is at schema version "
+            << db->SchemaVersion() << "\n";
+  return 0;
+}
+
+int RunOrdersImport(const Args& raw) {
+  const CommandSpec spec{
+      "orders import", "FILE|-",
+      "Imports orders from JSON Lines (API.md section 7) in one transaction. Any bad line and "
+      "nothing is imported, unless --skip-invalid. An order with a known id replaces it.",
+      {DbOption(), {"skip-invalid", "", "", "", "import the valid lines, report the others"}},
+      1,
+      1};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  const std::string& source = args.positionals[0];
+  std::ifstream file;
+  if (source != "-") {
+    file.open(source, std::ios::binary);
+    if (!file) throw CommandError("cannot read " + source + ": " + std::strerror(errno));
+  }
+  std::istream& in = source == "-" ? std::cin : file;
+  auto db = OpenStore(settings);
+  ImportOptions options;
+  options.skip_invalid = args.Flag("skip-invalid");
+  const auto start = std::chrono::steady_clock::now();
+  ImportReport report = ImportOrders(in, db->orders(), options);
+  for (const BadOrderLine& bad : report.bad_lines) {
+    std::cerr << source << ":" << bad.line_number << ": " << bad.reason << "\n";
+  }
+  if (report.bad_line_count > static_cast<std::int64_t>(report.bad_lines.size())) {
+    std::cerr << "... and " << report.bad_line_count - static_cast<std::int64_t>(report.bad_lines.size())
+              << " more bad lines\n";
+  }
+  if (!report.committed) {
+    std::cerr << "jobsd orders import: " << report.bad_line_count
+              << " bad line(s); nothing was imported (use --skip-invalid to import the "
+              << report.valid_lines << " valid line(s))\n";
+    return 1;
+  }
+  std::cout << "imported " << report.imported << " orders";
+  if (report.bad_line_count > 0) std::cout << ", skipped " << report.bad_line_count << " bad lines";
+  std::cout << " in " << SecondsSince(start) << " s\n";
+  return 0;
+}
+
+int RunOrdersSeed(const Args& raw) {
+  const CommandSpec spec{
+      "orders seed", "",
+      "Writes N realistic, deterministic demo orders (same --seed, same orders).",
+      {DbOption(),
+       {"count", "N", "", "", "how many orders (required)"},
+       {"seed", "S", "", "1", "seed of the generator"}}};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  auto parse = [](const std::string& name, const std::string& text, long long max) {
+    try {
+      std::size_t used = 0;
+      const long long value = std::stoll(text, &used);
+      if (used == text.size() && value >= 0 && value <= max) return value;
+    } catch (const std::exception&) {
+    }
+    throw UsageError("invalid value '" + text + "' for --" + name +
+                     ": expected a whole number from 0 to " + std::to_string(max));
+  };
+  std::optional<std::string> count_text = args.Get("count");
+  if (!count_text) throw UsageError("jobsd orders seed: --count is required (e.g. --count 1000)");
+  const long long count = parse("count", *count_text, 100'000'000);
+  const long long seed = parse("seed", args.Get("seed").value_or("1"), std::numeric_limits<long long>::max());
+  Settings settings = ResolveSettings(args);
+  auto db = OpenStore(settings);
+  const auto start = std::chrono::steady_clock::now();
+  SeedReport report = SeedOrders(db->orders(), count, static_cast<std::uint64_t>(seed));
+  const double seconds = SecondsSince(start);
+  std::cout << "seeded " << report.written << " orders in " << seconds << " s";
+  if (seconds > 0) std::cout << " (" << static_cast<long long>(report.written / seconds) << " orders/s)";
+  std::cout << "\n";
+  return 0;
+}
+
+int RunCredentialsCreate(const Args& raw) {
+  const CommandSpec spec{
+      "credentials create", "",
+      "Creates an API client. The secret is printed once; only its salted hash is stored.",
+      {DbOption(), {"json", "", "", "", "print {\"client_id\":…,\"client_secret\":…}"}}};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  auto db = OpenStore(settings);
+  SystemClock clock;
+  Authenticator auth(db->credentials(), clock);
+  ClientCredentials created = auth.CreateClient();
+  if (args.Flag("json")) {
+    boost::json::object out{{"client_id", created.client_id},
+                            {"client_secret", created.client_secret}};
+    std::cout << boost::json::serialize(out) << "\n";
+  } else {
+    std::cout << "client_id: " << created.client_id << "\n"
+              << "client_secret: " << created.client_secret << "\n";
+  }
+  return 0;
+}
+
+}  // namespace jobsd::cli

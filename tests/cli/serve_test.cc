@@ -1,0 +1,185 @@
+// `jobsd serve` as a real process: it picks up jobs submitted by another
+// process, exports them, answers HTTP, and stops cleanly on signals.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace jobsd {
+namespace {
+
+// A JSON value as text for comparisons; non-strings show as their JSON.
+std::string Str(const boost::json::value& value) {
+  return value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value);
+}
+
+using namespace std::chrono_literals;
+using testing::Background;
+using testing::JobsdBinary;
+using testing::ReferenceFile;
+using testing::RunResult;
+
+// One HTTP/1.1 request with Connection: close; returns the raw response.
+std::string HttpGet(int port, const std::string& target) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  std::map<std::string, std::string> Env() {
+    return {{"JOBSD_DB", (dir_ / "store.db").string()},
+            {"JOBSD_EXPORTS", (dir_ / "exports").string()},
+            {"JOBSD_LISTEN", "127.0.0.1:0"}};
+  }
+
+  RunResult Jobsd(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), JobsdBinary());
+    return testing::Run(args, Env(), input);
+  }
+
+  std::unique_ptr<Background> StartServe(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {JobsdBinary(), "serve"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto serve = std::make_unique<Background>(argv, (dir_ / "serve").string(), Env());
+    EXPECT_TRUE(serve->WaitForOutput("jobsd listening on", 20s)) << serve->Stderr();
+    std::smatch match;
+    const std::string out = serve->Stdout();
+    if (std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
+      port_ = std::stoi(match[1]);
+    }
+    return serve;
+  }
+
+  boost::json::object GetJob(const std::string& id) {
+    RunResult got = Jobsd({"jobs", "get", id, "--json"});
+    EXPECT_EQ(got.exit_code, 0) << got.err;
+    return boost::json::parse(got.out).as_object()["data"].as_object();
+  }
+
+  std::string WaitForFinalStatus(const std::string& id, std::chrono::seconds timeout = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string status(GetJob(id)["status"].as_string());
+      if (status == "success" || status == "failed") return status;
+      std::this_thread::sleep_for(50ms);
+    }
+    return std::string(GetJob(id)["status"].as_string());
+  }
+
+  std::string Submit(const std::string& filter) {
+    RunResult submitted = Jobsd({"jobs", "submit", "--type", "order_export", "--filter", filter});
+    EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
+    return submitted.out.substr(0, 36);
+  }
+
+  testing::TempDir dir_;
+  int port_ = 0;
+};
+
+TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
+  ASSERT_EQ(Jobsd({"orders", "import", ReferenceFile("orders.example.jsonl").string()}).exit_code,
+            0);
+  const std::string before = Submit("eq(payment,paid)");
+  auto serve = StartServe();
+  EXPECT_NE(serve->Stdout().find("client_secret: "), std::string::npos)
+      << "first run prints credentials";
+  ASSERT_GT(port_, 0) << serve->Stdout();
+
+  const std::string while_running = Submit("eq(payment,unpaid)");
+  const std::string no_match = Submit("eq(currency,JPY)");
+  EXPECT_EQ(WaitForFinalStatus(before), "success");
+  EXPECT_EQ(WaitForFinalStatus(while_running), "success");
+  EXPECT_EQ(WaitForFinalStatus(no_match), "failed");
+  EXPECT_EQ(Str(GetJob(no_match)["error"]), "No results matched the supplied filter");
+
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "exports")) {
+    files.push_back(testing::ReadFile(entry.path()));
+  }
+  ASSERT_EQ(files.size(), 2u) << "no file for the failed job, no temporaries";
+  for (const std::string& csv : files) {
+    EXPECT_EQ(csv.rfind("id,order_number,external_ref,status,", 0), 0u);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2) << csv;  // header + one order
+  }
+
+  EXPECT_NE(HttpGet(port_, "/healthz").find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(HttpGet(port_, "/v2/jobs").find("HTTP/1.1 401"), std::string::npos);
+
+  serve->Signal(SIGTERM);
+  std::optional<RunResult> exited = serve->Wait(30s);
+  ASSERT_TRUE(exited) << "serve did not stop on SIGTERM";
+  EXPECT_EQ(exited->exit_code, 0) << exited->err;
+  EXPECT_EQ(HttpGet(port_, "/healthz"), "") << "still listening after exit";
+
+  // The credentials were printed once: a second start prints none.
+  auto again = StartServe();
+  EXPECT_EQ(again->Stdout().find("client_secret"), std::string::npos);
+  again->Signal(SIGINT);
+  ASSERT_TRUE(again->Wait(30s));
+}
+
+TEST_F(ServeTest, DoubleSignalStopsAtOnceAndTheJobGoesBackToPending) {
+  ASSERT_EQ(Jobsd({"orders", "seed", "--count", "300000"}).exit_code, 0);
+  auto serve = StartServe({"--workers", "1", "--shutdown-grace", "5m"});
+  const std::string id = Submit("");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (Str(GetJob(id)["status"]) != "started" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(GetJob(id)["status"], "started");
+
+  serve->Signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  if (std::optional<RunResult> early = serve->Wait(0ms)) {
+    // The export beat us to it; the first signal rightly waited for it.
+    EXPECT_EQ(early->exit_code, 0);
+    EXPECT_EQ(Str(GetJob(id)["status"]), "success");
+    return;
+  }
+  serve->Signal(SIGTERM);
+  std::optional<RunResult> exited = serve->Wait(20s);
+  ASSERT_TRUE(exited) << "a second signal must stop at once";
+  EXPECT_EQ(exited->exit_code, 0) << exited->err;
+
+  boost::json::object job = GetJob(id);
+  if (Str(job["status"]) != "success") {  // finished just before the second signal: also fine
+    EXPECT_EQ(Str(job["status"]), "pending");
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "exports")) {
+    if (Str(job["status"]) != "success") ADD_FAILURE() << "left behind: " << entry.path();
+  }
+
+  // A restart finishes it.
+  auto restarted = StartServe({"--workers", "1"});
+  EXPECT_EQ(WaitForFinalStatus(id, 120s), "success");
+  restarted->Signal(SIGTERM);
+  ASSERT_TRUE(restarted->Wait(60s));
+}
+
+}  // namespace
+}  // namespace jobsd
