@@ -1,0 +1,96 @@
+#include "engine/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+#include <vector>
+
+#include "storage/database.h"
+#include "tests/support/manual_clock.h"
+#include "tests/support/temp_dir.h"
+
+namespace jobsd {
+namespace {
+
+class CredentialsTest : public ::testing::Test {
+ protected:
+  CredentialsTest()
+      : database_(storage::Database::Open({dir_ / "jobsd.db"})),
+        auth_(database_->credentials(), clock_) {}
+
+  testing::TempDir dir_;
+  testing::ManualClock clock_;
+  std::unique_ptr<storage::Database> database_;
+  Authenticator auth_;
+};
+
+TEST(Sha256HexTest, MatchesKnownDigests) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_F(CredentialsTest, CreatedClientsHaveRandomIdsAndLongSecrets) {
+  EXPECT_FALSE(auth_.HasAnyClient());
+  const ClientCredentials a = auth_.CreateClient();
+  const ClientCredentials b = auth_.CreateClient();
+  EXPECT_TRUE(auth_.HasAnyClient());
+  EXPECT_NE(a.client_id, b.client_id);
+  EXPECT_NE(a.client_secret, b.client_secret);
+  EXPECT_TRUE(std::regex_match(a.client_secret, std::regex("^[0-9a-f]{64}$"))) << a.client_secret;
+}
+
+TEST_F(CredentialsTest, OnlyASaltedHashOfTheSecretIsStored) {
+  const ClientCredentials client = auth_.CreateClient();
+  const StoredClient stored = database_->credentials().FindClient(client.client_id).value();
+  EXPECT_EQ(stored.secret_hash, Sha256Hex(stored.secret_salt + client.client_secret));
+  EXPECT_NE(stored.secret_hash, Sha256Hex(client.client_secret)) << "salted";
+  EXPECT_EQ(testing::ReadFile(dir_ / "jobsd.db").find(client.client_secret), std::string::npos);
+}
+
+TEST_F(CredentialsTest, IssuesTokensOnlyForTheRightSecret) {
+  const ClientCredentials client = auth_.CreateClient();
+  EXPECT_FALSE(auth_.IssueToken(client.client_id, client.client_secret + "0"));
+  EXPECT_FALSE(auth_.IssueToken(client.client_id, ""));
+  EXPECT_FALSE(auth_.IssueToken("unknown", client.client_secret));
+  EXPECT_FALSE(auth_.IssueToken("", ""));
+  const auto token = auth_.IssueToken(client.client_id, client.client_secret);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->expires_in, 3600);
+  EXPECT_EQ(token->expires_at, clock_.Now() + 3600 * kNanosPerSecond);
+  EXPECT_GE(token->access_token.size(), 32u) << "at least 128 bits";
+  EXPECT_TRUE(auth_.ValidateToken(token->access_token));
+  EXPECT_FALSE(auth_.ValidateToken(token->access_token + "0"));
+  EXPECT_FALSE(auth_.ValidateToken(""));
+  // The store keeps only the hash.
+  EXPECT_TRUE(database_->credentials().FindToken(Sha256Hex(token->access_token), clock_.Now()));
+  EXPECT_FALSE(database_->credentials().FindToken(token->access_token, clock_.Now()));
+}
+
+TEST_F(CredentialsTest, TokensExpireAfterTheirLifetime) {
+  const ClientCredentials client = auth_.CreateClient();
+  const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
+  clock_.Advance(3599 * kNanosPerSecond);
+  EXPECT_TRUE(auth_.ValidateToken(token));
+  clock_.Advance(1 * kNanosPerSecond);
+  EXPECT_FALSE(auth_.ValidateToken(token));
+}
+
+TEST_F(CredentialsTest, ConcurrentIssuingAndValidating) {
+  const ClientCredentials client = auth_.CreateClient();
+  std::vector<std::thread> threads;
+  std::atomic<int> valid{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 10; ++j) {
+        auto token = auth_.IssueToken(client.client_id, client.client_secret);
+        if (token && auth_.ValidateToken(token->access_token)) valid.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(valid.load(), 40);
+}
+
+}  // namespace
+}  // namespace jobsd
