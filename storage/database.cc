@@ -111,9 +111,9 @@ std::unique_ptr<Database> Database::Open(const DatabaseOptions& options) {
     std::error_code error;
     std::filesystem::create_directories(parent, error);
     if (error) {
-      throw StoreError("cannot create the directory " + parent.string() +
-                           " for the store: " + error.message(),
-                       /*transient=*/false);
+      throw StoreError(
+          "cannot create the directory " + parent.string() + " for the store: " + error.message(),
+          /*transient=*/false);
     }
   }
   auto first = OpenConnection(options);

@@ -178,8 +178,8 @@ Connection::~Connection() = default;
 
 std::unique_ptr<Connection> Connection::Open(const std::filesystem::path& path, int flags) {
   if (flags == 0) {
-    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-            SQLITE_OPEN_EXRESCODE;
+    flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

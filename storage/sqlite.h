@@ -26,7 +26,7 @@ class SqliteError : public StoreError {
  public:
   SqliteError(const std::string& what, int code, bool transient)
       : StoreError(what, transient), code_(code) {}
-  int code() const { return code_; }                // extended result code
+  int code() const { return code_; }                 // extended result code
   int primary_code() const { return code_ & 0xff; }  // e.g. SQLITE_BUSY
 
  private:

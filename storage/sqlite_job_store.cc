@@ -15,8 +15,8 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 // The columns ReadJob expects, in its order.
-#define JOBSD_JOB_COLUMNS                                                                    \
-  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, "    \
+#define JOBSD_JOB_COLUMNS                                                                 \
+  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, " \
   "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count"
 constexpr int kJobColumnCount = 16;
 
@@ -89,9 +89,9 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   const Nanos now = job.created_at;
 
   if (job.idempotency_key) {
-    auto earlier = connection->Prepare(
-        "SELECT " JOBSD_JOB_COLUMNS ", request_hash, idempotency_expires_at"
-        " FROM jobs WHERE idempotency_key = ?");
+    auto earlier = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
+                                       ", request_hash, idempotency_expires_at"
+                                       " FROM jobs WHERE idempotency_key = ?");
     earlier->BindText(1, *job.idempotency_key);
     if (earlier->Step()) {
       Job found = ReadJob(*earlier);
@@ -146,8 +146,8 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
 
 std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
   auto connection = pool_.Borrow();
-  auto select = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
-                                    " FROM jobs WHERE id = ? AND expires_at > ?");
+  auto select =
+      connection->Prepare("SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = ? AND expires_at > ?");
   select->BindText(1, id).BindInt64(2, now);
   if (!select->Step()) return std::nullopt;
   return ReadJob(*select);
@@ -179,9 +179,9 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   count.Step();
   page.total = count.ColumnInt64(0);
 
-  Statement select = connection->PrepareUncached(
-      "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-      " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+  Statement select =
+      connection->PrepareUncached("SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
+                                  " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
   select.BindInt64(1, query.now);
   BindParams(select, where.params, 2);
   const int next = 2 + static_cast<int>(where.params.size());
@@ -252,8 +252,8 @@ bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
   return connection->Changes() == 1;
 }
 
-bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token,
-                                std::string_view error, Nanos now) {
+bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                                Nanos now) {
   auto connection = pool_.Borrow();
   auto update = connection->Prepare(
       "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
@@ -269,8 +269,11 @@ bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
   auto update = connection->Prepare(
       "UPDATE jobs SET status = 'pending', error = ?2, run_after = ?3, " JOBSD_DROP_CLAIM
       ", " JOBSD_TOUCH " WHERE id = ?4 AND claim_token = ?5 AND status = 'started'");
-  update->BindInt64(1, now).BindText(2, error).BindInt64(3, run_after).BindText(4, id).BindText(
-      5, token);
+  update->BindInt64(1, now)
+      .BindText(2, error)
+      .BindInt64(3, run_after)
+      .BindText(4, id)
+      .BindText(5, token);
   update->Run();
   return connection->Changes() == 1;
 }
@@ -292,8 +295,7 @@ int SqliteJobStore::RescueExpiredLeases(Nanos now) {
   auto requeue = connection->Prepare(
       "UPDATE jobs SET status = 'pending', run_after = ?1,"
       " error = 'the worker running this job stopped responding (lease expired)',"
-      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE status = 'started' AND lease_expires_at <= ?1");
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND lease_expires_at <= ?1");
   requeue->BindInt64(1, now);
   requeue->Run();
   moved += connection->Changes();
@@ -345,8 +347,8 @@ std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
   std::map<JobStatus, std::int64_t> counts;
   for (JobStatus status : kAllJobStatuses) counts[status] = 0;  // zeros are answers too
   auto connection = pool_.Borrow();
-  auto select = connection->Prepare(
-      "SELECT status, count(*) FROM jobs WHERE expires_at > ? GROUP BY status");
+  auto select =
+      connection->Prepare("SELECT status, count(*) FROM jobs WHERE expires_at > ? GROUP BY status");
   select->BindInt64(1, now);
   while (select->Step()) counts[StatusFromText(select->ColumnText(0))] = select->ColumnInt64(1);
   return counts;

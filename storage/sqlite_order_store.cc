@@ -26,14 +26,16 @@ struct ColumnBinder {
   Binder bind;
 };
 
+// clang-format off
 #define JOBSD_TEXT(field) \
   {#field, [](Statement& s, int i, const Order& o, const Derived&) { s.BindText(i, o.field); }}
 #define JOBSD_NUMBER(field) \
   {#field, [](Statement& s, int i, const Order& o, const Derived&) { s.Bind(i, o.field); }}
-#define JOBSD_ADDRESS(address, field)                                    \
-  {#address "_" #field, [](Statement& s, int i, const Order& o, const Derived&) { \
-     s.BindText(i, o.address##_address.field);                           \
+#define JOBSD_ADDRESS(address, field)                                                   \
+  {#address "_" #field, [](Statement& s, int i, const Order& o, const Derived&) {      \
+     s.BindText(i, o.address##_address.field);                                          \
    }}
+// clang-format on
 
 const ColumnBinder kBinders[] = {
     JOBSD_TEXT(id),

@@ -1,10 +1,9 @@
 // SqliteCredentialStore: clients and hashed tokens, expiry and cascade.
-#include "storage/sqlite_credential_store.h"
-
 #include <gtest/gtest.h>
 
 #include "storage/database.h"
 #include "storage/sqlite.h"
+#include "storage/sqlite_credential_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::storage {

@@ -1,6 +1,4 @@
 // SqliteJobStore against a real store file: every verb of engine/job_store.h.
-#include "storage/sqlite_job_store.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,6 +6,7 @@
 #include "engine/filter.h"
 #include "storage/database.h"
 #include "storage/sqlite.h"
+#include "storage/sqlite_job_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::storage {
@@ -126,8 +125,8 @@ TEST_F(JobStoreTest, ListAppliesTheJobFilter) {
   ASSERT_EQ(recent.jobs.size(), 1u);
   EXPECT_EQ(recent.jobs[0].id, "new");
 
-  JobPage none = jobs_.ListJobs({JobFilter("eq(job_type,order_export):eq(status,failed)"), 25,
-                                 0, kT0});
+  JobPage none =
+      jobs_.ListJobs({JobFilter("eq(job_type,order_export):eq(status,failed)"), 25, 0, kT0});
   EXPECT_EQ(none.total, 0);
 }
 
@@ -323,8 +322,8 @@ TEST_F(JobStoreTest, DeleteExpiredJobsReturnsTheirFilesInBatches) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_TRUE(jobs_.DeleteExpiredJobs(now, 10).empty());
 
-  std::map<std::string, std::optional<std::string>> deleted = {
-      {first[0].id, first[0].file_path}, {second[0].id, second[0].file_path}};
+  std::map<std::string, std::optional<std::string>> deleted = {{first[0].id, first[0].file_path},
+                                                               {second[0].id, second[0].file_path}};
   EXPECT_EQ(deleted["a"], "/exports/a.csv");
   EXPECT_EQ(deleted["b"], std::nullopt);
   EXPECT_TRUE(jobs_.FindJob("keep", now).has_value());
@@ -335,8 +334,8 @@ TEST_F(JobStoreTest, CountByStatusCountsEveryStatus) {
   for (int i = 0; i < 5; ++i) Insert("j" + std::to_string(i), kT0 + i);
   auto claims = jobs_.ClaimJobs({"w", 3, kT0 + 10, kT0 + 100});
   ASSERT_EQ(claims.size(), 3u);
-  ASSERT_TRUE(jobs_.MarkSucceeded(claims[0].job.id, claims[0].claim_token, {"/a", "a", 0},
-                                  kT0 + 11));
+  ASSERT_TRUE(
+      jobs_.MarkSucceeded(claims[0].job.id, claims[0].claim_token, {"/a", "a", 0}, kT0 + 11));
   ASSERT_TRUE(jobs_.MarkFailed(claims[1].job.id, claims[1].claim_token, "x", kT0 + 11));
   auto counts = jobs_.CountByStatus(kT0);
   EXPECT_EQ(counts.at(JobStatus::kPending), 2);

@@ -60,16 +60,18 @@ TEST(MigrationsTest, FreshStoreHasEveryTableAndTheLatestVersion) {
   EXPECT_TRUE(database->Ping());
 
   auto connection = Connection::Open(dir / "sub/dir/jobsd.db");
-  for (std::string_view table : {"orders", "order_items", "jobs", "api_clients",
-                                 "access_tokens", "schema_migrations"}) {
-    EXPECT_EQ(QueryText(*connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                                     " AND name = '" + std::string(table) + "'"),
+  for (std::string_view table :
+       {"orders", "order_items", "jobs", "api_clients", "access_tokens", "schema_migrations"}) {
+    EXPECT_EQ(QueryText(*connection,
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                        " AND name = '" +
+                            std::string(table) + "'"),
               "1")
         << table;
   }
-  EXPECT_EQ(QueryText(*connection,
-                      "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_readable'"),
-            "1");
+  EXPECT_EQ(
+      QueryText(*connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_readable'"),
+      "1");
   // Every column the shared schema names exists on orders (49 + nothing else).
   EXPECT_EQ(QueryText(*connection, "SELECT count(*) FROM pragma_table_info('orders')"), "49");
   EXPECT_EQ(QueryText(*connection, "PRAGMA auto_vacuum"), "2");  // incremental

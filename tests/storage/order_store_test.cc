@@ -1,7 +1,5 @@
 // SqliteOrderStore: import transactions, upserts, item replacement and the
 // streaming scan the export reads.
-#include "storage/sqlite_order_store.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
@@ -9,6 +7,7 @@
 
 #include "engine/filter.h"
 #include "storage/database.h"
+#include "storage/sqlite_order_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::storage {
@@ -97,7 +96,8 @@ TEST_F(OrderStoreTest, EveryColumnRoundTripsWithItsKind) {
   order.shipping_address.instructions = "=leave at door";
   order.billing_address.postcode = "SW1A 1AA";
   order.updated_at = kT0 + 7;
-  order.items = {{"i1", "p1", "SKU-B", "Bee", 2, 500}, {"i2", "p2", "SKU-A", "Ay", 3, {}},
+  order.items = {{"i1", "p1", "SKU-B", "Bee", 2, 500},
+                 {"i2", "p2", "SKU-A", "Ay", 3, {}},
                  {"i3", "p3", "SKU-B", "Bee again", 1, 10}};
   Import({order});
 

@@ -168,10 +168,10 @@ TEST(SqliteErrorTest, TransientClassification) {
     bool transient;
   };
   const Case cases[] = {
-      {SQLITE_BUSY, true},         {SQLITE_BUSY_SNAPSHOT, true}, {SQLITE_LOCKED, true},
-      {SQLITE_IOERR, true},        {SQLITE_IOERR_FSYNC, true},   {SQLITE_FULL, true},
-      {SQLITE_PROTOCOL, true},     {SQLITE_CANTOPEN, false},     {SQLITE_CONSTRAINT, false},
-      {SQLITE_CORRUPT, false},     {SQLITE_MISUSE, false},       {SQLITE_ERROR, false},
+      {SQLITE_BUSY, true},     {SQLITE_BUSY_SNAPSHOT, true}, {SQLITE_LOCKED, true},
+      {SQLITE_IOERR, true},    {SQLITE_IOERR_FSYNC, true},   {SQLITE_FULL, true},
+      {SQLITE_PROTOCOL, true}, {SQLITE_CANTOPEN, false},     {SQLITE_CONSTRAINT, false},
+      {SQLITE_CORRUPT, false}, {SQLITE_MISUSE, false},       {SQLITE_ERROR, false},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(IsTransient(c.code), c.transient) << "code " << c.code;
