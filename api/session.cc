@@ -125,9 +125,10 @@ asio::awaitable<bool> Session::ServeOne() {
   phase_ = Phase::kWaiting;
   if (context_.tracker.stopping()) co_return false;
 
-  // Idle: wait for the first byte of the next request.
+  // Waiting for the first byte: a kept-alive connection may idle for
+  // idle_timeout; a new one that says nothing is dropped like a slow one.
   if (buffer_.size() == 0) {
-    stream_.expires_after(options.idle_timeout);
+    stream_.expires_after(requests_served_ == 0 ? options.read_timeout : options.idle_timeout);
     const std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), use_awaitable);
     buffer_.commit(n);
   }
@@ -180,6 +181,7 @@ asio::awaitable<bool> Session::ServeOne() {
     written = false;  // the client went away; still log the request
   }
   Record(request.method_string(), request.target(), response, request_id, start);
+  ++requests_served_;
   co_return written && keep_alive;
 }
 

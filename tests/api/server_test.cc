@@ -218,6 +218,24 @@ TEST_F(ServerTest, SlowClientIsDroppedByTheReadTimeout) {
   EXPECT_EQ(Send(testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
 }
 
+TEST_F(ServerTest, SilentClientIsDroppedAndIdleKeepAliveTimesOut) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::seconds(2);
+  StartServer(options);  // read_timeout 1s
+  tcp::socket silent = Connect();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ReadUntilClosed(silent).empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1900));
+
+  tcp::socket kept = Connect();
+  EXPECT_EQ(SendOn(kept, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
+  start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ReadUntilClosed(kept).empty());
+  const auto idle = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(idle, std::chrono::milliseconds(1500)) << "idle_timeout, not read_timeout";
+  EXPECT_LT(idle, std::chrono::seconds(5));
+}
+
 TEST_F(ServerTest, AuthFailuresOverTheWire) {
   StartServer();
   EXPECT_EQ(Send(testing::MakeRequest(V::get, "/v2/jobs")).result(), http::status::unauthorized);

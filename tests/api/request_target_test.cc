@@ -1,0 +1,43 @@
+#include "api/request_target.h"
+
+#include <gtest/gtest.h>
+
+namespace jobsd::api {
+namespace {
+
+TEST(ParseRequestTargetTest, SplitsAndDecodes) {
+  const auto target = ParseRequestTarget(
+      "/v2/jobs?page[limit]=5&page%5Boffset%5D=10&filter=eq(status%2Cfailed)+&empty&=x");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path, "/v2/jobs");
+  EXPECT_EQ(target->segments, (std::vector<std::string>{"v2", "jobs"}));
+  EXPECT_EQ(target->query.Find("page[limit]"), "5");
+  EXPECT_EQ(target->query.Find("page[offset]"), "10");
+  EXPECT_EQ(target->query.Find("filter"), "eq(status,failed) ");
+  EXPECT_EQ(target->query.Find("empty"), "");
+  EXPECT_FALSE(target->query.Find("missing"));
+}
+
+TEST(ParseRequestTargetTest, EncodedSlashStaysInItsSegment) {
+  const auto target = ParseRequestTarget("/exports/a%2Fb.csv");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->segments, (std::vector<std::string>{"exports", "a/b.csv"}));
+  EXPECT_EQ(ParseRequestTarget("/v2/jobs/")->segments,
+            (std::vector<std::string>{"v2", "jobs", ""}));
+}
+
+TEST(ParseRequestTargetTest, RejectsMalformedTargets) {
+  for (const char* bad : {"", "v2/jobs", "http://host/v2", "/a%zz", "/a%2", "/a?b=%"}) {
+    EXPECT_FALSE(ParseRequestTarget(bad)) << bad;
+  }
+}
+
+TEST(ParseQueryTest, FormEncodingTurnsPlusIntoSpace) {
+  const auto form = ParseQuery("grant_type=client_credentials&client_secret=a+b%2Bc", true);
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->Find("client_secret"), "a b+c");
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+}
+
+}  // namespace
+}  // namespace jobsd::api
