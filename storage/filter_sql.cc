@@ -85,10 +85,21 @@ std::string LikePattern(std::string_view raw) {
   return pattern;
 }
 
-SqlParam ToParam(const Value& value) {
-  if (const auto* text = std::get_if<std::string>(&value)) return *text;
-  if (const auto* number = std::get_if<std::int64_t>(&value)) return *number;
-  return std::get<TimeValue>(value).at;
+// Parameters are built in place: GCC 12 at -O2 reports a false
+// "maybe-uninitialized" when a temporary variant holding a string is moved
+// into the vector.
+void AppendNumber(std::int64_t number, std::vector<SqlParam>& params) {
+  params.emplace_back(std::in_place_type<std::int64_t>, number);
+}
+
+void AppendText(std::string text, std::vector<SqlParam>& params) {
+  params.emplace_back(std::in_place_type<std::string>, std::move(text));
+}
+
+void AppendParam(const Value& value, std::vector<SqlParam>& params) {
+  if (const auto* text = std::get_if<std::string>(&value)) return AppendText(*text, params);
+  if (const auto* number = std::get_if<std::int64_t>(&value)) return AppendNumber(*number, params);
+  AppendNumber(std::get<TimeValue>(value).at, params);
 }
 
 std::string_view Comparison(Op op) {
@@ -120,22 +131,22 @@ std::string Predicate(std::string_view expression, const Condition& condition,
     sql += " IN (";
     for (std::size_t i = 0; i < condition.values.size(); ++i) {
       sql += i == 0 ? "?" : ",?";
-      params.push_back(ToParam(condition.values[i]));
+      AppendParam(condition.values[i], params);
     }
     return sql + ")";
   }
   const Value& value = condition.values.front();
   if (condition.op == Op::kLike) {
-    params.push_back(LikePattern(std::get<std::string>(value)));
+    AppendText(LikePattern(std::get<std::string>(value)), params);
     return sql + std::string(Comparison(condition.op));
   }
   if (const auto* time = std::get_if<TimeValue>(&value); time && time->whole_day) {
     // A bare date under `eq` is the half-open UTC day [midnight, next midnight).
-    params.push_back(time->at);
-    params.push_back(time->at + kNanosPerDay);
+    AppendNumber(time->at, params);
+    AppendNumber(time->at + kNanosPerDay, params);
     return sql + " >= ? AND " + std::string(expression) + " < ?";
   }
-  params.push_back(ToParam(value));
+  AppendParam(value, params);
   return sql + std::string(Comparison(condition.op));
 }
 
