@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "engine/order_json.h"
 
@@ -28,9 +29,9 @@ class LineReader {
       const char* start = buffer_.data() + pos_;
       const std::size_t available = end_ - pos_;
       const void* nl = std::memchr(start, '\n', available);
-      const std::size_t take =
-          nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - start)
-                        : available;
+      const std::size_t take = nl != nullptr
+                                   ? static_cast<std::size_t>(static_cast<const char*>(nl) - start)
+                                   : available;
       if (!too_long) {
         if (line.size() + take > max_) {
           too_long = true;
@@ -74,7 +75,7 @@ ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptio
   std::unique_ptr<OrderImport> session = store.BeginImport();
   LineReader reader(in, options.max_line_bytes);
   OrderLineParser parser;
-  Order order;  // reused: its strings keep their capacity from line to line
+  Order order;  // reused from line to line
   std::string line;
   std::string error;
   bool too_long = false;
@@ -108,6 +109,10 @@ ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptio
     if (report.bad_line_count == 0 || options.skip_invalid) session->Put(order);
     ++report.valid_lines;
   }
+
+  // A read error looks like the end of input to the line reader; without
+  // this check a truncated read would commit half a file.
+  if (in.bad()) throw std::runtime_error("cannot read the orders input (I/O error)");
 
   if (report.bad_line_count == 0 || options.skip_invalid) {
     session->Commit();

@@ -37,7 +37,8 @@ struct ImportReport {
 };
 
 // Streams `in` line by line (constant memory). Store failures propagate as
-// StoreError, with the session rolled back.
+// StoreError, and a read error of `in` as std::runtime_error, with the
+// session rolled back: nothing imported.
 ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptions& options);
 
 }  // namespace jobsd

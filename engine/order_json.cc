@@ -1,11 +1,10 @@
 #include "engine/order_json.h"
 
 #include <array>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <limits>
 #include <utility>
-
-#include <boost/json/value.hpp>
 
 #include "engine/time.h"
 
@@ -110,8 +109,8 @@ Nanos ParseTimestamp(const std::string& text, std::string_view prefix, std::stri
   std::optional<Nanos> t = ParseRfc3339(text, &reason);
   if (!t) {
     std::string shown = text.size() <= 64 ? text : text.substr(0, 64) + "...";
-    throw BadLine{"field " + Path(prefix, key) + ": invalid timestamp \"" + shown + "\": " +
-                  reason};
+    throw BadLine{"field " + Path(prefix, key) + ": invalid timestamp \"" + shown +
+                  "\": " + reason};
   }
   return *t;
 }

@@ -4,12 +4,11 @@
 // line without guessing.
 #pragma once
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/stream_parser.hpp>
 
 #include "engine/order.h"
 

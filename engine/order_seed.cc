@@ -24,9 +24,7 @@ class Stream {
   Stream(std::uint64_t seed, std::uint64_t kind, std::uint64_t index)
       : x_(seed ^ (kind * 0xd1b54a32d192ed03ULL) ^ (index * 0x8cb92ba72f3d8dd7ULL)) {}
   std::uint64_t Next() { return SplitMix64(x_); }
-  std::uint64_t Below(std::uint64_t bound) {
-return Next() % bound;
-  }
+  std::uint64_t Below(std::uint64_t bound) { return Next() % bound; }
   template <typename T, std::size_t N>
   const T& Pick(const std::array<T, N>& values) {
     return values[Below(N)];
@@ -38,8 +36,8 @@ return Next() % bound;
 
 void AssignUuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
   static constexpr char kHex[] = "0123456789abcdef";
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;                               // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;        // RFC 4122 variant
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;                         // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   out.resize(36);
   int pos = 0;
   for (int i = 0; i < 32; ++i) {
@@ -51,20 +49,20 @@ void AssignUuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
 }
 
 constexpr std::array<string_view, 24> kFirstNames = {
-    "Andy",   "April", "Zoë",    "José",     "Søren",  "Renée", "François", "Chloé",
-    "Jürgen", "Björn", "Hélène", "Siobhán",  "Tomás",  "Niamh", "Øystein",  "Ana María",
-    "Leslie", "Ron",   "Ann",    "Ben",      "Mañuel", "Dóra",  "=Eve",     "@Mallory"};
+    "Andy",   "April", "Zoë",    "José",    "Søren",  "Renée", "François", "Chloé",
+    "Jürgen", "Björn", "Hélène", "Siobhán", "Tomás",  "Niamh", "Øystein",  "Ana María",
+    "Leslie", "Ron",   "Ann",    "Ben",     "Mañuel", "Dóra",  "=Eve",     "@Mallory"};
 constexpr std::array<string_view, 24> kFirstAscii = {
-    "andy",   "april", "zoe",    "jose",    "soren", "renee", "francois", "chloe",
-    "jurgen", "bjorn", "helene", "siobhan", "tomas", "niamh", "oystein",  "ana.maria",
-    "leslie", "ron",   "ann",    "ben",     "manuel", "dora", "eve",      "mallory"};
+    "andy",   "april", "zoe",    "jose",    "soren",  "renee", "francois", "chloe",
+    "jurgen", "bjorn", "helene", "siobhan", "tomas",  "niamh", "oystein",  "ana.maria",
+    "leslie", "ron",   "ann",    "ben",     "manuel", "dora",  "eve",      "mallory"};
 constexpr std::array<string_view, 20> kLastNames = {
-    "O'Brien",     "Müller",   "García",        "Ødegaard", "Smith, Jr.", "D'Angelo", "Núñez",
-    "Brontë",      "Knope",    "Swanson",       "Perkins",  "Wyatt",      "Dwyer",    "Ludgate",
-    "Haverford",   "Łukasiewicz", "\"Bob\" Roberts", "Nakamura", "-Minus",   "+Plus"};
+    "O'Brien",   "Müller",      "García",          "Ødegaard", "Smith, Jr.", "D'Angelo", "Núñez",
+    "Brontë",    "Knope",       "Swanson",         "Perkins",  "Wyatt",      "Dwyer",    "Ludgate",
+    "Haverford", "Łukasiewicz", "\"Bob\" Roberts", "Nakamura", "-Minus",     "+Plus"};
 constexpr std::array<string_view, 20> kLastAscii = {
-    "obrien",   "muller",  "garcia",  "odegaard", "smith",  "dangelo",  "nunez",
-    "bronte",   "knope",   "swanson", "perkins",  "wyatt",  "dwyer",    "ludgate",
+    "obrien",    "muller",      "garcia",  "odegaard", "smith", "dangelo", "nunez",
+    "bronte",    "knope",       "swanson", "perkins",  "wyatt", "dwyer",   "ludgate",
     "haverford", "lukasiewicz", "roberts", "nakamura", "minus", "plus"};
 constexpr std::array<string_view, 4> kDomains = {"example.com", "example.org", "example.net",
                                                  "exemple.fr"};
@@ -90,19 +88,26 @@ constexpr std::array<Place, 12> kPlaces = {{
     {"NO", "54", "Troms", "Tromsø", "9008", "NOK", 25},
 }};
 constexpr std::array<string_view, 8> kStreets = {
-    "1 Sunny Street",        "Hauptstraße 5",      "12, rue de l'Église",  "Flat 3, 221B Baker Street",
-    "Calle Mayor 1",         "Strøget 4",          "742 Evergreen Terrace", "1-1 Chiyoda"};
+    "1 Sunny Street", "Hauptstraße 5", "12, rue de l'Église",   "Flat 3, 221B Baker Street",
+    "Calle Mayor 1",  "Strøget 4",     "742 Evergreen Terrace", "1-1 Chiyoda"};
 constexpr std::array<string_view, 5> kLine2 = {"", "", "", "Apt. 4", "c/o \"Mail room\""};
 constexpr std::array<string_view, 8> kInstructions = {
-    "", "", "", "", "Leave at the back door, by the \"blue\" gate", "Ring twice\nthen wait",
-    "-fragile-", "@reception, please"};
-constexpr std::array<string_view, 8> kPhones = {"",   "",  "+1 555 0100", "+49 221 123456",
-                                                "+44 20 7946 0958", "", "0221 98765", "+33 1 23 45 67 89"};
+    "",
+    "",
+    "",
+    "",
+    "Leave at the back door, by the \"blue\" gate",
+    "Ring twice\nthen wait",
+    "-fragile-",
+    "@reception, please"};
+constexpr std::array<string_view, 8> kPhones = {
+    "", "",           "+1 555 0100",      "+49 221 123456", "+44 20 7946 0958",
+    "", "0221 98765", "+33 1 23 45 67 89"};
 
 constexpr std::array<string_view, 4> kStatuses = {"incomplete", "processing", "complete",
                                                   "cancelled"};
-constexpr std::array<string_view, 6> kPayments = {"unpaid", "authorized", "partially_authorized",
-                                                  "paid",   "partially_paid", "refunded"};
+constexpr std::array<string_view, 6> kPayments = {
+    "unpaid", "authorized", "partially_authorized", "paid", "partially_paid", "refunded"};
 constexpr std::array<string_view, 2> kShippings = {"unfulfilled", "fulfilled"};
 constexpr std::array<string_view, 6> kExternalRefs = {"", "", "", "ext-", "=1+1", "+ref-"};
 
@@ -228,7 +233,9 @@ std::uint64_t OrderGenerator::Below(std::uint64_t bound) {
   return NextU64() % bound;
 }
 
-bool OrderGenerator::Chance(int percent) { return Below(100) < static_cast<std::uint64_t>(percent); }
+bool OrderGenerator::Chance(int percent) {
+  return Below(100) < static_cast<std::uint64_t>(percent);
+}
 
 Order OrderGenerator::Next() {
   Order order;

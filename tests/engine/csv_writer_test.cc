@@ -1,9 +1,8 @@
 #include "engine/csv_writer.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <string>
@@ -115,10 +114,10 @@ TEST(CsvWriterTest, TextQuotingAndFormulaGuard) {
       {"-5", "'-5"},
       {"@Mallory", "'@Mallory"},
       {"\tx", "'\tx"},
-      {"\rx", "\"'\rx\""},           // quoted and guarded: the quote goes inside
+      {"\rx", "\"'\rx\""},  // quoted and guarded: the quote goes inside
       {"=SUM(A1,A2)", "\"'=SUM(A1,A2)\""},
       {"=\"x\"", "\"'=\"\"x\"\"\""},
-      {"a=b", "a=b"},                // only a leading character counts
+      {"a=b", "a=b"},  // only a leading character counts
       {" =x", " =x"},
       {"'already", "'already"},
       {"semi;colon", "semi;colon"},  // only , " CR LF force quotes

@@ -54,23 +54,55 @@ std::string ExpectedRow(const Order& o) {
 
   const Address& s = o.shipping_address;
   const Address& b = o.billing_address;
-  std::vector<std::string> f = {
-      TextField(o.id), TextField(o.order_number), TextField(o.external_ref),
-      TextField(o.status), TextField(o.payment), TextField(o.shipping),
-      o.anonymized ? (*o.anonymized ? "true" : "false") : "",
-      TextField(o.customer_id), TextField(o.customer_name), TextField(o.customer_email),
-      TextField(o.account_id), TextField(o.account_member_id), TextField(o.contact_name),
-      TextField(o.contact_email), TextField(o.currency), NumberField(o.with_tax),
-      NumberField(o.without_tax), NumberField(o.tax), NumberField(o.discount),
-      NumberField(o.shipping_amount), NumberField(o.balance_owing), NumberField(o.paid),
-      NumberField(o.authorized), std::to_string(item_count), TextField(joined),
-      TextField(s.first_name), TextField(s.last_name), TextField(s.phone_number),
-      TextField(s.company_name), TextField(s.line_1), TextField(s.line_2), TextField(s.city),
-      TextField(s.postcode), TextField(s.county), TextField(s.country), TextField(s.region),
-      TextField(s.instructions), TextField(b.first_name), TextField(b.last_name),
-      TextField(b.company_name), TextField(b.line_1), TextField(b.line_2), TextField(b.city),
-      TextField(b.postcode), TextField(b.county), TextField(b.country), TextField(b.region),
-      FormatRfc3339Nano(o.created_at), FormatRfc3339Nano(o.updated_at)};
+  std::vector<std::string> f = {TextField(o.id),
+                                TextField(o.order_number),
+                                TextField(o.external_ref),
+                                TextField(o.status),
+                                TextField(o.payment),
+                                TextField(o.shipping),
+                                o.anonymized ? (*o.anonymized ? "true" : "false") : "",
+                                TextField(o.customer_id),
+                                TextField(o.customer_name),
+                                TextField(o.customer_email),
+                                TextField(o.account_id),
+                                TextField(o.account_member_id),
+                                TextField(o.contact_name),
+                                TextField(o.contact_email),
+                                TextField(o.currency),
+                                NumberField(o.with_tax),
+                                NumberField(o.without_tax),
+                                NumberField(o.tax),
+                                NumberField(o.discount),
+                                NumberField(o.shipping_amount),
+                                NumberField(o.balance_owing),
+                                NumberField(o.paid),
+                                NumberField(o.authorized),
+                                std::to_string(item_count),
+                                TextField(joined),
+                                TextField(s.first_name),
+                                TextField(s.last_name),
+                                TextField(s.phone_number),
+                                TextField(s.company_name),
+                                TextField(s.line_1),
+                                TextField(s.line_2),
+                                TextField(s.city),
+                                TextField(s.postcode),
+                                TextField(s.county),
+                                TextField(s.country),
+                                TextField(s.region),
+                                TextField(s.instructions),
+                                TextField(b.first_name),
+                                TextField(b.last_name),
+                                TextField(b.company_name),
+                                TextField(b.line_1),
+                                TextField(b.line_2),
+                                TextField(b.city),
+                                TextField(b.postcode),
+                                TextField(b.county),
+                                TextField(b.country),
+                                TextField(b.region),
+                                FormatRfc3339Nano(o.created_at),
+                                FormatRfc3339Nano(o.updated_at)};
   EXPECT_EQ(f.size(), 49u);
   std::string row;
   for (std::size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + f[i];
@@ -106,8 +138,9 @@ std::vector<std::string> FilesIn(const fs::path& dir) {
   return names;
 }
 
-JobOutcome RunExport(OrderStore& store, const fs::path& exports, const std::string& filter,
-                     const std::string& id, std::function<bool()> stop = [] { return false; }) {
+JobOutcome RunExport(
+    OrderStore& store, const fs::path& exports, const std::string& filter, const std::string& id,
+    std::function<bool()> stop = [] { return false; }) {
   Job job;
   job.id = id;
   job.job_type = "order_export";
@@ -214,7 +247,7 @@ TEST_F(OrderExportTest, ReferenceOrdersRenderAsTheContractSays) {
   EXPECT_NE(csv.find(",'@Mallory Eve,"), std::string::npos);
   EXPECT_NE(csv.find(",2025-01-01T00:00:00Z,2025-01-02T10:30:00.123Z\r\n"), std::string::npos);
   EXPECT_NE(csv.find(",1,mug-002,"), std::string::npos);  // item_count, product_skus
-  EXPECT_LT(csv.find("0b3f6d2e"), csv.find("7d1e2f3a"));   // created_at order
+  EXPECT_LT(csv.find("0b3f6d2e"), csv.find("7d1e2f3a"));  // created_at order
   EXPECT_TRUE(csv.ends_with("\r\n"));
 }
 
@@ -299,9 +332,8 @@ TEST(OrderExportLargeTest, ConstantMemoryAndInterruptible) {
 
   // Shutdown: the job gives up early, keeps no file, and asks to be retried.
   std::atomic<int> polls = 0;
-  JobOutcome interrupted = RunExport(db->orders(), exports, "", NewUuidV4(), [&] {
-    return ++polls >= 2;
-  });
+  JobOutcome interrupted =
+      RunExport(db->orders(), exports, "", NewUuidV4(), [&] { return ++polls >= 2; });
   EXPECT_EQ(interrupted.kind, JobOutcome::Kind::kRetry);
   EXPECT_EQ(interrupted.error, "interrupted by shutdown");
   EXPECT_EQ(polls.load(), 2);  // polled every 10k rows, not per row

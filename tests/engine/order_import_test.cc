@@ -5,6 +5,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
+#include <streambuf>
 #include <string>
 
 #include "engine/filter.h"
@@ -60,11 +62,11 @@ TEST_F(OrderImportTest, ImportsTheReferenceFile) {
 TEST_F(OrderImportTest, AnyBadLineImportsNothingAndReportsEveryOne) {
   ASSERT_TRUE(Import(OrderLine("keep")).committed);
   const std::string text = OrderLine("a") + "\n" +  // 1
-                           "\n" +                     // 2: blank, skipped but counted
-                           "{oops\n" +                // 3
-                           OrderLine("b") + "\n" +    // 4
-                           "   \t\r\n" +              // 5: blank
-                           R"({"id":"c"})" + "\n";    // 6
+                           "\n" +                   // 2: blank, skipped but counted
+                           "{oops\n" +              // 3
+                           OrderLine("b") + "\n" +  // 4
+                           "   \t\r\n" +            // 5: blank
+                           R"({"id":"c"})" + "\n";  // 6
   const ImportReport report = Import(text);
   EXPECT_FALSE(report.committed);
   EXPECT_EQ(report.valid_lines, 2);
@@ -72,7 +74,8 @@ TEST_F(OrderImportTest, AnyBadLineImportsNothingAndReportsEveryOne) {
   EXPECT_EQ(report.bad_line_count, 2);
   ASSERT_EQ(report.bad_lines.size(), 2u);
   EXPECT_EQ(report.bad_lines[0].line_number, 3);
-  EXPECT_TRUE(report.bad_lines[0].reason.starts_with("invalid JSON: ")) << report.bad_lines[0].reason;
+  EXPECT_TRUE(report.bad_lines[0].reason.starts_with("invalid JSON: "))
+      << report.bad_lines[0].reason;
   EXPECT_EQ(report.bad_lines[1].line_number, 6);
   EXPECT_EQ(report.bad_lines[1].reason, "missing field meta.timestamps.created_at");
   // Rolled back: only the earlier import is there.
@@ -117,8 +120,8 @@ TEST_F(OrderImportTest, EmptyInputCommitsNothing) {
 TEST_F(OrderImportTest, OverlongLineIsBadWithoutStoppingTheImport) {
   // A real 1 MiB + 1 line against the default limit, then small limits.
   const std::string huge = R"({"id":"h","x":")" + std::string(1 << 20, 'x') + R"("})";
-  ImportReport report = Import(OrderLine("a") + "\n" + huge + "\n" + OrderLine("b") + "\n",
-                               {.skip_invalid = true});
+  ImportReport report =
+      Import(OrderLine("a") + "\n" + huge + "\n" + OrderLine("b") + "\n", {.skip_invalid = true});
   EXPECT_EQ(report.imported, 2);
   ASSERT_EQ(report.bad_lines.size(), 1u);
   EXPECT_EQ(report.bad_lines[0].line_number, 2);
@@ -133,9 +136,34 @@ TEST_F(OrderImportTest, OverlongLineIsBadWithoutStoppingTheImport) {
   EXPECT_FALSE(report.committed);
 }
 
+// Serves `text`, then fails like a disk read error.
+class FailingBuffer final : public std::streambuf {
+ public:
+  explicit FailingBuffer(std::string text) : text_(std::move(text)) {}
+
+ protected:
+  int_type underflow() override {
+    if (served_) throw std::runtime_error("EIO");
+    served_ = true;
+    setg(text_.data(), text_.data(), text_.data() + text_.size());
+    return traits_type::to_int_type(text_[0]);
+  }
+
+ private:
+  std::string text_;
+  bool served_ = false;
+};
+
+TEST_F(OrderImportTest, ReadErrorImportsNothing) {
+  FailingBuffer buffer(OrderLine("a") + "\n" + OrderLine("b") + "\n");
+  std::istream in(&buffer);
+  EXPECT_THROW(ImportOrders(in, db_->orders(), {.skip_invalid = true}), std::runtime_error);
+  EXPECT_EQ(db_->orders().CountOrders(), 0);
+}
+
 TEST_F(OrderImportTest, ReportedBadLinesAreCapped) {
-  ImportOptions options{.skip_invalid = true, .max_line_bytes = 1 << 20,
-                        .max_reported_bad_lines = 2};
+  ImportOptions options{
+      .skip_invalid = true, .max_line_bytes = 1 << 20, .max_reported_bad_lines = 2};
   const ImportReport report = Import("1\n2\n3\n4\n5\n" + OrderLine("a"), options);
   EXPECT_EQ(report.bad_line_count, 5);
   ASSERT_EQ(report.bad_lines.size(), 2u);

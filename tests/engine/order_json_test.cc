@@ -104,17 +104,18 @@ TEST(OrderJsonTest, MinimalOrderDefaults) {
 }
 
 TEST(OrderJsonTest, CustomerIdFallsBackToRelationship) {
-  const std::string rel = R"("relationships":{"customer":{"data":{"type":"customer","id":"c-rel"}},)"
-                          R"("account":{"data":{"id":"a-1"}},"account_member":{"data":{"id":"m-1"}}})";
+  const std::string rel =
+      R"("relationships":{"customer":{"data":{"type":"customer","id":"c-rel"}},)"
+      R"("account":{"data":{"id":"a-1"}},"account_member":{"data":{"id":"m-1"}}})";
   struct Case {
     std::string customer;
     std::string expected;
   };
   const std::vector<Case> cases = {
-      {"", "c-rel"},                                   // no customer object
-      {R"("customer":{"id":""})", "c-rel"},            // empty id falls back
-      {R"("customer":{"id":null})", "c-rel"},          // null is absent
-      {R"("customer":{"id":"c-own"})", "c-own"},       // customer.id wins
+      {"", "c-rel"},                              // no customer object
+      {R"("customer":{"id":""})", "c-rel"},       // empty id falls back
+      {R"("customer":{"id":null})", "c-rel"},     // null is absent
+      {R"("customer":{"id":"c-own"})", "c-own"},  // customer.id wins
   };
   for (const Case& c : cases) {
     std::string extra = c.customer.empty() ? rel : c.customer + "," + rel;
@@ -151,8 +152,12 @@ TEST(OrderJsonTest, ReadsContactAmountsAndTimestampOffsets) {
 TEST(OrderJsonTest, ProductSkusAreDistinctSortedByByteValue) {
   Order order;
   for (const char* sku : {"b", "a", "", "b", "Z", "é", "a-1"}) {
-    order.items.push_back(OrderItem{.id = "", .product_id = "", .sku = sku, .name = "",
-                                    .quantity = 2, .unit_price_amount = std::nullopt});
+    order.items.push_back(OrderItem{.id = "",
+                                    .product_id = "",
+                                    .sku = sku,
+                                    .name = "",
+                                    .quantity = 2,
+                                    .unit_price_amount = std::nullopt});
   }
   EXPECT_EQ(ProductSkus(order), "Z|a|a-1|b|é");  // é (0xC3...) sorts after ASCII
   EXPECT_EQ(ItemCount(order), 14);
@@ -207,7 +212,8 @@ TEST(OrderJsonTest, RejectsBadLinesWithTheReason) {
       {Line(R"("items":[1])"), "field items[0]: expected an object, got integer"},
       {Line(R"("items":[{"sku":"a"},{"quantity":"2"}])"),
        "field items[1].quantity: expected an integer, got string"},
-      {Line(R"("items":[{"quantity":1.5}])"), "field items[0].quantity: expected an integer, got number"},
+      {Line(R"("items":[{"quantity":1.5}])"),
+       "field items[0].quantity: expected an integer, got number"},
       {Line(R"("items":[{"unit_price":{"amount":1e2}}])"),
        "field items[0].unit_price.amount: expected an integer, got number"},
       {Line(R"("items":[{"sku":5}])"), "field items[0].sku: expected a string, got integer"},
@@ -240,8 +246,8 @@ TEST(OrderJsonTest, ReusedParserResetsEveryField) {
   OrderLineParser parser;
   Order order;
   std::string error;
-  ASSERT_TRUE(parser.Parse(Line(R"("status":"complete","items":[{"sku":"a","quantity":1}])"),
-                           order, error))
+  ASSERT_TRUE(
+      parser.Parse(Line(R"("status":"complete","items":[{"sku":"a","quantity":1}])"), order, error))
       << error;
   EXPECT_FALSE(parser.Parse("{broken", order, error));
   ASSERT_TRUE(parser.Parse(Line(), order, error)) << error;

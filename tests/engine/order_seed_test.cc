@@ -25,16 +25,16 @@ std::string Describe(const Order& o) {
   };
   auto num = [&](const std::optional<std::int64_t>& n) { add(n ? std::to_string(*n) : "-"); };
   auto address = [&](const Address& a) {
-    for (const std::string* s : {&a.first_name, &a.last_name, &a.phone_number, &a.company_name,
-                                 &a.line_1, &a.line_2, &a.city, &a.postcode, &a.county,
-                                 &a.country, &a.region, &a.instructions}) {
+    for (const std::string* s :
+         {&a.first_name, &a.last_name, &a.phone_number, &a.company_name, &a.line_1, &a.line_2,
+          &a.city, &a.postcode, &a.county, &a.country, &a.region, &a.instructions}) {
       add(*s);
     }
   };
   for (const std::string* s :
-       {&o.id, &o.order_number, &o.external_ref, &o.status, &o.payment, &o.shipping,
-        &o.customer_id, &o.customer_name, &o.customer_email, &o.account_id, &o.account_member_id,
-        &o.contact_name, &o.contact_email, &o.currency}) {
+       {&o.id, &o.order_number, &o.external_ref, &o.status, &o.payment, &o.shipping, &o.customer_id,
+        &o.customer_name, &o.customer_email, &o.account_id, &o.account_member_id, &o.contact_name,
+        &o.contact_email, &o.currency}) {
     add(*s);
   }
   add(o.anonymized ? (*o.anonymized ? "true" : "false") : "-");
