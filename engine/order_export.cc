@@ -123,10 +123,14 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
       return JobOutcome::Failed(std::string(kNoResultsError));  // ~TempFile unlinks it
     }
     temp.SyncAndClose();
-    const fs::path target = dir / (context.job.id + ".csv");
+    // Each attempt gets its own name: if this worker lost its lease and
+    // another attempt of the same job finished, our file never replaces
+    // theirs, and ours is deleted when the store refuses our result.
+    const std::string file_token = RandomHex(16);
+    const fs::path target = dir / (context.job.id + "-" + file_token.substr(0, 8) + ".csv");
     temp.RenameTo(target);
     SyncDirectory(dir);
-    return JobOutcome::Success(target.string(), RandomHex(16), rows);
+    return JobOutcome::Success(target.string(), file_token, rows);
   } catch (const Interrupted&) {
     return JobOutcome::Retry("interrupted by shutdown");
   } catch (const std::system_error& e) {

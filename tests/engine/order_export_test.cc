@@ -219,7 +219,8 @@ TEST_F(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
     const std::string id = NewUuidV4();
     const JobOutcome outcome = RunExport(db_->orders(), exports_, c.filter, id);
     ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
-    const fs::path file = fs::absolute(exports_) / (id + ".csv");
+    const fs::path file =
+        fs::absolute(exports_) / (id + "-" + outcome.file_token.substr(0, 8) + ".csv");
     EXPECT_EQ(outcome.file_path, file.string());
     EXPECT_TRUE(std::regex_match(outcome.file_token, token)) << outcome.file_token;
     EXPECT_EQ(outcome.row_count, static_cast<std::int64_t>(expected.size()));
@@ -379,7 +380,8 @@ TEST(OrderExportLargeTest, ConstantMemoryAndInterruptible) {
   EXPECT_FALSE(in_quotes);
   EXPECT_EQ(previous, '\n');
   EXPECT_EQ(records, kOrders);
-  EXPECT_EQ(FilesIn(exports), std::vector<std::string>{id + ".csv"});
+  EXPECT_EQ(FilesIn(exports),
+            std::vector<std::string>{fs::path(outcome.file_path).filename().string()});
 }
 
 }  // namespace
