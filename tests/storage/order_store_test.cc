@@ -7,6 +7,7 @@
 
 #include "engine/filter.h"
 #include "storage/database.h"
+#include "storage/sqlite.h"
 #include "storage/sqlite_order_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -189,6 +190,68 @@ TEST_F(OrderStoreTest, OtherReadersDoNotSeeAnImportUntilItCommits) {
   import->Put(MakeOrder("o1", kT0));
   EXPECT_EQ(orders_.CountOrders(), 0);  // another pooled connection, WAL snapshot
   import->Commit();
+  EXPECT_EQ(orders_.CountOrders(), 1);
+}
+
+// Big imports drop the secondary indexes and rebuild them at Commit (see
+// sqlite_order_store.cc); the store must end with exactly the same schema,
+// whether the import commits or rolls back.
+class BulkImportTest : public OrderStoreTest {
+ protected:
+  static constexpr int kOrders = 10'001;  // past the import's first check
+
+  std::string Schema() {
+    auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+    auto select = connection->PrepareUncached(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
+    std::string out;
+    while (select.Step()) {
+      for (int i = 0; i < 4; ++i) out += std::string(select.ColumnText(i)) + "|";
+      out += "\n";
+    }
+    return out;
+  }
+
+  void PutMany(OrderImport& import) {
+    for (int i = 0; i < kOrders; ++i) {
+      Order order = MakeOrder("bulk-" + std::to_string(i), kT0 + i);
+      if (i % 1000 == 7) order.payment = "refunded";
+      order.items = {
+          {"i", "p" + std::to_string(i % 10), "SKU-" + std::to_string(i % 3), "n", 1, 1}};
+      import.Put(order);
+    }
+  }
+};
+
+TEST_F(BulkImportTest, CommittedBulkImportEndsWithEveryIndex) {
+  const std::string before = Schema();
+  ASSERT_NE(before.find("orders_customer_email"), std::string::npos);
+  auto import = orders_.BeginImport();
+  PutMany(*import);
+  import->Commit();
+  import.reset();
+  EXPECT_EQ(Schema(), before);
+  EXPECT_EQ(orders_.CountOrders(), kOrders);
+  EXPECT_EQ(Scan("eq(payment,refunded)").rows.size(), 10u);  // i % 1000 == 7
+  // i % 3 == 1 and i % 10 == 4: i % 30 == 4, in created_at order.
+  std::vector<std::string> ids = Scan("eq(product_sku,SKU-1):eq(product_id,p4)").Ids();
+  ASSERT_EQ(ids.size(), 334u);
+  EXPECT_EQ(ids[0], "bulk-4");
+  EXPECT_EQ(ids[1], "bulk-34");
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  auto check = connection->PrepareUncached("PRAGMA integrity_check");
+  ASSERT_TRUE(check.Step());
+  EXPECT_EQ(check.ColumnText(0), "ok");
+}
+
+TEST_F(BulkImportTest, RolledBackBulkImportKeepsEveryIndex) {
+  Import({MakeOrder("kept", kT0)});
+  const std::string before = Schema();
+  {
+    auto import = orders_.BeginImport();
+    PutMany(*import);
+  }
+  EXPECT_EQ(Schema(), before);
   EXPECT_EQ(orders_.CountOrders(), 1);
 }
 
