@@ -118,6 +118,13 @@ class JobStore {
   // they have used all their attempts. Returns how many were moved.
   virtual int RescueExpiredLeases(Nanos now) = 0;
 
+  // The workers that hold started jobs now (claimed_by values).
+  virtual std::vector<std::string> ClaimHolders() = 0;
+
+  // Like RescueExpiredLeases, for the started jobs of workers known to be
+  // dead (their process is gone), without waiting for their leases.
+  virtual int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) = 0;
+
   // Returns this worker's started jobs to pending without counting the
   // attempt (graceful shutdown). Returns how many.
   virtual int ReleaseClaims(std::string_view worker_id, Nanos now) = 0;

@@ -1,6 +1,9 @@
 #include "engine/worker_pool.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <iostream>
@@ -17,21 +20,41 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::chrono::nanoseconds ToDuration(Nanos n) { return std::chrono::nanoseconds(n); }
 
-// host:pid:random names a process in claimed_by, so a person reading the
-// store can tell which process holds a job, and a restarted process with a
-// recycled pid is still told apart.
-std::string MakeWorkerPrefix() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + RandomHex(3);
-}
-
 double UnitRandom() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 void LogError(const std::string& what) { std::cerr << "jobsd: worker: " << what << '\n'; }
+
+std::string HostName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return host;
+}
+
+// host:pid:random names a process in claimed_by, so a person reading the
+// store can tell which process holds a job, and a restarted process with a
+// recycled pid is still told apart.
+std::string MakeWorkerPrefix() {
+  return HostName() + ":" + std::to_string(getpid()) + ":" + RandomHex(3);
+}
+
+// True when `worker_id` (host:pid:random:index) names a process on this
+// host that no longer exists: its jobs can be taken back at once instead of
+// waiting for their leases (a restart after kill -9 resumes in seconds).
+bool IsDeadLocalWorker(const std::string& worker_id, const std::string& host) {
+  if (worker_id.rfind(host + ":", 0) != 0) return false;
+  const std::size_t pid_start = host.size() + 1;
+  const std::size_t pid_end = worker_id.find(':', pid_start);
+  if (pid_end == std::string::npos || pid_end == pid_start) return false;
+  pid_t pid = 0;
+  for (std::size_t i = pid_start; i < pid_end; ++i) {
+    if (worker_id[i] < '0' || worker_id[i] > '9' || pid > 100'000'000) return false;
+    pid = pid * 10 + (worker_id[i] - '0');
+  }
+  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 }  // namespace
 
@@ -59,6 +82,14 @@ void WorkerPool::Start() {
   std::error_code ec;
   std::filesystem::create_directories(options_.exports_dir, ec);
   SweepExportsDirOnce();
+  try {
+    if (const int rescued = RescueDeadLocalWorkersOnce(); rescued > 0) {
+      std::cerr << "jobsd: took back " << rescued << " job(s) of a jobsd process that ended\n";
+    }
+  } catch (const std::exception& e) {
+    LogError(std::string("rescuing jobs of ended processes failed (their leases will expire): ") +
+             e.what());
+  }
   for (int i = 0; i < options_.workers; ++i) {
     threads_.emplace_back([this, i] { WorkerLoop(i); });
   }
@@ -257,6 +288,15 @@ void WorkerPool::RenewLeases() {
 }
 
 int WorkerPool::RescueOnce() { return store_.RescueExpiredLeases(clock_.Now()); }
+
+int WorkerPool::RescueDeadLocalWorkersOnce() {
+  const std::string host = HostName();
+  std::vector<std::string> dead;
+  for (const std::string& worker : store_.ClaimHolders()) {
+    if (IsDeadLocalWorker(worker, host)) dead.push_back(worker);
+  }
+  return dead.empty() ? 0 : store_.RescueClaimsOf(dead, clock_.Now());
+}
 
 int WorkerPool::DeleteExpiredOnce() {
   int deleted = 0;

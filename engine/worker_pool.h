@@ -72,6 +72,8 @@ class WorkerPool {
 
   // One pass of each maintenance task, for tests with a manual clock.
   int RescueOnce();
+  // Started jobs of jobsd processes on this host that have ended.
+  int RescueDeadLocalWorkersOnce();
   int DeleteExpiredOnce();
   int SweepExportsDirOnce();
 

@@ -1,6 +1,7 @@
 #include "storage/sqlite_job_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <tuple>
 
@@ -278,29 +279,64 @@ bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
   return connection->Changes() == 1;
 }
 
-int SqliteJobStore::RescueExpiredLeases(Nanos now) {
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
-  // Out of attempts: give up, saying what happened and how often.
-  auto give_up = connection->Prepare(
-      "UPDATE jobs SET status = 'failed',"
-      " error = 'the worker running this job stopped responding (lease expired) and the job'"
-      "   || ' has used all of its ' || attempts || ' attempts; submit it again to retry',"
-      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE status = 'started' AND lease_expires_at <= ?1 AND attempts >= max_attempts");
-  give_up->BindInt64(1, now);
-  give_up->Run();
-  std::int64_t moved = connection->Changes();
+namespace {
 
-  auto requeue = connection->Prepare(
-      "UPDATE jobs SET status = 'pending', run_after = ?1,"
-      " error = 'the worker running this job stopped responding (lease expired)',"
-      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND lease_expires_at <= ?1");
-  requeue->BindInt64(1, now);
+// Returns the started jobs that `which` selects (an SQL condition whose only
+// parameter is ?2) to pending, or to failed when they have used all their
+// attempts, saying `what` happened. Returns how many moved.
+int RescueWhere(sqlite::Connection& connection, const std::string& which, std::string_view what,
+                Nanos now, const std::function<void(sqlite::Statement&)>& bind) {
+  Transaction transaction(connection);
+  // Out of attempts: give up, saying what happened and how often.
+  auto give_up = connection.Prepare(
+      "UPDATE jobs SET status = 'failed',"
+      " error = ?3 || ' and the job has used all of its ' || attempts ||"
+      " ' attempts; submit it again to retry',"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE status = 'started' AND attempts >= max_attempts AND " + which);
+  give_up->BindInt64(1, now).BindText(3, what);
+  bind(*give_up);
+  give_up->Run();
+  std::int64_t moved = connection.Changes();
+
+  auto requeue = connection.Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1, error = ?3,"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND " + which);
+  requeue->BindInt64(1, now).BindText(3, what);
+  bind(*requeue);
   requeue->Run();
-  moved += connection->Changes();
+  moved += connection.Changes();
   transaction.Commit();
   return static_cast<int>(moved);
+}
+
+}  // namespace
+
+int SqliteJobStore::RescueExpiredLeases(Nanos now) {
+  auto connection = pool_.Borrow();
+  return RescueWhere(*connection, "lease_expires_at <= ?2",
+                     "the worker running this job stopped responding (lease expired)", now,
+                     [now](sqlite::Statement& statement) { statement.BindInt64(2, now); });
+}
+
+std::vector<std::string> SqliteJobStore::ClaimHolders() {
+  auto connection = pool_.Borrow();
+  auto select =
+      connection->Prepare("SELECT DISTINCT claimed_by FROM jobs WHERE status = 'started'");
+  std::vector<std::string> holders;
+  while (select->Step()) holders.push_back(select->ColumnString(0));
+  return holders;
+}
+
+int SqliteJobStore::RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) {
+  int moved = 0;
+  auto connection = pool_.Borrow();
+  for (const std::string& worker : dead_workers) {
+    moved += RescueWhere(*connection, "claimed_by = ?2",
+                         "the process running this job ended before it finished", now,
+                         [&worker](sqlite::Statement& statement) { statement.BindText(2, worker); });
+  }
+  return moved;
 }
 
 int SqliteJobStore::ReleaseClaims(std::string_view worker_id, Nanos now) {

@@ -25,6 +25,8 @@ class SqliteJobStore final : public JobStore {
   bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
                     Nanos run_after, Nanos now) override;
   int RescueExpiredLeases(Nanos now) override;
+  std::vector<std::string> ClaimHolders() override;
+  int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
   int ReleaseClaims(std::string_view worker_id, Nanos now) override;
   std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
   std::vector<std::string> ReferencedFiles() override;

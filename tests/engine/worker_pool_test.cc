@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -189,6 +192,36 @@ TEST_F(WorkerPoolTest, RescueReturnsAJobWhoseLeaseLapsedToPending) {
   EXPECT_FALSE(job.claimed_by);
   // The dead worker's token is worthless now.
   EXPECT_FALSE(db_->jobs().MarkFailed(id, claimed[0].claim_token, "late", clock.Now()));
+}
+
+TEST_F(WorkerPoolTest, JobsOfEndedLocalProcessesAreTakenBackWithoutWaitingForTheLease) {
+  testing::ManualClock clock;
+  registry_.Register("count", std::make_unique<CountingJob>());
+  JobService service = MakeService(clock);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const pid_t ended = fork();
+  if (ended == 0) _exit(0);
+  waitpid(ended, nullptr, 0);  // now surely gone
+
+  const std::string dead_worker = std::string(host) + ":" + std::to_string(ended) + ":abc:0";
+  const std::string live_worker = std::string(host) + ":" + std::to_string(getpid()) + ":abc:0";
+  const std::string remote_worker = "another-host:" + std::to_string(ended) + ":abc:0";
+  std::map<std::string, std::string> job_of;
+  for (const std::string& worker : {dead_worker, live_worker, remote_worker}) {
+    job_of[worker] = service.Create({"count", "", std::nullopt}).job.id;
+    ASSERT_EQ(db_->jobs().ClaimJobs({worker, 1, clock.Now(), clock.Now() + 30 * kNanosPerSecond}).size(), 1u);
+  }
+
+  WorkerPool pool(db_->jobs(), registry_, clock, options_);
+  EXPECT_EQ(pool.RescueDeadLocalWorkersOnce(), 1);
+  Job rescued = db_->jobs().FindJob(job_of[dead_worker], clock.Now()).value();
+  EXPECT_EQ(rescued.status, JobStatus::kPending);
+  EXPECT_EQ(rescued.attempts, 1) << "the interrupted run counts as an attempt";
+  ASSERT_TRUE(rescued.error);
+  EXPECT_NE(rescued.error->find("ended"), std::string::npos) << *rescued.error;
+  EXPECT_EQ(StatusOf(job_of[live_worker], clock), JobStatus::kStarted);
+  EXPECT_EQ(StatusOf(job_of[remote_worker], clock), JobStatus::kStarted);
 }
 
 TEST_F(WorkerPoolTest, ALostLeaseDiscardsTheOldAttemptsResult) {
