@@ -10,9 +10,7 @@
 namespace jobsd::api {
 namespace {
 
-[[noreturn]] void NotFound() {
-  throw ApiError(ErrorCode::kNotFound, std::string(kNotFoundDetail));
-}
+[[noreturn]] void NotFound() { throw ApiError(ErrorCode::kNotFound, std::string(kNotFoundDetail)); }
 
 }  // namespace
 

@@ -72,20 +72,19 @@ boost::json::object JobListToJson(const JobPage& page, const ListJobsRequest& re
     links["next"] = nullptr;
   }
   if (offset > 0) {
-    links["prev"] = PageUrl(public_url, request, std::clamp(offset - limit, std::int64_t{0},
-                                                            last_offset));
+    links["prev"] =
+        PageUrl(public_url, request, std::clamp(offset - limit, std::int64_t{0}, last_offset));
   } else {
     links["prev"] = nullptr;
   }
 
   boost::json::object json;
   json["data"] = std::move(data);
-  json["meta"] = boost::json::object{
-      {"page", boost::json::object{{"limit", limit},
-                                   {"offset", offset},
-                                   {"current", offset / limit + 1},
-                                   {"total", pages}}},
-      {"results", boost::json::object{{"total", page.total}}}};
+  json["meta"] = boost::json::object{{"page", boost::json::object{{"limit", limit},
+                                                                  {"offset", offset},
+                                                                  {"current", offset / limit + 1},
+                                                                  {"total", pages}}},
+                                     {"results", boost::json::object{{"total", page.total}}}};
   json["links"] = std::move(links);
   return json;
 }
@@ -95,8 +94,7 @@ std::string PercentEncode(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
     const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~';
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out.push_back(static_cast<char>(c));
     } else {

@@ -50,16 +50,15 @@ CreateJobRequest ParseCreateBody(const Request& request) {
 }
 
 // page[limit] or page[offset] as a whole number in [min, max].
-std::int64_t PageParam(const HandlerContext& context, std::string_view name,
-                       std::int64_t fallback, std::int64_t min, std::int64_t max,
-                       std::string_view rule) {
+std::int64_t PageParam(const HandlerContext& context, std::string_view name, std::int64_t fallback,
+                       std::int64_t min, std::int64_t max, std::string_view rule) {
   const std::optional<std::string_view> found = context.query.Find(name);
   if (!found) return fallback;
   const std::string_view value = *found;
   std::int64_t number = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
-      number < min || number > max) {
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || number < min ||
+      number > max) {
     BadRequest(std::string(name) + " must be " + std::string(rule));
   }
   return number;
@@ -75,8 +74,8 @@ Job FindJobOr404(const HandlerContext& context) {
 
 Response PostJob(const HandlerContext& context) {
   CreateJobResult result = context.services.jobs.Create(ParseCreateBody(context.request));
-  Response response = JsonResponse(http::status::accepted,
-                                   {{"data", JobToJson(result.job, context.public_url)}});
+  Response response =
+      JsonResponse(http::status::accepted, {{"data", JobToJson(result.job, context.public_url)}});
   response.headers.set(http::field::location, JobUrl(context.public_url, result.job.id));
   return response;
 }
@@ -85,8 +84,9 @@ Response ListJobs(const HandlerContext& context) {
   ListJobsRequest list;
   list.limit = static_cast<int>(
       PageParam(context, "page[limit]", 25, 1, 100, "a whole number from 1 to 100"));
-  list.offset = PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
-                          "a whole number, 0 or more");
+  list.offset =
+      PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
+                "a whole number, 0 or more");
   list.filter = context.query.Find("filter").value_or("");
   JobPage page = context.services.jobs.List(list);
   return JsonResponse(http::status::ok, JobListToJson(page, list, context.public_url));
@@ -100,11 +100,10 @@ Response GetJob(const HandlerContext& context) {
 Response GetJobFile(const HandlerContext& context) {
   const Job job = FindJobOr404(context);
   if (job.status != JobStatus::kSuccess) {
-    throw ApiError(ErrorCode::kUnprocessable, "Job has no file to download. Job status: " +
-                                                  std::string(ToString(job.status)));
+    throw ApiError(ErrorCode::kUnprocessable,
+                   "Job has no file to download. Job status: " + std::string(ToString(job.status)));
   }
-  return JsonResponse(http::status::ok,
-                      {{"data", {{"href", FileHref(job, context.public_url)}}}});
+  return JsonResponse(http::status::ok, {{"data", {{"href", FileHref(job, context.public_url)}}}});
 }
 
 bool HasMediaType(const Request& request, std::string_view media_type) {

@@ -45,7 +45,8 @@ Router::Router(ApiServices services, std::string public_url)
       {"/v2/jobs/{id}", {"v2", "jobs", "{id}"}, {{V::get, &GetJob}}},
       {"/v2/jobs/{id}/file", {"v2", "jobs", "{id}", "file"}, {{V::get, &GetJobFile}}},
       {"/oauth/access_token", {"oauth", "access_token"}, {{V::post, &PostAccessToken}}},
-      {"/exports/{token}.csv", {"exports", "{token}.csv"},
+      {"/exports/{token}.csv",
+       {"exports", "{token}.csv"},
        {{V::get, &GetExport}, {V::head, &GetExport}}},
       {"/healthz", {"healthz"}, {{V::get, &GetHealth}}},
       {"/readyz", {"readyz"}, {{V::get, &GetReady}}},
@@ -109,17 +110,16 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
     std::vector<http::verb> allowed;
     for (const MethodHandler& candidate : route.methods) {
       if (candidate.method == request.method()) {
-        HandlerContext context{request,    services_, public_url_,
-                               request_id, param,     target->query};
+        HandlerContext context{request, services_, public_url_, request_id, param, target->query};
         return candidate.handler(context);
       }
       allowed.push_back(candidate.method);
     }
-    Response response = ErrorResponse(
-        ErrorCode::kMethodNotAllowed,
-        "Method " + std::string(request.method_string()) + " is not allowed on " +
-            std::string(route.name) + "; allowed: " + AllowHeader(allowed),
-        request_id);
+    Response response =
+        ErrorResponse(ErrorCode::kMethodNotAllowed,
+                      "Method " + std::string(request.method_string()) + " is not allowed on " +
+                          std::string(route.name) + "; allowed: " + AllowHeader(allowed),
+                      request_id);
     response.headers.set(http::field::allow, AllowHeader(allowed));
     return response;
   }

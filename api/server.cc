@@ -72,8 +72,8 @@ void HttpServer::Start() {
 asio::awaitable<void> HttpServer::Listen() {
   SessionContext context{options_, *router_, services_.metrics, blocking_pool_, *tracker_};
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(
-        asio::make_strand(io_context_), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
+                                                        asio::as_tuple(asio::use_awaitable));
     if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors and the like: pause instead of spinning.

@@ -29,8 +29,8 @@ struct ServerOptions {
   std::string public_url;     // "": http://host:port
   int io_threads = 2;
   int blocking_threads = 4;
-  std::size_t max_connections = 1024;  // beyond it: 503 and close
-  std::size_t body_limit = 64 * 1024;  // beyond it: 413
+  std::size_t max_connections = 1024;    // beyond it: 503 and close
+  std::size_t body_limit = 64 * 1024;    // beyond it: 413
   std::size_t header_limit = 16 * 1024;  // beyond it: 431
   // A request (headers and body) must arrive within read_timeout of its
   // first byte; a kept-alive connection may sit idle for idle_timeout.

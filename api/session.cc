@@ -102,7 +102,8 @@ void Session::RequestStop() {
 }
 
 void Session::Close() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.socket().close(); });
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this()] { self->stream_.socket().close(); });
 }
 
 asio::awaitable<void> Session::Run(std::shared_ptr<Session> self) {
@@ -138,14 +139,16 @@ asio::awaitable<bool> Session::ServeOne() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
   parser.body_limit(options.body_limit);
-  auto [header_ec, header_bytes] = co_await http::async_read_header(stream_, buffer_, parser, kAsTuple);
+  auto [header_ec, header_bytes] =
+      co_await http::async_read_header(stream_, buffer_, parser, kAsTuple);
   if (header_ec == http::error::header_limit) {
     co_await SendErrorAndLinger(ErrorCode::kHeadersTooLarge, "The request headers are too large");
     co_return false;
   }
   if (header_ec == http::error::body_limit) {
-    co_await SendErrorAndLinger(ErrorCode::kPayloadTooLarge, "The request body is larger than " +
-                                    std::to_string(options.body_limit) + " bytes");
+    co_await SendErrorAndLinger(
+        ErrorCode::kPayloadTooLarge,
+        "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
     co_return false;
   }
   if (header_ec) co_return false;  // closed, timed out or not HTTP
@@ -155,8 +158,9 @@ asio::awaitable<bool> Session::ServeOne() {
   }
   auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer_, parser, kAsTuple);
   if (body_ec == http::error::body_limit) {
-    co_await SendErrorAndLinger(ErrorCode::kPayloadTooLarge, "The request body is larger than " +
-                                    std::to_string(options.body_limit) + " bytes");
+    co_await SendErrorAndLinger(
+        ErrorCode::kPayloadTooLarge,
+        "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
     co_return false;
   }
   if (body_ec) co_return false;
@@ -182,7 +186,7 @@ asio::awaitable<bool> Session::ServeOne() {
   }
   Record(request.method_string(), request.target(), response, request_id, start);
   ++requests_served_;
-  co_return written && keep_alive;
+  co_return written&& keep_alive;
 }
 
 asio::awaitable<void> Session::Write(Response& response, bool head, unsigned version,
@@ -230,7 +234,8 @@ asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, b
   std::vector<char> chunk(kFileChunkBytes);
   std::uint64_t remaining = slice.length;
   while (remaining > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
     const std::size_t got = slice.file->read(chunk.data(), want, ec);
     // A short file cannot honour its Content-Length: end the connection.
     if (ec || got == 0) throw boost::system::system_error(ec ? ec : asio::error::eof);
@@ -278,11 +283,11 @@ void Session::Record(std::string_view method, std::string_view target, const Res
   const int status = static_cast<int>(response.status);
   context_.metrics.HttpRequest(response.route, status, elapsed.count());
   // One write per line so that lines from several threads do not mix.
-  const std::string line = "access method=" + std::string(method) +
-                           " path=" + LoggablePath(target, response) +
-                           " status=" + std::to_string(status) + " duration_ms=" +
-                           std::to_string(static_cast<double>(elapsed.count()) / 1e6) +
-                           " request_id=" + std::string(request_id) + "\n";
+  const std::string line =
+      "access method=" + std::string(method) + " path=" + LoggablePath(target, response) +
+      " status=" + std::to_string(status) +
+      " duration_ms=" + std::to_string(static_cast<double>(elapsed.count()) / 1e6) +
+      " request_id=" + std::string(request_id) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -93,7 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   SessionContext context_;
   Phase phase_ = Phase::kWaiting;  // on the strand only
-  int requests_served_ = 0;         // on the strand only
+  int requests_served_ = 0;        // on the strand only
 };
 
 }  // namespace jobsd::api

@@ -76,8 +76,8 @@ std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
   const Nanos now = clock_.Now();
   IssuedToken issued{RandomHex(kTokenBytes), now + kTokenLifetimeSeconds * kNanosPerSecond,
                      kTokenLifetimeSeconds};
-  store_.InsertToken(StoredToken{Sha256Hex(issued.access_token), client->client_id,
-                                 issued.expires_at});
+  store_.InsertToken(
+      StoredToken{Sha256Hex(issued.access_token), client->client_id, issued.expires_at});
   return issued;
 }
 

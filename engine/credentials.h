@@ -42,8 +42,7 @@ class Authenticator {
   // nullopt when the client is unknown or the secret does not match. The
   // comparison runs in constant time, and an unknown client costs the
   // same hashing as a known one.
-  std::optional<IssuedToken> IssueToken(std::string_view client_id,
-                                        std::string_view client_secret);
+  std::optional<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret);
 
   // True for a token issued here, not expired, whose client still exists.
   bool ValidateToken(std::string_view token);

@@ -65,8 +65,8 @@ void Histogram::Render(std::string& out, std::string_view name, std::string_view
   }
   const std::string braces = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
   out.append(name).append("_sum").append(braces).append(" ");
-  AppendNumber(out, static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) /
-                        kNanosPerSecond);
+  AppendNumber(out,
+               static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / kNanosPerSecond);
   out.append("\n");
   // The +Inf bucket is the count; use it so that count and buckets agree
   // even while another thread is observing.
@@ -144,8 +144,7 @@ std::string Metrics::RenderPrometheus(
   };
   static constexpr Counter kJobCounters[] = {
       {"jobsd_jobs_started_total", "Jobs claimed by a worker.", &JobTypeSeries::started},
-      {"jobsd_jobs_succeeded_total", "Jobs that finished with success.",
-       &JobTypeSeries::succeeded},
+      {"jobsd_jobs_succeeded_total", "Jobs that finished with success.", &JobTypeSeries::succeeded},
       {"jobsd_jobs_failed_total", "Jobs that finished failed.", &JobTypeSeries::failed},
       {"jobsd_jobs_retried_total", "Runs that sent their job back to the queue.",
        &JobTypeSeries::retried},
@@ -172,8 +171,7 @@ std::string Metrics::RenderPrometheus(
   for (const auto& [route, series] : routes_) {
     for (const auto& [status, count] : series.requests_by_status) {
       AppendSample(out, "jobsd_http_requests_total",
-                   "route=\"" + EscapeLabel(route) + "\",status=\"" + std::to_string(status) +
-                       "\"",
+                   "route=\"" + EscapeLabel(route) + "\",status=\"" + std::to_string(status) + "\"",
                    count.load(std::memory_order_relaxed));
     }
   }

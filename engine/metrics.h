@@ -23,8 +23,8 @@ namespace jobsd {
 // A histogram with fixed upper bounds in seconds (plus +Inf).
 class Histogram {
  public:
-  static constexpr std::array<double, 12> kBoundsSeconds = {
-      0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60};
+  static constexpr std::array<double, 12> kBoundsSeconds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                            0.25,  0.5,   1,    2.5,   10,   60};
 
   void Observe(Nanos duration);
   // Appends the _bucket, _sum and _count lines of series `name{labels}`.

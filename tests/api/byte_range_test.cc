@@ -26,7 +26,7 @@ TEST(ParseRangeTest, FollowsRfc9110ForOneRange) {
       {"bytes=100-200", 100, Kind::kUnsatisfiable, 0, 0},
       {"bytes=-0", 100, Kind::kUnsatisfiable, 0, 0},
       {"bytes=0-", 0, Kind::kUnsatisfiable, 0, 0},
-      {"bytes=9-5", 100, Kind::kWholeFile, 0, 0},    // invalid: ignored
+      {"bytes=9-5", 100, Kind::kWholeFile, 0, 0},      // invalid: ignored
       {"bytes=0-1,5-6", 100, Kind::kWholeFile, 0, 0},  // several: whole file
       {"items=0-1", 100, Kind::kWholeFile, 0, 0},
       {"bytes=a-b", 100, Kind::kWholeFile, 0, 0},

@@ -1,10 +1,10 @@
 #include "api/job_json.h"
 
-#include "tests/api/api_world.h"
-
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+
+#include "tests/api/api_world.h"
 
 namespace jobsd::api {
 namespace {
@@ -103,8 +103,12 @@ TEST(JobListToJsonTest, PageArithmetic) {
     EXPECT_EQ(S(links.at("current")), url(c.offset)) << name;
     EXPECT_EQ(S(links.at("first")), url(0)) << name;
     EXPECT_EQ(S(links.at("last")), url(c.last_offset)) << name;
-    EXPECT_EQ(links.at("next"), boost::json::value(c.next ? boost::json::value(url(*c.next)) : nullptr)) << name;
-    EXPECT_EQ(links.at("prev"), boost::json::value(c.prev ? boost::json::value(url(*c.prev)) : nullptr)) << name;
+    EXPECT_EQ(links.at("next"),
+              boost::json::value(c.next ? boost::json::value(url(*c.next)) : nullptr))
+        << name;
+    EXPECT_EQ(links.at("prev"),
+              boost::json::value(c.prev ? boost::json::value(url(*c.prev)) : nullptr))
+        << name;
     EXPECT_TRUE(json.at("data").as_array().empty());
   }
 }

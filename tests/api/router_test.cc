@@ -14,17 +14,20 @@ namespace jobsd::api {
 namespace {
 
 using testing::ApiWorld;
-using testing::S;
 using testing::Authed;
 using testing::kPublicUrl;
 using testing::MakeRequest;
+using testing::S;
 using V = http::verb;
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest() : router_(world_.services(), std::string(kPublicUrl) + "/"), token_(world_.NewToken()) {}
+  RouterTest()
+      : router_(world_.services(), std::string(kPublicUrl) + "/"), token_(world_.NewToken()) {}
 
-  Response Get(std::string target) { return router_.Handle(Authed(MakeRequest(V::get, target), token_)); }
+  Response Get(std::string target) {
+    return router_.Handle(Authed(MakeRequest(V::get, target), token_));
+  }
   Response PostJob(std::string body, std::string content_type = "application/json") {
     return router_.Handle(
         Authed(MakeRequest(V::post, "/v2/jobs", std::move(body), std::move(content_type)), token_));
@@ -63,8 +66,11 @@ TEST_F(RouterTest, UnknownPathIs404WithTheFixedTexts) {
 }
 
 TEST_F(RouterTest, TokenIsCheckedBeforeThePathAndTheMethodOnV2) {
-  for (auto [method, target] : {std::pair{V::get, "/v2/jobs"}, {V::get, "/v2/nope"},
-                                {V::delete_, "/v2/jobs"}, {V::post, "/v2/jobs"}, {V::get, "/v2"}}) {
+  for (auto [method, target] : {std::pair{V::get, "/v2/jobs"},
+                                {V::get, "/v2/nope"},
+                                {V::delete_, "/v2/jobs"},
+                                {V::post, "/v2/jobs"},
+                                {V::get, "/v2"}}) {
     SCOPED_TRACE(target);
     const Response response = router_.Handle(MakeRequest(method, target));
     ExpectError(response, 401, "Unable to validate access token", "");
@@ -96,8 +102,8 @@ TEST_F(RouterTest, WrongMethodIs405WithAllow) {
 }
 
 TEST_F(RouterTest, BadTokensAre401) {
-  const std::string header_values[] = {"Basic " + token_, "Bearer", "Bearer ", "Bearer nope",
-                                       token_, "Bearer " + token_ + "x"};
+  const std::string header_values[] = {"Basic " + token_, "Bearer", "Bearer ",
+                                       "Bearer nope",     token_,   "Bearer " + token_ + "x"};
   for (const std::string& value : header_values) {
     SCOPED_TRACE(value);
     Request request = MakeRequest(V::get, "/v2/jobs");
@@ -176,11 +182,11 @@ TEST_F(RouterTest, CreateJobAnswers202WithLocation) {
 
 TEST_F(RouterTest, IdempotencyKeyReturnsTheFirstJobOrConflicts) {
   auto post = [&](std::string filter, std::string key) {
-    Request request = Authed(MakeRequest(V::post, "/v2/jobs",
-                                         R"({"data":{"job_type":"order_export","filter":")" +
-                                             filter + R"("}})",
-                                         "application/json"),
-                             token_);
+    Request request =
+        Authed(MakeRequest(V::post, "/v2/jobs",
+                           R"({"data":{"job_type":"order_export","filter":")" + filter + R"("}})",
+                           "application/json"),
+               token_);
     request.set("Idempotency-Key", key);
     return router_.Handle(request);
   };
@@ -318,8 +324,7 @@ TEST_F(RouterTest, ExportsAreServedWithRangesAndDieWithTheJob) {
   EXPECT_EQ(part.status, http::status::partial_content);
   EXPECT_EQ(part.file->offset, 3u);
   EXPECT_EQ(part.file->length, 3u);
-  EXPECT_EQ(part.headers[http::field::content_range],
-            "bytes 3-5/" + std::to_string(csv.size()));
+  EXPECT_EQ(part.headers[http::field::content_range], "bytes 3-5/" + std::to_string(csv.size()));
 
   const Response beyond = fetch(V::get, "bytes=1000-");
   ExpectError(beyond, 416, "Range Not Satisfiable", "");
@@ -327,8 +332,8 @@ TEST_F(RouterTest, ExportsAreServedWithRangesAndDieWithTheJob) {
 
   EXPECT_EQ(fetch(V::head, std::nullopt).status, http::status::ok);
 
-  ExpectError(router_.Handle(MakeRequest(V::get, "/exports/" + std::string(32, 'a') + ".csv")),
-              404, "Resource Not Found", "The resource you are requesting does not exist");
+  ExpectError(router_.Handle(MakeRequest(V::get, "/exports/" + std::string(32, 'a') + ".csv")), 404,
+              "Resource Not Found", "The resource you are requesting does not exist");
 
   std::filesystem::remove(*job.file_path);
   ExpectError(fetch(V::get, std::nullopt), 404, "Resource Not Found", "");
@@ -360,12 +365,12 @@ TEST_F(RouterTest, AccessTokenGrant) {
   EXPECT_EQ(router_.Handle(Authed(MakeRequest(V::get, "/v2/jobs"), token)).status,
             http::status::ok);
 
-  ExpectError(post("grant_type=client_credentials&client_id=" + client.client_id +
-                   "&client_secret=wrong"),
-              401, "Unauthorized", "");
-  ExpectError(post("grant_type=client_credentials&client_id=nobody&client_secret=" +
-                   client.client_secret),
-              401, "Unauthorized", "");
+  ExpectError(
+      post("grant_type=client_credentials&client_id=" + client.client_id + "&client_secret=wrong"),
+      401, "Unauthorized", "");
+  ExpectError(
+      post("grant_type=client_credentials&client_id=nobody&client_secret=" + client.client_secret),
+      401, "Unauthorized", "");
   ExpectError(post("grant_type=password&client_id=a&client_secret=b"), 400, "Bad Request",
               "grant_type must be client_credentials");
   ExpectError(post("client_id=a&client_secret=b"), 400, "Bad Request", "grant_type is required");

@@ -61,8 +61,7 @@ class ServerTest : public ::testing::Test {
     http::read(socket, buffer_, parser);
     return parser.release();
   }
-  Reply SendAuthed(V method, std::string target, std::string body = "",
-                   std::string type = "") {
+  Reply SendAuthed(V method, std::string target, std::string body = "", std::string type = "") {
     return Send(testing::Authed(testing::MakeRequest(method, target, body, type), token_));
   }
 
@@ -84,15 +83,14 @@ class ServerTest : public ::testing::Test {
 boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }
 
 const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
-const std::regex kRfc3339Nano(
-    R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?Z$)");
+const std::regex kRfc3339Nano(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,8}[1-9])?Z$)");
 
 TEST_F(ServerTest, JobLifecycleShapesFieldByField) {
   StartServer();
   EXPECT_EQ(server_->public_url(), "http://127.0.0.1:" + std::to_string(server_->port()));
-  const Reply created = SendAuthed(V::post, "/v2/jobs",
-                                   R"({"data":{"type":"job","job_type":"order_export"}})",
-                                   "application/json");
+  const Reply created =
+      SendAuthed(V::post, "/v2/jobs", R"({"data":{"type":"job","job_type":"order_export"}})",
+                 "application/json");
   ASSERT_EQ(created.result(), http::status::accepted) << created.body();
   EXPECT_EQ(created[http::field::content_type], "application/json");
   EXPECT_TRUE(std::regex_match(std::string(created["X-Request-Id"]), kUuidV4));
@@ -147,9 +145,9 @@ TEST_F(ServerTest, DownloadsStreamWithHeadAndRanges) {
   const Reply tail = Send(ranged);
   EXPECT_EQ(tail.result(), http::status::partial_content);
   EXPECT_EQ(tail.body(), csv.substr(csv.size() - 100));
-  EXPECT_EQ(tail[http::field::content_range],
-            "bytes " + std::to_string(csv.size() - 100) + "-" + std::to_string(csv.size() - 1) +
-                "/" + std::to_string(csv.size()));
+  EXPECT_EQ(tail[http::field::content_range], "bytes " + std::to_string(csv.size() - 100) + "-" +
+                                                  std::to_string(csv.size() - 1) + "/" +
+                                                  std::to_string(csv.size()));
 
   ranged.set(http::field::range, "bytes=" + std::to_string(csv.size()) + "-");
   const Reply unsatisfiable = Send(ranged);
@@ -189,10 +187,10 @@ TEST_F(ServerTest, BodyOverTheLimitIs413) {
   EXPECT_EQ(raw.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << raw;
 
   const std::string at_limit_filter(64 * 1024 - 60, ' ');
-  const Reply fits = SendAuthed(
-      V::post, "/v2/jobs",
-      R"({"data":{"job_type":"order_export","filter":")" + at_limit_filter + R"("}})",
-      "application/json");
+  const Reply fits =
+      SendAuthed(V::post, "/v2/jobs",
+                 R"({"data":{"job_type":"order_export","filter":")" + at_limit_filter + R"("}})",
+                 "application/json");
   EXPECT_NE(fits.result(), http::status::payload_too_large);
 }
 
@@ -256,12 +254,14 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteTemplate) {
   SendAuthed(V::get, "/v2/jobs/" + job.id);
   const Reply metrics = Send(testing::MakeRequest(V::get, "/metrics"));
   ASSERT_EQ(metrics.result(), http::status::ok);
-  EXPECT_NE(metrics.body().find("jobsd_http_requests_total{route=\"/v2/jobs/{id}\",status=\"200\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body().find("jobsd_http_requests_total{route=\"/v2/jobs/{id}\",status=\"200\"} 2"),
+      std::string::npos)
       << metrics.body();
   EXPECT_EQ(metrics.body().find(job.id), std::string::npos) << "raw paths never become labels";
-  EXPECT_NE(metrics.body().find("jobsd_http_request_duration_seconds_bucket{route=\"/v2/jobs/{id}\""),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.body().find("jobsd_http_request_duration_seconds_bucket{route=\"/v2/jobs/{id}\""),
+      std::string::npos);
 }
 
 TEST_F(ServerTest, ConnectionsBeyondTheCapAre503) {

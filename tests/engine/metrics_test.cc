@@ -26,8 +26,8 @@ TEST(MetricsTest, RendersEveryFamilyInPrometheusTextFormat) {
   metrics.HttpRequest("/v2/jobs/{id}", 404, kNanosPerSecond / 1000);
   metrics.HttpRequest("/v2/jobs/{id}", 200, kNanosPerSecond / 100);
 
-  const std::string text = metrics.RenderPrometheus(
-      {{JobStatus::kPending, 4}, {JobStatus::kSuccess, 2}});
+  const std::string text =
+      metrics.RenderPrometheus({{JobStatus::kPending, 4}, {JobStatus::kSuccess, 2}});
   for (const char* line : {
            "# TYPE jobsd_jobs gauge\n",
            "jobsd_jobs{status=\"pending\"} 4\n",
