@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "engine/credential_store.h"
+#include "engine/sha256.h"  // Sha256Hex, defined in credentials.cc
 #include "engine/time.h"
 
 namespace jobsd {
@@ -26,9 +27,6 @@ struct IssuedToken {
 };
 
 inline constexpr int kTokenLifetimeSeconds = 3600;
-
-// Lowercase hex SHA-256 of `data` (OpenSSL EVP).
-std::string Sha256Hex(std::string_view data);
 
 // Creates clients, exchanges client credentials for tokens and checks
 // tokens. Thread-safe when the CredentialStore is (storage's is).
