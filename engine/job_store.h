@@ -81,6 +81,22 @@ struct SuccessResult {
   std::int64_t row_count = 0;
 };
 
+// The outcome of one claimed job, for FinishJobs.
+struct JobCompletion {
+  enum class Kind {
+    kSucceeded,  // -> success with `success`
+    kFailed,     // -> failed with `error`
+    kRetry,      // -> pending, not before `run_after`, keeping `error`
+    kRelease,    // -> pending at once, attempt not counted (shutdown)
+  };
+  std::string id;
+  std::string token;
+  Kind kind = Kind::kSucceeded;
+  SuccessResult success;
+  std::string error;
+  Nanos run_after = 0;
+};
+
 struct ExpiredJob {
   std::string id;
   std::optional<std::string> file_path;
@@ -113,6 +129,14 @@ class JobStore {
   // started -> pending, to run again not before run_after.
   virtual bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
                             Nanos run_after, Nanos now) = 0;
+
+  // Applies many completions in one transaction, each compare-and-set like
+  // the Mark* verbs. Returns, per completion, whether it applied.
+  virtual std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
+                                       Nanos now) = 0;
+
+  // Inserts many jobs in one transaction (all or none).
+  virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;
 
   // started jobs whose lease lapsed go back to pending, or to failed when
   // they have used all their attempts. Returns how many were moved.

@@ -69,10 +69,13 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
+  options_.max_claim_batch = std::max(1, options_.max_claim_batch);
+  // Until runs are measured, assume jobs are long: claim one at a time.
+  average_run_.store(options_.short_job * 16);
 }
 
 WorkerPool::~WorkerPool() {
-  if (!threads_.empty() || maintenance_.joinable()) {
+  if (!threads_.empty() || completer_.joinable() || maintenance_.joinable()) {
     ForceStop();
     Shutdown(0);
   }
@@ -90,6 +93,11 @@ void WorkerPool::Start() {
     LogError(std::string("rescuing jobs of ended processes failed (their leases will expire): ") +
              e.what());
   }
+  {
+    std::lock_guard lock(mutex_);
+    workers_running_ = options_.workers;
+  }
+  completer_ = std::thread([this] { CompleterLoop(); });
   for (int i = 0; i < options_.workers; ++i) {
     threads_.emplace_back([this, i] { WorkerLoop(i); });
   }
@@ -104,47 +112,81 @@ void WorkerPool::Wake() {
   wake_.notify_one();
 }
 
-void WorkerPool::SleepUntilWork(Nanos max_wait) {
-  std::unique_lock lock(mutex_);
-  const std::uint64_t seen = wake_generation_;
-  wake_.wait_for(lock, ToDuration(max_wait),
-                 [&] { return stopping_.load() || wake_generation_ != seen; });
+bool WorkerPool::TakeQueued(ClaimedJob& out) {
+  std::lock_guard lock(mutex_);
+  // Once stopping, queued jobs are not started: they go back to pending.
+  if (queued_.empty() || stopping_.load()) return false;
+  out = std::move(queued_.front());
+  queued_.pop_front();
+  return true;
+}
+
+void WorkerPool::ClaimMore(const std::string& worker_id) {
+  const bool short_jobs = average_run_.load() < options_.short_job;
+  const int batch = short_jobs ? options_.max_claim_batch : 1;
+  std::vector<ClaimedJob> claims;
+  try {
+    const Nanos now = clock_.Now();
+    claims = store_.ClaimJobs(ClaimRequest{worker_id, batch, now, now + options_.lease});
+  } catch (const std::exception& e) {
+    LogError(std::string("claiming jobs failed, will retry: ") + e.what());
+    return;
+  }
+  if (claims.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (ClaimedJob& claimed : claims) {
+      held_[claimed.job.id] = Held{claimed.claim_token, std::make_shared<std::atomic<bool>>(false)};
+      queued_.push_back(std::move(claimed));
+    }
+  }
+  // More than this worker can take at once: let the idle ones share.
+  if (claims.size() > 1) wake_.notify_all();
 }
 
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker_id = worker_prefix_ + ":" + std::to_string(index);
+  ClaimedJob claimed;
   while (!stopping_.load()) {
+    if (TakeQueued(claimed)) {
+      RunClaimed(std::move(claimed));
+      continue;
+    }
     std::uint64_t generation;
     {
       std::lock_guard lock(mutex_);
       generation = wake_generation_;
     }
-    std::vector<ClaimedJob> claims;
-    try {
-      const Nanos now = clock_.Now();
-      claims = store_.ClaimJobs(ClaimRequest{worker_id, 1, now, now + options_.lease});
-    } catch (const std::exception& e) {
-      LogError(std::string("claiming jobs failed, will retry: ") + e.what());
-    }
-    if (claims.empty()) {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, ToDuration(options_.poll_interval),
-                     [&] { return stopping_.load() || wake_generation_ != generation; });
+    ClaimMore(worker_id);
+    if (TakeQueued(claimed)) {
+      RunClaimed(std::move(claimed));
       continue;
     }
-    for (ClaimedJob& claimed : claims) RunClaimed(worker_id, std::move(claimed));
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, ToDuration(options_.poll_interval), [&] {
+      return stopping_.load() || wake_generation_ != generation || !queued_.empty();
+    });
   }
-}
-
-void WorkerPool::RunClaimed(const std::string& worker_id, ClaimedJob claimed) {
-  const Job& job = claimed.job;
-  auto lost = std::make_shared<std::atomic<bool>>(false);
+  // The last worker out returns what was claimed but never started.
+  std::deque<ClaimedJob> leftovers;
   {
     std::lock_guard lock(mutex_);
-    running_[job.id] = Running{claimed.claim_token, lost};
+    if (--workers_running_ == 0) leftovers.swap(queued_);
+  }
+  for (ClaimedJob& job : leftovers) Release(std::move(job));
+}
+
+void WorkerPool::RunClaimed(ClaimedJob claimed) {
+  const Job& job = claimed.job;
+  std::shared_ptr<std::atomic<bool>> lost;
+  {
+    std::lock_guard lock(mutex_);
+    lost = held_.at(job.id).lost;
+    ++executing_;
   }
   if (observer_) observer_->OnJobStarted(job);
   const Nanos started = clock_.Now();
+  const auto steady_start = SteadyClock::now();
 
   JobOutcome outcome;
   JobHandler* handler = registry_.Find(job.job_type);
@@ -164,6 +206,13 @@ void WorkerPool::RunClaimed(const std::string& worker_id, ClaimedJob claimed) {
       outcome = JobOutcome::Failed(std::string("the job failed unexpectedly: ") + e.what());
     }
   }
+  const Nanos run_time = (SteadyClock::now() - steady_start).count();
+  average_run_.store((average_run_.load() * 7 + run_time) / 8);
+  {
+    std::lock_guard lock(mutex_);
+    --executing_;
+  }
+  idle_.notify_all();
 
   if (lost->load()) {
     // Another attempt owns the job now; our result must not count.
@@ -171,79 +220,128 @@ void WorkerPool::RunClaimed(const std::string& worker_id, ClaimedJob claimed) {
       std::error_code ignored;
       std::filesystem::remove(outcome.file_path, ignored);
     }
-  } else if (forced_.load() && outcome.kind == JobOutcome::Kind::kRetry) {
+    Forget(job.id);
+    return;
+  }
+  if (forced_.load() && outcome.kind == JobOutcome::Kind::kRetry) {
     // Interrupted by shutdown, not by a fault: back to pending, attempt not
     // counted.
-    try {
-      store_.ReleaseClaims(worker_id, clock_.Now());
-    } catch (const std::exception& e) {
-      LogError(std::string("releasing job ") + job.id + " failed (its lease will expire): " +
-               e.what());
-    }
-  } else {
-    FinishWithOutcome(claimed, outcome, started);
+    Release(std::move(claimed));
+    return;
   }
-
+  Finished finished = Decide(std::move(claimed), outcome, clock_.Now() - started);
   {
-    std::lock_guard lock(mutex_);
-    running_.erase(job.id);
+    std::lock_guard lock(finished_mutex_);
+    finished_.push_back(std::move(finished));
   }
-  idle_.notify_all();
+  finished_ready_.notify_one();
 }
 
-void WorkerPool::FinishWithOutcome(const ClaimedJob& claimed, const JobOutcome& outcome,
-                                   Nanos started) {
+WorkerPool::Finished WorkerPool::Decide(ClaimedJob claimed, const JobOutcome& outcome,
+                                        Nanos duration) {
   const Job& job = claimed.job;
-  JobStatus status = JobStatus::kFailed;
+  Finished finished;
+  finished.duration = duration;
+  JobCompletion& completion = finished.completion;
+  completion.id = job.id;
+  completion.token = claimed.claim_token;
+  switch (outcome.kind) {
+    case JobOutcome::Kind::kSuccess:
+      finished.status = JobStatus::kSuccess;
+      finished.rows = outcome.row_count;
+      completion.kind = JobCompletion::Kind::kSucceeded;
+      completion.success = SuccessResult{outcome.file_path, outcome.file_token, outcome.row_count};
+      break;
+    case JobOutcome::Kind::kFailed:
+      finished.status = JobStatus::kFailed;
+      completion.kind = JobCompletion::Kind::kFailed;
+      completion.error = outcome.error;
+      break;
+    case JobOutcome::Kind::kRetry:
+      if (job.attempts >= job.max_attempts) {
+        finished.status = JobStatus::kFailed;
+        completion.kind = JobCompletion::Kind::kFailed;
+        completion.error =
+            outcome.error + " (gave up after " + std::to_string(job.attempts) + " attempts)";
+      } else {
+        finished.status = JobStatus::kPending;
+        completion.kind = JobCompletion::Kind::kRetry;
+        completion.error = outcome.error + " (attempt " + std::to_string(job.attempts) + " of " +
+                           std::to_string(job.max_attempts) + "; will retry)";
+        completion.run_after =
+            clock_.Now() + options_.retry.Delay(job.attempts, UnitRandom());
+      }
+      break;
+  }
+  finished.claimed = std::move(claimed);
+  return finished;
+}
+
+void WorkerPool::Release(ClaimedJob claimed) {
+  Finished finished;
+  finished.status = JobStatus::kPending;
+  finished.completion.id = claimed.job.id;
+  finished.completion.token = claimed.claim_token;
+  finished.completion.kind = JobCompletion::Kind::kRelease;
+  finished.claimed = std::move(claimed);
+  {
+    std::lock_guard lock(finished_mutex_);
+    finished_.push_back(std::move(finished));
+  }
+  finished_ready_.notify_one();
+}
+
+void WorkerPool::CompleterLoop() {
+  std::vector<Finished> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(finished_mutex_);
+      finished_ready_.wait(lock, [&] { return !finished_.empty() || completer_stop_; });
+      if (finished_.empty()) return;  // stopping, and everything is committed
+      batch.swap(finished_);
+    }
+    Commit(batch);
+    batch.clear();
+  }
+}
+
+// Group commit of outcomes: one transaction (one fsync) for everything the
+// workers finished since the last one.
+void WorkerPool::Commit(std::vector<Finished>& batch) {
+  std::vector<JobCompletion> completions;
+  completions.reserve(batch.size());
+  for (const Finished& finished : batch) completions.push_back(finished.completion);
+  std::vector<bool> applied;
   // A busy store can refuse a write for a moment; a few tries cover it, and
-  // if all fail the lease expires and the rescuer runs the job again.
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  // if all fail the leases expire and the rescuer runs the jobs again.
+  for (int attempt = 0; attempt < 5 && applied.empty(); ++attempt) {
     try {
-      const Nanos now = clock_.Now();
-      bool applied = false;
-      switch (outcome.kind) {
-        case JobOutcome::Kind::kSuccess:
-          status = JobStatus::kSuccess;
-          applied = store_.MarkSucceeded(
-              job.id, claimed.claim_token,
-              SuccessResult{outcome.file_path, outcome.file_token, outcome.row_count}, now);
-          if (!applied) {
-            std::error_code ignored;
-            std::filesystem::remove(outcome.file_path, ignored);
-          }
-          break;
-        case JobOutcome::Kind::kFailed:
-          status = JobStatus::kFailed;
-          applied = store_.MarkFailed(job.id, claimed.claim_token, outcome.error, now);
-          break;
-        case JobOutcome::Kind::kRetry:
-          if (job.attempts >= job.max_attempts) {
-            status = JobStatus::kFailed;
-            applied = store_.MarkFailed(job.id, claimed.claim_token,
-                                        outcome.error + " (gave up after " +
-                                            std::to_string(job.attempts) + " attempts)",
-                                        now);
-          } else {
-            status = JobStatus::kPending;
-            const Nanos delay = options_.retry.Delay(job.attempts, UnitRandom());
-            applied = store_.MarkForRetry(
-                job.id, claimed.claim_token,
-                outcome.error + " (attempt " + std::to_string(job.attempts) + " of " +
-                    std::to_string(job.max_attempts) + "; will retry)",
-                now + delay, now);
-          }
-          break;
-      }
-      if (applied && observer_) {
-        observer_->OnJobFinished(job, status, clock_.Now() - started,
-                                 status == JobStatus::kSuccess ? outcome.row_count : 0);
-      }
-      return;
+      applied = store_.FinishJobs(completions, clock_.Now());
     } catch (const std::exception& e) {
-      LogError("recording the outcome of job " + job.id + " failed: " + e.what());
+      LogError("recording the outcome of " + std::to_string(batch.size()) +
+               " job(s) failed: " + e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
     }
   }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Finished& finished = batch[i];
+    const bool done = i < applied.size() && applied[i];
+    const JobCompletion& completion = finished.completion;
+    if (!done && completion.kind == JobCompletion::Kind::kSucceeded) {
+      std::error_code ignored;  // our result was refused: leave no orphan
+      std::filesystem::remove(completion.success.file_path, ignored);
+    }
+    if (done && observer_ && completion.kind != JobCompletion::Kind::kRelease) {
+      observer_->OnJobFinished(finished.claimed.job, finished.status, finished.duration,
+                               finished.rows);
+    }
+    Forget(completion.id);
+  }
+}
+
+void WorkerPool::Forget(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  held_.erase(job_id);
 }
 
 void WorkerPool::MaintenanceLoop() {
@@ -276,14 +374,14 @@ void WorkerPool::MaintenanceLoop() {
 }
 
 void WorkerPool::RenewLeases() {
-  std::vector<std::pair<std::string, Running>> snapshot;
+  std::vector<std::pair<std::string, Held>> snapshot;
   {
     std::lock_guard lock(mutex_);
-    snapshot.assign(running_.begin(), running_.end());
+    snapshot.assign(held_.begin(), held_.end());
   }
-  for (const auto& [id, running] : snapshot) {
+  for (const auto& [id, held] : snapshot) {
     const Nanos now = clock_.Now();
-    if (!store_.RenewLease(id, running.token, now + options_.lease)) running.lost->store(true);
+    if (!store_.RenewLease(id, held.token, now + options_.lease)) held.lost->store(true);
   }
 }
 
@@ -346,13 +444,19 @@ void WorkerPool::Shutdown(Nanos grace) {
   wake_.notify_all();
   {
     std::unique_lock lock(mutex_);
-    idle_.wait_for(lock, ToDuration(grace), [&] { return running_.empty() || forced_.load(); });
+    idle_.wait_for(lock, ToDuration(grace), [&] { return executing_ == 0 || forced_.load(); });
   }
   ForceStop();
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  {
+    std::lock_guard lock(finished_mutex_);
+    completer_stop_ = true;
+  }
+  finished_ready_.notify_all();
+  if (completer_.joinable()) completer_.join();
   if (maintenance_.joinable()) maintenance_.join();
 }
 

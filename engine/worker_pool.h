@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -44,6 +45,12 @@ struct WorkerPoolOptions {
   Nanos rescue_interval = 1 * kNanosPerSecond;
   Nanos retention_interval = 5 * kNanosPerSecond;
   RetryPolicy retry;
+  // Short jobs are claimed up to this many per transaction and shared by
+  // the workers through a local queue; jobs that take longer than
+  // `short_job` on average are claimed one at a time, so none waits as
+  // "started" behind a long one.
+  int max_claim_batch = 64;
+  Nanos short_job = 2'000'000;
 };
 
 class WorkerPool {
@@ -54,7 +61,8 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Sweeps temporary and orphaned export files, then starts the threads.
+  // Sweeps temporary and orphaned export files, takes back the jobs of
+  // ended local processes, then starts the threads.
   void Start();
 
   // A job was created in this process: a sleeping worker claims it now.
@@ -68,7 +76,7 @@ class WorkerPool {
   // stop at once (a second SIGTERM).
   void ForceStop();
 
-  int worker_count() const { return static_cast<int>(threads_.size()); }
+  int worker_count() const { return options_.workers; }
 
   // One pass of each maintenance task, for tests with a manual clock.
   int RescueOnce();
@@ -78,17 +86,32 @@ class WorkerPool {
   int SweepExportsDirOnce();
 
  private:
-  struct Running {
+  // A claim this process holds: queued, running, or awaiting the commit of
+  // its outcome. Its lease is renewed until that commit.
+  struct Held {
     std::string token;
     std::shared_ptr<std::atomic<bool>> lost;  // the lease was taken away
   };
+  // An outcome waiting for the completer's next transaction.
+  struct Finished {
+    ClaimedJob claimed;
+    JobCompletion completion;
+    JobStatus status;  // where the job goes
+    Nanos duration = 0;
+    std::int64_t rows = 0;
+  };
 
   void WorkerLoop(int index);
-  void RunClaimed(const std::string& worker_id, ClaimedJob claimed);
-  void FinishWithOutcome(const ClaimedJob& claimed, const JobOutcome& outcome, Nanos started);
+  bool TakeQueued(ClaimedJob& out);
+  void ClaimMore(const std::string& worker_id);
+  void RunClaimed(ClaimedJob claimed);
+  Finished Decide(ClaimedJob claimed, const JobOutcome& outcome, Nanos duration);
+  void Release(ClaimedJob claimed);
+  void CompleterLoop();
+  void Commit(std::vector<Finished>& batch);
   void MaintenanceLoop();
   void RenewLeases();
-  void SleepUntilWork(Nanos max_wait);
+  void Forget(const std::string& job_id);
 
   JobStore& store_;
   const JobTypeRegistry& registry_;
@@ -98,16 +121,26 @@ class WorkerPool {
   std::string worker_prefix_;
 
   std::vector<std::thread> threads_;
+  std::thread completer_;
   std::thread maintenance_;
 
   std::atomic<bool> stopping_{false};  // no new claims
   std::atomic<bool> forced_{false};    // running jobs should stop now
+  std::atomic<Nanos> average_run_{0};  // moving average of run time
 
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;       // work to claim or queued
   std::uint64_t wake_generation_ = 0;  // guarded by mutex_
-  std::condition_variable idle_;       // a job finished (Shutdown waits)
-  std::map<std::string, Running> running_;  // guarded by mutex_, by job id
+  std::condition_variable idle_;       // executing_ dropped (Shutdown waits)
+  std::deque<ClaimedJob> queued_;      // guarded by mutex_: claimed, not yet run
+  std::map<std::string, Held> held_;   // guarded by mutex_, by job id
+  int executing_ = 0;                  // guarded by mutex_
+  int workers_running_ = 0;            // guarded by mutex_
+
+  std::mutex finished_mutex_;
+  std::condition_variable finished_ready_;
+  std::vector<Finished> finished_;  // guarded by finished_mutex_
+  bool completer_stop_ = false;     // guarded by finished_mutex_
 };
 
 }  // namespace jobsd

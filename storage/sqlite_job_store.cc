@@ -82,15 +82,14 @@ void BindParams(Statement& statement, const std::vector<SqlParam>& params, int f
   }
 }
 
-}  // namespace
-
-InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
+// Inserts `job` inside the caller's transaction, honouring its idempotency
+// key. Nothing is written when the key returns an earlier job.
+InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
+  sqlite::Connection* const db = &connection;
   const Nanos now = job.created_at;
 
   if (job.idempotency_key) {
-    auto earlier = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
+    auto earlier = db->Prepare("SELECT " JOBSD_JOB_COLUMNS
                                        ", request_hash, idempotency_expires_at"
                                        " FROM jobs WHERE idempotency_key = ?");
     earlier->BindText(1, *job.idempotency_key);
@@ -101,11 +100,11 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
       if (key_expires_at > now && found.expires_at > now) {
         InsertResult result{std::move(found), /*created=*/false, /*key_conflict=*/false};
         result.key_conflict = request_hash != job.request_hash;
-        return result;  // nothing written; the transaction rolls back
+        return result;  // nothing written
       }
       // The key's window (or the job) is over: the key is free again. The
       // old job keeps living without it.
-      auto release = connection->Prepare(
+      auto release = db->Prepare(
           "UPDATE jobs SET idempotency_key = NULL, request_hash = NULL,"
           " idempotency_expires_at = NULL WHERE id = ?");
       release->BindText(1, found.id);
@@ -113,7 +112,7 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
     }
   }
 
-  auto insert = connection->Prepare(
+  auto insert = db->Prepare(
       "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
       " updated_at, run_after, expires_at, idempotency_key, request_hash,"
       " idempotency_expires_at)"
@@ -130,7 +129,6 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
         .BindInt64(9, job.idempotency_expires_at);
   }
   insert->Run();
-  transaction.Commit();
 
   InsertResult result;
   result.job.id = job.id;
@@ -143,6 +141,71 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   result.job.run_after = job.created_at;
   result.job.expires_at = job.expires_at;
   return result;
+}
+
+}  // namespace
+
+// Group commit: concurrent callers (the API's threads) queue their inserts;
+// one of them, the leader, writes everything queued in one transaction, so
+// one fsync acknowledges many jobs. Each caller still returns only after
+// its own job is committed.
+InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
+  PendingInsert mine;
+  mine.job = &job;
+  std::unique_lock lock(insert_mutex_);
+  insert_queue_.push_back(&mine);
+  for (;;) {
+    if (mine.done) break;
+    if (insert_leader_) {
+      insert_done_.wait(lock);
+      continue;
+    }
+    insert_leader_ = true;
+    std::vector<PendingInsert*> batch;
+    batch.swap(insert_queue_);
+    lock.unlock();
+    CommitInserts(batch);
+    lock.lock();
+    for (PendingInsert* pending : batch) pending->done = true;
+    // Hand leadership to whoever queued meanwhile.
+    insert_leader_ = false;
+    insert_done_.notify_all();
+  }
+  if (mine.error) std::rethrow_exception(mine.error);
+  return std::move(mine.result);
+}
+
+void SqliteJobStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
+  try {
+    auto connection = pool_.Borrow();
+    Transaction transaction(*connection);
+    for (PendingInsert* pending : batch) {
+      // A savepoint per job: one bad insert fails alone, not the batch.
+      connection->Exec("SAVEPOINT insert_job");
+      try {
+        pending->result = InsertOne(*connection, *pending->job);
+        connection->Exec("RELEASE insert_job");
+      } catch (...) {
+        pending->error = std::current_exception();
+        connection->Exec("ROLLBACK TO insert_job");
+        connection->Exec("RELEASE insert_job");
+      }
+    }
+    transaction.Commit();
+  } catch (...) {
+    // Nothing of the batch is stored; every caller gets the error.
+    for (PendingInsert* pending : batch) pending->error = std::current_exception();
+  }
+}
+
+std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& jobs) {
+  std::vector<InsertResult> results;
+  results.reserve(jobs.size());
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  for (const NewJob& job : jobs) results.push_back(InsertOne(*connection, job));
+  transaction.Commit();
+  return results;
 }
 
 std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
@@ -236,10 +299,11 @@ bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nan
   return connection->Changes() == 1;
 }
 
-bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
-                                   const SuccessResult& result, Nanos now) {
-  auto connection = pool_.Borrow();
-  auto update = connection->Prepare(
+namespace {
+
+bool ApplySucceeded(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                    const SuccessResult& result, Nanos now) {
+  auto update = connection.Prepare(
       "UPDATE jobs SET status = 'success', error = NULL, file_path = ?2, file_token = ?3,"
       " row_count = ?4, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
       " WHERE id = ?5 AND claim_token = ?6 AND status = 'started'");
@@ -250,24 +314,22 @@ bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
       .BindText(5, id)
       .BindText(6, token);
   update->Run();
-  return connection->Changes() == 1;
+  return connection.Changes() == 1;
 }
 
-bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
-                                Nanos now) {
-  auto connection = pool_.Borrow();
-  auto update = connection->Prepare(
+bool ApplyFailed(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                 std::string_view error, Nanos now) {
+  auto update = connection.Prepare(
       "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
       " WHERE id = ?3 AND claim_token = ?4 AND status = 'started'");
   update->BindInt64(1, now).BindText(2, error).BindText(3, id).BindText(4, token);
   update->Run();
-  return connection->Changes() == 1;
+  return connection.Changes() == 1;
 }
 
-bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
-                                  std::string_view error, Nanos run_after, Nanos now) {
-  auto connection = pool_.Borrow();
-  auto update = connection->Prepare(
+bool ApplyRetry(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                std::string_view error, Nanos run_after, Nanos now) {
+  auto update = connection.Prepare(
       "UPDATE jobs SET status = 'pending', error = ?2, run_after = ?3, " JOBSD_DROP_CLAIM
       ", " JOBSD_TOUCH " WHERE id = ?4 AND claim_token = ?5 AND status = 'started'");
   update->BindInt64(1, now)
@@ -276,7 +338,66 @@ bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
       .BindText(4, id)
       .BindText(5, token);
   update->Run();
-  return connection->Changes() == 1;
+  return connection.Changes() == 1;
+}
+
+// The run was interrupted on purpose (shutdown), so it does not count
+// against the job's attempts.
+bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                  Nanos now) {
+  auto update = connection.Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?2 AND claim_token = ?3 AND status = 'started'");
+  update->BindInt64(1, now).BindText(2, id).BindText(3, token);
+  update->Run();
+  return connection.Changes() == 1;
+}
+
+}  // namespace
+
+bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
+                                   const SuccessResult& result, Nanos now) {
+  auto connection = pool_.Borrow();
+  return ApplySucceeded(*connection, id, token, result, now);
+}
+
+bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                                Nanos now) {
+  auto connection = pool_.Borrow();
+  return ApplyFailed(*connection, id, token, error, now);
+}
+
+bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
+                                  std::string_view error, Nanos run_after, Nanos now) {
+  auto connection = pool_.Borrow();
+  return ApplyRetry(*connection, id, token, error, run_after, now);
+}
+
+std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& completions,
+                                             Nanos now) {
+  std::vector<bool> applied;
+  applied.reserve(completions.size());
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection);
+  for (const JobCompletion& c : completions) {
+    switch (c.kind) {
+      case JobCompletion::Kind::kSucceeded:
+        applied.push_back(ApplySucceeded(*connection, c.id, c.token, c.success, now));
+        break;
+      case JobCompletion::Kind::kFailed:
+        applied.push_back(ApplyFailed(*connection, c.id, c.token, c.error, now));
+        break;
+      case JobCompletion::Kind::kRetry:
+        applied.push_back(ApplyRetry(*connection, c.id, c.token, c.error, c.run_after, now));
+        break;
+      case JobCompletion::Kind::kRelease:
+        applied.push_back(ApplyRelease(*connection, c.id, c.token, now));
+        break;
+    }
+  }
+  transaction.Commit();
+  return applied;
 }
 
 namespace {

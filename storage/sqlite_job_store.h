@@ -3,6 +3,11 @@
 // refuses any status move outside the table of engine/job.h.
 #pragma once
 
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <vector>
+
 #include "engine/job_store.h"
 #include "storage/connection_pool.h"
 
@@ -24,6 +29,9 @@ class SqliteJobStore final : public JobStore {
                   Nanos now) override;
   bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
                     Nanos run_after, Nanos now) override;
+  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
+                               Nanos now) override;
+  std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
   int RescueExpiredLeases(Nanos now) override;
   std::vector<std::string> ClaimHolders() override;
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
@@ -34,7 +42,21 @@ class SqliteJobStore final : public JobStore {
   std::optional<Nanos> NextRunAfter() override;
 
  private:
+  // An InsertJob call waiting for its group commit.
+  struct PendingInsert {
+    const NewJob* job = nullptr;
+    InsertResult result;
+    std::exception_ptr error;
+    bool done = false;  // guarded by insert_mutex_
+  };
+  void CommitInserts(const std::vector<PendingInsert*>& batch);
+
   ConnectionPool& pool_;
+
+  std::mutex insert_mutex_;
+  std::condition_variable insert_done_;
+  std::vector<PendingInsert*> insert_queue_;  // guarded by insert_mutex_
+  bool insert_leader_ = false;                // guarded by insert_mutex_
 };
 
 }  // namespace jobsd::storage

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "engine/filter.h"
 #include "storage/database.h"
@@ -342,6 +343,92 @@ TEST_F(JobStoreTest, CountByStatusCountsEveryStatus) {
   EXPECT_EQ(counts.at(JobStatus::kStarted), 1);
   EXPECT_EQ(counts.at(JobStatus::kSuccess), 1);
   EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+}
+
+TEST_F(JobStoreTest, ConcurrentInsertsAreGroupCommittedAndEachIsStored) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        NewJob job = MakeJob("job-" + std::to_string(t) + "-" + std::to_string(i), kT0 + i);
+        // Every thread also repeats one shared key: only one job may own it.
+        if (i == 0) {
+          job.idempotency_key = "shared-key";
+          job.request_hash = "same";
+          job.idempotency_expires_at = kT0 + kNanosPerDay;
+        }
+        if (jobs_.InsertJob(job).created) ++created;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), kThreads * (kPerThread - 1) + 1);
+  EXPECT_EQ(jobs_.CountByStatus(kT0)[JobStatus::kPending], kThreads * (kPerThread - 1) + 1);
+}
+
+TEST_F(JobStoreTest, AFailingInsertInAGroupFailsAloneAndTheOthersAreStored) {
+  Insert("taken", kT0);
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        jobs_.InsertJob(MakeJob(t == 0 ? "taken" : "free-" + std::to_string(t), kT0 + 1));
+      } catch (const StoreError&) {
+        ++errors;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 1);
+  for (int t = 1; t < 6; ++t) Get("free-" + std::to_string(t));
+}
+
+TEST_F(JobStoreTest, InsertJobsStoresABatchInOneTransaction) {
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(MakeJob("b" + std::to_string(i), kT0 + i));
+  std::vector<InsertResult> results = jobs_.InsertJobs(batch);
+  ASSERT_EQ(results.size(), 100u);
+  EXPECT_TRUE(results[99].created);
+  EXPECT_EQ(jobs_.CountByStatus(kT0)[JobStatus::kPending], 100);
+
+  batch = {MakeJob("c1", kT0), MakeJob("b0", kT0)};  // the second repeats an id
+  EXPECT_THROW(jobs_.InsertJobs(batch), StoreError);
+  EXPECT_FALSE(jobs_.FindJob("c1", kT0)) << "all or nothing";
+}
+
+TEST_F(JobStoreTest, FinishJobsAppliesEachKindAsCompareAndSet) {
+  for (const char* id : {"s", "f", "r", "l", "stale"}) Insert(id, kT0);
+  std::vector<ClaimedJob> claimed = jobs_.ClaimJobs({"w", 5, kT0, kT0 + 30 * kNanosPerSecond});
+  ASSERT_EQ(claimed.size(), 5u);
+  std::map<std::string, std::string> token;
+  for (const ClaimedJob& c : claimed) token[c.job.id] = c.claim_token;
+
+  using Kind = JobCompletion::Kind;
+  std::vector<JobCompletion> completions(5);
+  completions[0] = {"s", token["s"], Kind::kSucceeded, {"/tmp/s.csv", "tok-s", 7}, "", 0};
+  completions[1] = {"f", token["f"], Kind::kFailed, {}, "broken", 0};
+  completions[2] = {"r", token["r"], Kind::kRetry, {}, "later", kT0 + kNanosPerSecond};
+  completions[3] = {"l", token["l"], Kind::kRelease, {}, "", 0};
+  completions[4] = {"stale", "not-the-token", Kind::kSucceeded, {"/tmp/x.csv", "tok-x", 1}, "", 0};
+  std::vector<bool> applied = jobs_.FinishJobs(completions, kT0 + 5);
+  EXPECT_EQ(applied, (std::vector<bool>{true, true, true, true, false}));
+
+  EXPECT_EQ(Get("s").status, JobStatus::kSuccess);
+  EXPECT_EQ(Get("s").row_count, 7);
+  EXPECT_EQ(Get("f").status, JobStatus::kFailed);
+  EXPECT_EQ(Get("f").error, "broken");
+  EXPECT_EQ(Get("r").status, JobStatus::kPending);
+  EXPECT_EQ(Get("r").run_after, kT0 + kNanosPerSecond);
+  EXPECT_EQ(Get("r").attempts, 1);
+  EXPECT_EQ(Get("l").status, JobStatus::kPending);
+  EXPECT_EQ(Get("l").attempts, 0) << "a release does not count the attempt";
+  EXPECT_EQ(Get("stale").status, JobStatus::kStarted);
+  // Applying the same completions again changes nothing: the tokens are spent.
+  EXPECT_EQ(jobs_.FinishJobs(completions, kT0 + 6), std::vector<bool>(5, false));
 }
 
 }  // namespace
