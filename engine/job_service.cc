@@ -24,7 +24,7 @@ JobService::JobService(JobStore& store, const JobTypeRegistry& registry, const C
                        JobServiceOptions options)
     : store_(store), registry_(registry), clock_(clock), options_(options) {}
 
-CreateJobResult JobService::Create(const CreateJobRequest& request) {
+void JobService::Validate(const CreateJobRequest& request) const {
   const JobHandler* handler = registry_.Find(request.job_type);
   if (handler == nullptr) {
     throw InvalidRequest("Unknown job_type [" + request.job_type +
@@ -35,7 +35,9 @@ CreateJobResult JobService::Create(const CreateJobRequest& request) {
   } catch (const filter::FilterError& e) {
     throw InvalidRequest(std::string(kBadFilterDetail), e.what());
   }
+}
 
+NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
   NewJob job;
   job.id = NewUuidV4();
   job.job_type = request.job_type;
@@ -54,14 +56,35 @@ CreateJobResult JobService::Create(const CreateJobRequest& request) {
     job.request_hash = Sha256Hex(canonical);
     job.idempotency_expires_at = job.created_at + options_.idempotency_window;
   }
+  return job;
+}
 
-  InsertResult inserted = store_.InsertJob(job);
+CreateJobResult JobService::Create(const CreateJobRequest& request) {
+  Validate(request);
+  InsertResult inserted = store_.InsertJob(MakeNewJob(request));
   if (inserted.key_conflict) {
     throw IdempotencyConflict(
         "Idempotency-Key was already used with a different request; use a new key for a new job");
   }
   if (inserted.created && on_created_) on_created_();
   return CreateJobResult{std::move(inserted.job), inserted.created};
+}
+
+std::vector<Job> JobService::CreateMany(const std::vector<CreateJobRequest>& requests) {
+  std::vector<NewJob> jobs;
+  jobs.reserve(requests.size());
+  for (const CreateJobRequest& request : requests) {
+    if (request.idempotency_key) {
+      throw InvalidRequest("an Idempotency-Key applies to one job; create such jobs one by one");
+    }
+    Validate(request);
+    jobs.push_back(MakeNewJob(request));
+  }
+  std::vector<Job> created;
+  created.reserve(jobs.size());
+  for (InsertResult& inserted : store_.InsertJobs(jobs)) created.push_back(std::move(inserted.job));
+  if (!created.empty() && on_created_) on_created_();
+  return created;
 }
 
 std::optional<Job> JobService::Get(std::string_view id) const {

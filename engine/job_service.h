@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/job_store.h"
 #include "engine/job_type.h"
@@ -70,6 +71,10 @@ class JobService {
   // another request. Returns once the job is durably stored.
   CreateJobResult Create(const CreateJobRequest& request);
 
+  // Creates many jobs in one transaction (all or none), after validating
+  // every request. Idempotency keys are not taken here.
+  std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
+
   std::optional<Job> Get(std::string_view id) const;
   std::optional<Job> GetByFileToken(std::string_view token) const;
   // Throws InvalidRequest for a bad filter.
@@ -82,6 +87,9 @@ class JobService {
   const Clock& clock() const { return clock_; }
 
  private:
+  void Validate(const CreateJobRequest& request) const;
+  NewJob MakeNewJob(const CreateJobRequest& request) const;
+
   JobStore& store_;
   const JobTypeRegistry& registry_;
   const Clock& clock_;

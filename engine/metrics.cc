@@ -63,7 +63,10 @@ void Histogram::Render(std::string& out, std::string_view name, std::string_view
     }
     out.append("\"} ").append(std::to_string(cumulative)).append("\n");
   }
-  const std::string braces = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
+  // Built by appending: GCC 12 at -O3 misreads `"{" + std::string(...)` as
+  // an overlapping memcpy (-Wrestrict).
+  std::string braces;
+  if (!labels.empty()) braces.append("{").append(labels).append("}");
   out.append(name).append("_sum").append(braces).append(" ");
   AppendNumber(out,
                static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / kNanosPerSecond);
