@@ -1,0 +1,626 @@
+// The crash suite: the real `jobsd serve` is killed with SIGKILL many times
+// while jobs are submitted (by `jobsd jobs submit` and over HTTP) and their
+// files downloaded. It proves what "acknowledged means stored" promises:
+// no acknowledged job is lost, none stays stuck, every file equals the one
+// an undisturbed run writes, and no partial file is ever served or left.
+//
+// JOBSD_CRASH_KILLS sets the number of kills (default 20) and
+// JOBSD_CRASH_SEED the random seed (printed, to replay a failing run).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace jobsd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Background;
+using testing::JobsdBinary;
+using testing::RunResult;
+using SteadyClock = std::chrono::steady_clock;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Enough orders that a full export takes a noticeable time, so kills land
+// in the middle of exports; fewer under sanitizers, which are ~5x slower.
+constexpr int kOrders = kSanitized ? 12000 : 60000;
+constexpr auto kFinalWait = kSanitized ? 600s : 180s;
+
+// Six filters; the last matches nothing (order numbers are never this).
+const std::vector<std::string> kFilters = {
+    "",
+    "eq(payment,paid)",
+    "in(status,complete,processing)",
+    "eq(currency,EUR):eq(shipping,fulfilled)",
+    "eq(product_sku,mug-002)",
+    "eq(order_number,no-such-order)",
+};
+constexpr std::size_t kNoMatch = 5;
+constexpr std::string_view kNoResults = "No results matched the supplied filter";
+
+int EnvInt(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr && *text != '\0' ? std::stoi(text) : fallback;
+}
+
+std::string Str(const boost::json::value& value) {
+  return value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value);
+}
+
+// How many started jobs a serve took back from the process killed before it.
+int TakenBack(const std::string& serve_stderr) {
+  std::smatch match;
+  if (!std::regex_search(serve_stderr, match, std::regex("took back (\\d+) job"))) return 0;
+  return std::stoi(match[1]);
+}
+
+// ---- A minimal HTTP/1.1 client (Connection: close, read to EOF) ----------
+
+struct HttpResponse {
+  bool complete = false;  // a whole response arrived (not cut by a kill)
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::string body;
+};
+
+HttpResponse ParseResponse(const std::string& raw) {
+  HttpResponse response;
+  const std::size_t head_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) return response;
+  response.status = std::atoi(raw.c_str() + 9);
+  std::size_t line = raw.find("\r\n") + 2;
+  while (line < head_end) {
+    const std::size_t end = raw.find("\r\n", line);
+    const std::string header = raw.substr(line, end - line);
+    const std::size_t colon = header.find(':');
+    if (colon != std::string::npos) {
+      std::string name = header.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::size_t value = colon + 1;
+      while (value < header.size() && header[value] == ' ') ++value;
+      response.headers[name] = header.substr(value);
+    }
+    line = end + 2;
+  }
+  std::string body = raw.substr(head_end + 4);
+  if (response.headers["transfer-encoding"] == "chunked") {
+    std::string decoded;
+    std::size_t at = 0;
+    for (;;) {
+      const std::size_t size_end = body.find("\r\n", at);
+      if (size_end == std::string::npos) return response;
+      const std::size_t size = std::stoul(body.substr(at, size_end - at), nullptr, 16);
+      if (size == 0) break;
+      if (size_end + 2 + size > body.size()) return response;
+      decoded.append(body, size_end + 2, size);
+      at = size_end + 2 + size + 2;
+    }
+    response.body = std::move(decoded);
+    response.complete = true;
+    return response;
+  }
+  const auto length = response.headers.find("content-length");
+  if (length == response.headers.end()) return response;
+  response.complete = body.size() == std::stoul(length->second);
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse Http(int port, const std::string& method, const std::string& target,
+                  const std::vector<std::string>& headers = {}, const std::string& body = "") {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  // A server that hangs instead of answering must fail the test, not hang it.
+  timeval timeout{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return {};
+  }
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const std::string& header : headers) request += header + "\r\n";
+  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "Connection: close\r\n\r\n" + body;
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw;
+  static thread_local std::vector<char> buffer(1 << 16);
+  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;) raw.append(buffer.data(), n);
+  close(fd);
+  return ParseResponse(raw);
+}
+
+// The path of an absolute URL (http://host:port/path -> /path).
+std::string UrlPath(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return path == std::string::npos ? "/" : url.substr(path);
+}
+
+// ---- The store, read-only, through the SQLite C API ---------------------
+
+struct StoredJob {
+  std::string id, status, filter, error, file_path;
+  std::int64_t row_count = -1;
+};
+
+// The jobs that `where` selects (all when empty).
+std::vector<StoredJob> ReadStoredJobs(const std::filesystem::path& db,
+                                      const std::string& where = "") {
+  sqlite3* handle = nullptr;
+  std::vector<StoredJob> jobs;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db << ": " << sqlite3_errmsg(handle);
+    sqlite3_close(handle);
+    return jobs;
+  }
+  sqlite3_busy_timeout(handle, 10'000);
+  sqlite3_stmt* select = nullptr;
+  const std::string sql =
+      "SELECT id, status, filter, coalesce(error, ''), coalesce(file_path, ''),"
+      " coalesce(row_count, -1) FROM jobs" +
+      (where.empty() ? "" : " WHERE " + where);
+  if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &select, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot read jobs: " << sqlite3_errmsg(handle);
+  }
+  auto text = [&](int column) {
+    const unsigned char* value = sqlite3_column_text(select, column);
+    return value ? std::string(reinterpret_cast<const char*>(value)) : std::string();
+  };
+  int rc = SQLITE_DONE;
+  while (select != nullptr && (rc = sqlite3_step(select)) == SQLITE_ROW) {
+    jobs.push_back({text(0), text(1), text(2), text(3), text(4), sqlite3_column_int64(select, 5)});
+  }
+  if (rc != SQLITE_DONE) ADD_FAILURE() << "reading jobs failed: " << sqlite3_errmsg(handle);
+  sqlite3_finalize(select);
+  sqlite3_close(handle);
+  return jobs;
+}
+
+// Started jobs on their last attempt. The engine deliberately gives up on a
+// job whose process died during each of its attempts (README, "Crash
+// recovery": it cannot tell a job that crashes jobsd from an outside kill),
+// so the suite never kills a server running one of these: it lets it finish.
+std::vector<StoredJob> JobsOnTheirLastAttempt(const std::filesystem::path& db) {
+  return ReadStoredJobs(db, "status = 'started' AND attempts >= max_attempts");
+}
+
+// ---- The fixture: a store in a temp dir, the real binary ----------------
+
+class CrashTest : public ::testing::Test {
+ protected:
+  std::map<std::string, std::string> Env() {
+    return {{"JOBSD_DB", db_.string()},
+            {"JOBSD_EXPORTS", exports_.string()},
+            {"JOBSD_LISTEN", "127.0.0.1:0"}};
+  }
+
+  RunResult Jobsd(std::vector<std::string> args) {
+    args.insert(args.begin(), JobsdBinary());
+    return testing::Run(args, Env());
+  }
+
+  // Starts serve and returns it with its port (0 when it did not come up).
+  std::pair<std::unique_ptr<Background>, int> StartServe(const std::string& log_name) {
+    auto serve = std::make_unique<Background>(
+        std::vector<std::string>{JobsdBinary(), "serve", "--workers", "2"},
+        (dir_ / log_name).string(), Env());
+    int port = 0;
+    if (serve->WaitForOutput("jobsd listening on", kSanitized ? 120s : 30s)) {
+      std::smatch match;
+      const std::string out = serve->Stdout();
+      if (std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
+        port = std::stoi(match[1]);
+      }
+    }
+    return {std::move(serve), port};
+  }
+
+  // Jobs not yet success or failed, as the store sees them.
+  std::int64_t UnfinishedJobs() {
+    RunResult listed =
+        Jobsd({"jobs", "list", "--json", "--limit", "1", "--filter", "in(status,pending,started)"});
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    if (listed.exit_code != 0) return -1;
+    return boost::json::parse(listed.out).at("meta").at("results").at("total").as_int64();
+  }
+
+  bool WaitUntilAllFinal(std::chrono::seconds timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    while (SteadyClock::now() < deadline) {
+      if (UnfinishedJobs() == 0) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path db_ = dir_ / "store.db";
+  std::filesystem::path exports_ = dir_ / "exports";
+};
+
+// What the chaos run learned, shared by its threads.
+struct ChaosLog {
+  std::mutex mutex;
+  std::map<std::string, std::size_t> acknowledged;  // job id -> filter index
+  std::set<std::string> verified_over_http;
+  int cli_submissions = 0, http_submissions = 0, http_refused = 0;
+  int downloads = 0, interrupted_downloads = 0;
+};
+
+TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
+  const int kills = EnvInt("JOBSD_CRASH_KILLS", 20);
+  const auto seed = static_cast<std::uint64_t>(
+      EnvInt("JOBSD_CRASH_SEED", static_cast<int>(std::random_device{}() & 0x7fffffff)));
+  std::cout << "crash suite: seed " << seed << " (JOBSD_CRASH_SEED=" << seed << " replays it), "
+            << kills << " kills, " << kOrders << " orders\n"
+            << std::flush;
+  const auto began = SteadyClock::now();
+
+  // ---- Set-up: orders, credentials, and the reference files of an
+  // undisturbed run, one per filter, before any chaos.
+  ASSERT_EQ(Jobsd({"orders", "seed", "--count", std::to_string(kOrders), "--seed", "5"}).exit_code,
+            0);
+  RunResult created = Jobsd({"credentials", "create", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const boost::json::value credentials = boost::json::parse(created.out);
+
+  std::vector<std::string> reference(kFilters.size());
+  {
+    std::vector<std::string> ids;
+    for (const std::string& filter : kFilters) {
+      RunResult submitted = Jobsd({"jobs", "submit", "--type", "order_export", "--filter", filter});
+      ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+      ids.push_back(submitted.out.substr(0, 36));
+    }
+    auto [serve, port] = StartServe("reference");
+    ASSERT_GT(port, 0) << serve->Stderr();
+    const auto started = SteadyClock::now();
+    ASSERT_TRUE(WaitUntilAllFinal(kFinalWait)) << serve->Stderr();
+    std::cout << "crash suite: reference run exported " << kFilters.size() << " filters in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
+                     .count()
+              << " ms\n";
+    serve->Signal(SIGTERM);
+    std::optional<RunResult> exited = serve->Wait(60s);
+    ASSERT_TRUE(exited);
+    ASSERT_EQ(exited->exit_code, 0) << exited->err;
+    std::map<std::string, StoredJob> stored;
+    for (StoredJob& job : ReadStoredJobs(db_)) stored[job.id] = job;
+    for (std::size_t i = 0; i < kFilters.size(); ++i) {
+      const StoredJob& job = stored[ids[i]];
+      if (i == kNoMatch) {
+        ASSERT_EQ(job.status, "failed");
+        ASSERT_EQ(job.error, kNoResults);
+        continue;
+      }
+      ASSERT_EQ(job.status, "success") << kFilters[i] << ": " << job.error;
+      reference[i] = testing::ReadFile(job.file_path);
+      ASSERT_GT(job.row_count, 0);
+    }
+  }
+
+  // ---- Chaos: submissions and downloads while serve is killed again and again.
+  ChaosLog log;
+  std::atomic<int> live_port{0};  // 0 while serve is down
+  std::atomic<bool> chaos_over{false};
+  std::string token;
+
+  auto submit_over_http = [&](int port, std::size_t filter) {
+    boost::json::object data{
+        {"type", "job"}, {"job_type", "order_export"}, {"filter", kFilters[filter]}};
+    HttpResponse response =
+        Http(port, "POST", "/v2/jobs",
+             {"Authorization: Bearer " + token, "Content-Type: application/json"},
+             boost::json::serialize(boost::json::object{{"data", data}}));
+    std::lock_guard lock(log.mutex);
+    ++log.http_submissions;
+    // Only a whole 202 acknowledges; anything else (refused, cut) does not.
+    if (!response.complete || response.status != 202) {
+      ++log.http_refused;
+      if (response.complete && response.status != 202 && response.status != 503) {
+        ADD_FAILURE() << "POST /v2/jobs answered " << response.status << ": " << response.body;
+      }
+      return;
+    }
+    log.acknowledged[Str(boost::json::parse(response.body).at("data").at("id"))] = filter;
+  };
+
+  auto submit_with_cli = [&](std::size_t filter) {
+    RunResult submitted =
+        Jobsd({"jobs", "submit", "--type", "order_export", "--filter", kFilters[filter]});
+    // The CLI works on the store itself: a killed serve must never stop it.
+    EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
+    std::lock_guard lock(log.mutex);
+    ++log.cli_submissions;
+    if (submitted.exit_code == 0) log.acknowledged[submitted.out.substr(0, 36)] = filter;
+  };
+
+  // Downloads the file of every job that is success (once each, plus a
+  // random earlier one each pass), judging every response that arrived whole.
+  auto verify_files = [&](int port, std::mt19937_64& random, bool final_pass) {
+    std::vector<std::pair<std::string, std::string>> files;  // id, href
+    for (int offset = 0;; offset += 100) {
+      HttpResponse page = Http(port, "GET",
+                               "/v2/jobs?page[limit]=100&page[offset]=" + std::to_string(offset) +
+                                   "&filter=eq(status,success)",
+                               {"Authorization: Bearer " + token});
+      if (!page.complete || page.status != 200) {
+        if (final_pass) ADD_FAILURE() << "listing jobs: " << page.status << " " << page.body;
+        return;
+      }
+      const boost::json::value body = boost::json::parse(page.body);
+      for (const boost::json::value& job : body.at("data").as_array()) {
+        files.emplace_back(Str(job.at("id")), Str(job.at("link").at("href")));
+      }
+      if (body.at("links").at("next").is_null()) break;
+    }
+    std::vector<std::pair<std::string, std::string>> todo;
+    {
+      std::lock_guard lock(log.mutex);
+      for (const auto& file : files) {
+        if (final_pass || log.verified_over_http.count(file.first) == 0) todo.push_back(file);
+      }
+      if (!final_pass && !files.empty()) todo.push_back(files[random() % files.size()]);
+    }
+    for (const auto& [id, href] : todo) {
+      if (!final_pass && live_port.load() != port) return;  // about to be killed
+      std::size_t filter;
+      {
+        std::lock_guard lock(log.mutex);
+        auto known = log.acknowledged.find(id);
+        if (known == log.acknowledged.end()) continue;  // not ours (a reference or cut POST)
+        filter = known->second;
+      }
+      EXPECT_NE(href, "") << "success without a link: " << id;
+      HttpResponse file = Http(port, "GET", UrlPath(href));
+      std::lock_guard lock(log.mutex);
+      ++log.downloads;
+      if (!file.complete) {
+        ++log.interrupted_downloads;
+        if (final_pass) ADD_FAILURE() << "download of " << id << " was cut";
+        continue;
+      }
+      EXPECT_EQ(file.status, 200) << "the file of success job " << id << ": " << file.body;
+      EXPECT_TRUE(file.body == reference[filter])
+          << "job " << id << " (" << kFilters[filter] << ") served " << file.body.size()
+          << " bytes, the reference has " << reference[filter].size();
+      log.verified_over_http.insert(id);
+    }
+  };
+
+  std::mt19937_64 random(seed);
+  int kills_survived = 0, kills_deferred = 0, taken_back = 0;
+  std::unique_ptr<Background> serve;
+  int port = 0;
+  {
+    std::tie(serve, port) = StartServe("chaos-0");
+    ASSERT_GT(port, 0) << serve->Stderr();
+    HttpResponse granted = Http(
+        port, "POST", "/oauth/access_token", {"Content-Type: application/x-www-form-urlencoded"},
+        "grant_type=client_credentials&client_id=" + Str(credentials.at("client_id")) +
+            "&client_secret=" + Str(credentials.at("client_secret")));
+    ASSERT_EQ(granted.status, 200) << granted.body;
+    token = Str(boost::json::parse(granted.body).at("access_token"));
+  }
+
+  std::thread submitter([&, random = std::mt19937_64(seed + 1)]() mutable {
+    for (std::size_t n = 0; !chaos_over.load(); ++n) {
+      const std::size_t filter = n % kFilters.size();
+      if (n % 2 == 0) {
+        submit_with_cli(filter);
+      } else if (const int p = live_port.load(); p != 0) {
+        submit_over_http(p, filter);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 200));
+    }
+  });
+  std::thread downloader([&, random = std::mt19937_64(seed + 2)]() mutable {
+    while (!chaos_over.load()) {
+      if (const int p = live_port.load(); p != 0) verify_files(p, random, false);
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+
+  for (int kill = 0; kill < kills; ++kill) {
+    if (kill > 0) std::tie(serve, port) = StartServe("chaos-" + std::to_string(kill));
+    if (port == 0) {
+      ADD_FAILURE() << "serve did not start after kill " << kill << ": " << serve->Stderr();
+      break;
+    }
+    taken_back += TakenBack(serve->Stderr());
+    live_port.store(port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 751));
+    live_port.store(0);
+    // Frozen, the server claims nothing while we look at what it runs.
+    serve->Signal(SIGSTOP);
+    for (std::vector<StoredJob> last; !(last = JobsOnTheirLastAttempt(db_)).empty();) {
+      ++kills_deferred;
+      serve->Signal(SIGCONT);
+      const auto deadline = SteadyClock::now() + kFinalWait;
+      for (const StoredJob& job : last) {
+        while (SteadyClock::now() < deadline &&
+               !ReadStoredJobs(db_, "status = 'started' AND id = '" + job.id + "'").empty()) {
+          std::this_thread::sleep_for(20ms);
+        }
+      }
+      serve->Signal(SIGSTOP);
+    }
+    if (std::optional<RunResult> early = serve->Wait(0ms)) {
+      ADD_FAILURE() << "serve exited by itself (code " << early->exit_code << ", signal "
+                    << early->signal << "): " << early->err;
+      break;
+    }
+    serve->Signal(SIGKILL);
+    std::optional<RunResult> killed = serve->Wait(30s);
+    ASSERT_TRUE(killed);
+    EXPECT_EQ(killed->signal, SIGKILL);
+    ++kills_survived;
+  }
+  chaos_over.store(true);
+  submitter.join();
+  downloader.join();
+
+  // ---- End: one last run drains the queue undisturbed.
+  std::tie(serve, port) = StartServe("final");
+  ASSERT_GT(port, 0) << serve->Stderr();
+  taken_back += TakenBack(serve->Stderr());
+  EXPECT_TRUE(WaitUntilAllFinal(kFinalWait)) << "jobs still unfinished: " << serve->Stderr();
+  {
+    std::mt19937_64 unused(seed);
+    verify_files(port, unused, true);
+  }
+  serve->Signal(SIGTERM);
+  std::optional<RunResult> exited = serve->Wait(60s);
+  ASSERT_TRUE(exited) << "serve did not stop on SIGTERM";
+  EXPECT_EQ(exited->exit_code, 0) << exited->err;
+
+  // Every acknowledged job exists, as the CLI (the API's JSON) shows it.
+  int checked = 0;
+  for (const auto& [id, filter] : log.acknowledged) {
+    RunResult got = Jobsd({"jobs", "get", id, "--json"});
+    ASSERT_EQ(got.exit_code, 0) << "acknowledged job " << id << " is lost: " << got.err;
+    const boost::json::value job = boost::json::parse(got.out).at("data");
+    const std::string status = Str(job.at("status"));
+    if (filter == kNoMatch) {
+      EXPECT_EQ(status, "failed") << id;
+      if (status == "failed") {
+        EXPECT_EQ(Str(job.at("error")), kNoResults) << id;
+      }
+    } else {
+      EXPECT_EQ(status, "success")
+          << id << " (" << kFilters[filter] << ") "
+          << (job.as_object().contains("error") ? Str(job.at("error")) : "");
+    }
+    ++checked;
+  }
+
+  // Every job in the store (acknowledged or cut off mid-answer) is final;
+  // every file is whole, equal to the reference, and referenced by a job.
+  std::set<std::string> referenced;
+  int files_verified = 0;
+  std::map<std::string, std::size_t> filter_index;
+  for (std::size_t i = 0; i < kFilters.size(); ++i) filter_index[kFilters[i]] = i;
+  for (const StoredJob& job : ReadStoredJobs(db_)) {
+    EXPECT_TRUE(job.status == "success" || job.status == "failed")
+        << job.id << " is stuck in " << job.status;
+    const std::size_t filter = filter_index.at(job.filter);
+    if (job.status == "failed") {
+      EXPECT_EQ(filter, kNoMatch) << job.id << " (" << job.filter << ") failed: " << job.error;
+      EXPECT_EQ(job.error, kNoResults) << job.id;
+      EXPECT_EQ(job.file_path, "") << job.id;
+      continue;
+    }
+    if (job.status != "success") continue;
+    referenced.insert(std::filesystem::path(job.file_path).filename().string());
+    EXPECT_TRUE(testing::ReadFile(job.file_path) == reference[filter])
+        << job.id << " (" << job.filter << "): the file differs from the reference";
+    ++files_verified;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(exports_)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_NE(name.rfind(".tmp-", 0), 0u) << "temporary file left: " << name;
+    EXPECT_EQ(referenced.count(name), 1u) << "file no job refers to: " << name;
+  }
+
+  EXPECT_EQ(kills_survived, kills);
+  EXPECT_GT(log.acknowledged.size(), 0u);
+  EXPECT_GT(log.verified_over_http.size(), 0u) << "no file was downloaded during the chaos";
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - began).count();
+  std::cout << "crash suite: " << log.cli_submissions << " CLI and " << log.http_submissions
+            << " HTTP submissions (" << log.http_refused << " not acknowledged), " << taken_back
+            << " running jobs taken back after kills, " << kills_deferred
+            << " kills deferred for a job on its last attempt, " << log.downloads << " downloads ("
+            << log.interrupted_downloads << " cut by a kill), " << seconds << " s, seed " << seed
+            << "\n";
+  std::cout << "crash suite: " << kills_survived << " kills survived, " << checked
+            << " jobs checked, " << files_verified << " files verified\n";
+}
+
+// Scripts run `jobsd jobs submit|list` while serve is busy claiming and
+// finishing jobs: they must wait for the store, never fail with "database
+// is locked".
+TEST_F(CrashTest, CliCommandsNeverFailWhileServeIsBusy) {
+  ASSERT_EQ(Jobsd({"orders", "seed", "--count", "2000", "--seed", "7"}).exit_code, 0);
+  auto [serve, port] = StartServe("busy");
+  ASSERT_GT(port, 0) << serve->Stderr();
+
+  std::atomic<bool> submitting{true};
+  std::vector<std::string> ids;
+  std::mutex mutex;
+  auto check = [](const RunResult& result, const std::string& what) {
+    EXPECT_EQ(result.exit_code, 0) << what << ": " << result.err;
+    EXPECT_EQ(result.err.find("locked"), std::string::npos) << what << ": " << result.err;
+    EXPECT_EQ(result.err.find("busy"), std::string::npos) << what << ": " << result.err;
+  };
+  auto submit_many = [&](int count, std::size_t first_filter) {
+    for (int i = 0; i < count; ++i) {
+      const std::string& filter = kFilters[(first_filter + i) % (kFilters.size() - 1)];
+      RunResult submitted = Jobsd({"jobs", "submit", "--type", "order_export", "--filter", filter});
+      check(submitted, "jobs submit");
+      std::lock_guard lock(mutex);
+      if (submitted.exit_code == 0) ids.push_back(submitted.out.substr(0, 36));
+    }
+  };
+  int lists = 0;
+  std::thread lister([&] {
+    while (submitting.load()) {
+      check(Jobsd({"jobs", "list", "--limit", "100"}), "jobs list");
+      check(Jobsd({"jobs", "list", "--json", "--filter", "eq(status,started)"}), "jobs list");
+      lists += 2;
+    }
+  });
+  std::thread first([&] { submit_many(50, 0); });
+  std::thread second([&] { submit_many(50, 2); });
+  first.join();
+  second.join();
+  submitting.store(false);
+  lister.join();
+
+  ASSERT_EQ(ids.size(), 100u);
+  EXPECT_TRUE(WaitUntilAllFinal(kFinalWait)) << serve->Stderr();
+  for (const StoredJob& job : ReadStoredJobs(db_)) {
+    EXPECT_EQ(job.status, "success") << job.id << " (" << job.filter << "): " << job.error;
+  }
+  serve->Signal(SIGTERM);
+  std::optional<RunResult> exited = serve->Wait(60s);
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->exit_code, 0) << exited->err;
+  EXPECT_EQ(exited->err.find("locked"), std::string::npos) << exited->err;
+  std::cout << "busy serve: 100 submissions and " << lists << " lists, all exit 0\n";
+}
+
+}  // namespace
+}  // namespace jobsd
