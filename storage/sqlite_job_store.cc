@@ -489,6 +489,11 @@ std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) 
     deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
   }
   transaction.Commit();
+  if (!deleted.empty()) {
+    // The store uses auto_vacuum=INCREMENTAL: give the freed pages back to
+    // the file system a little at a time, so the file does not only grow.
+    connection->Exec("PRAGMA incremental_vacuum(1024)");
+  }
   return deleted;
 }
 

@@ -431,5 +431,25 @@ TEST_F(JobStoreTest, FinishJobsAppliesEachKindAsCompareAndSet) {
   EXPECT_EQ(jobs_.FinishJobs(completions, kT0 + 6), std::vector<bool>(5, false));
 }
 
+TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
+  auto page_count = [&] {
+    auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+    auto statement = connection->Prepare("PRAGMA page_count");
+    statement->Step();
+    return statement->ColumnInt64(0);
+  };
+  const std::int64_t before = page_count();
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 2000; ++i) {
+    batch.push_back(MakeJob("big-" + std::to_string(i), kT0, std::string(4000, 'f')));
+  }
+  jobs_.InsertJobs(batch);
+  const std::int64_t grown = page_count();
+  ASSERT_GT(grown, before + 1000);
+  while (!jobs_.DeleteExpiredJobs(kT0 + kRetention, 500).empty()) {
+  }
+  EXPECT_LT(page_count(), before + (grown - before) / 4) << "freed pages stayed in the file";
+}
+
 }  // namespace
 }  // namespace jobsd::storage
