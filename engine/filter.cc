@@ -1,5 +1,6 @@
 #include "engine/filter.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 
@@ -51,13 +52,25 @@ class Scanner {
       if (AtEnd()) return conditions;
       if (text_[pos_] != ':') {
         Fail("expected ':' between conditions after condition " + std::to_string(position) +
-             ", found [" + std::string(text_.substr(pos_, 1)) + "]");
+             ", found [" + std::string(text_.substr(pos_, CharacterLength())) + "]");
       }
       ++pos_;
     }
   }
 
  private:
+  // The bytes of the UTF-8 character at pos_ (one for ASCII or a stray
+  // byte), so that a reason never quotes half a character.
+  std::size_t CharacterLength() const {
+    const auto lead = static_cast<unsigned char>(text_[pos_]);
+    std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    length = std::min(length, text_.size() - pos_);
+    for (std::size_t i = 1; i < length; ++i) {
+      if ((static_cast<unsigned char>(text_[pos_ + i]) & 0xC0) != 0x80) return 1;
+    }
+    return length;
+  }
+
   bool AtEnd() const { return pos_ >= text_.size(); }
 
   void SkipBlanks() {

@@ -347,6 +347,15 @@ TEST(FilterParseTest, RejectsWithSpecificReasons) {
   }
 }
 
+TEST(FilterParseTest, ReasonsQuoteWholeUtf8Characters) {
+  try {
+    Parse("eq(payment,paid)\xC3\xA9", OrderFields());
+    FAIL() << "accepted";
+  } catch (const FilterError& e) {
+    EXPECT_NE(std::string(e.what()).find("found [\xC3\xA9]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(FilterParseTest, RejectsJobFilterValues) {
   const RejectCase cases[] = {
       {"eq(status,done)",
