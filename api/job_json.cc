@@ -48,6 +48,7 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url) {
                                            {"updated_at", FormatRfc3339Nano(job.updated_at)}};
   boost::json::object meta{{"attempts", job.attempts}};
   if (job.row_count) meta["row_count"] = *job.row_count;
+  if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
   json["meta"] = std::move(meta);
   return json;
 }

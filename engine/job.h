@@ -55,6 +55,10 @@ constexpr bool IsAllowedTransition(JobStatus from, JobStatus to) {
   return false;
 }
 
+// A job whose runs were cut short this many times (its worker killed or
+// lost each time) is failed: it is probably what kills the worker.
+inline constexpr int kMaxInterruptions = 25;
+
 constexpr bool IsFinal(JobStatus status) {
   return status == JobStatus::kSuccess || status == JobStatus::kFailed;
 }
@@ -65,8 +69,9 @@ struct Job {
   JobStatus status = JobStatus::kPending;
   std::string filter;                // as submitted; "" means everything
   std::optional<std::string> error;  // set when failed (and last error while retrying)
-  int attempts = 0;                  // claims so far
+  int attempts = 0;                  // runs that counted (not interrupted)
   int max_attempts = 5;
+  int interruptions = 0;  // runs cut short by a lost worker
   Nanos created_at = 0;
   Nanos updated_at = 0;
   Nanos run_after = 0;   // not claimed before this (retry backoff)

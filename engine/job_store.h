@@ -138,8 +138,9 @@ class JobStore {
   // Inserts many jobs in one transaction (all or none).
   virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;
 
-  // started jobs whose lease lapsed go back to pending, or to failed when
-  // they have used all their attempts. Returns how many were moved.
+  // started jobs whose lease lapsed go back to pending; the cut-short run
+  // counts as an interruption, not an attempt, and a job interrupted
+  // kMaxInterruptions times is failed. Returns how many were moved.
   virtual int RescueExpiredLeases(Nanos now) = 0;
 
   // The workers that hold started jobs now (claimed_by values).

@@ -18,8 +18,9 @@ using sqlite::Transaction;
 // The columns ReadJob expects, in its order.
 #define JOBSD_JOB_COLUMNS                                                                 \
   "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, " \
-  "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count"
-constexpr int kJobColumnCount = 16;
+  "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count, " \
+  "interruptions"
+constexpr int kJobColumnCount = 17;
 
 // Leaving `started` drops the claim; the schema's CHECK insists on it.
 #define JOBSD_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
@@ -71,6 +72,7 @@ Job ReadJob(const Statement& row) {
   job.file_path = row.ColumnOptionalString(13);
   job.file_token = row.ColumnOptionalString(14);
   job.row_count = row.ColumnOptionalInt64(15);
+  job.interruptions = static_cast<int>(row.ColumnInt64(16));
   return job;
 }
 
@@ -403,25 +405,27 @@ std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& c
 namespace {
 
 // Returns the started jobs that `which` selects (an SQL condition whose only
-// parameter is ?2) to pending, or to failed when they have used all their
-// attempts, saying `what` happened. Returns how many moved.
+// parameter is ?2) to pending, saying `what` happened. The cut-short run does
+// not count as an attempt but as an interruption; a job interrupted
+// kMaxInterruptions times is failed instead. Returns how many moved.
 int RescueWhere(sqlite::Connection& connection, const std::string& which, std::string_view what,
                 Nanos now, const std::function<void(sqlite::Statement&)>& bind) {
   Transaction transaction(connection);
-  // Out of attempts: give up, saying what happened and how often.
   auto give_up = connection.Prepare(
-      "UPDATE jobs SET status = 'failed',"
-      " error = ?3 || ' and the job has used all of its ' || attempts ||"
-      " ' attempts; submit it again to retry',"
+      "UPDATE jobs SET status = 'failed', interruptions = interruptions + 1,"
+      " error = ?3 || '; its runs were cut short ' || (interruptions + 1) ||"
+      " ' times, so it is not run again (it may be what stops the worker);"
+      " submit it again to retry',"
       " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE status = 'started' AND attempts >= max_attempts AND " + which);
-  give_up->BindInt64(1, now).BindText(3, what);
+      " WHERE status = 'started' AND interruptions + 1 >= ?4 AND " + which);
+  give_up->BindInt64(1, now).BindText(3, what).BindInt64(4, kMaxInterruptions);
   bind(*give_up);
   give_up->Run();
   std::int64_t moved = connection.Changes();
 
   auto requeue = connection.Prepare(
       "UPDATE jobs SET status = 'pending', run_after = ?1, error = ?3,"
+      " attempts = max(attempts - 1, 0), interruptions = interruptions + 1,"
       " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND " + which);
   requeue->BindInt64(1, now).BindText(3, what);
   bind(*requeue);

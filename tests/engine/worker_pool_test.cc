@@ -188,7 +188,8 @@ TEST_F(WorkerPoolTest, RescueReturnsAJobWhoseLeaseLapsedToPending) {
   EXPECT_EQ(pool.RescueOnce(), 1);
   Job job = db_->jobs().FindJob(id, clock.Now()).value();
   EXPECT_EQ(job.status, JobStatus::kPending);
-  EXPECT_EQ(job.attempts, 1);
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_EQ(job.interruptions, 1);
   EXPECT_FALSE(job.claimed_by);
   // The dead worker's token is worthless now.
   EXPECT_FALSE(db_->jobs().MarkFailed(id, claimed[0].claim_token, "late", clock.Now()));
@@ -217,7 +218,8 @@ TEST_F(WorkerPoolTest, JobsOfEndedLocalProcessesAreTakenBackWithoutWaitingForThe
   EXPECT_EQ(pool.RescueDeadLocalWorkersOnce(), 1);
   Job rescued = db_->jobs().FindJob(job_of[dead_worker], clock.Now()).value();
   EXPECT_EQ(rescued.status, JobStatus::kPending);
-  EXPECT_EQ(rescued.attempts, 1) << "the interrupted run counts as an attempt";
+  EXPECT_EQ(rescued.attempts, 0) << "an interrupted run is not an attempt";
+  EXPECT_EQ(rescued.interruptions, 1);
   ASSERT_TRUE(rescued.error);
   EXPECT_NE(rescued.error->find("ended"), std::string::npos) << *rescued.error;
   EXPECT_EQ(StatusOf(job_of[live_worker], clock), JobStatus::kStarted);

@@ -259,11 +259,11 @@ TEST_F(JobStoreTest, SuccessClearsAnEarlierRetryError) {
   EXPECT_EQ(Get("a").error, std::nullopt);
 }
 
-TEST_F(JobStoreTest, RescueRequeuesLapsedLeasesAndFailsJobsOutOfAttempts) {
+TEST_F(JobStoreTest, RescueRequeuesLapsedLeasesWithoutUsingAnAttempt) {
   Insert("a", kT0);
   Insert("b", kT0 + 1);
   Insert("c", kT0 + 2);
-  // "a" is on its last attempt (max_attempts 3).
+  // "a" has failed twice on its own before.
   for (int attempt = 1; attempt < 3; ++attempt) {
     ClaimedJob claim = ClaimOne(kT0 + 10);
     ASSERT_EQ(claim.job.id, "a");
@@ -278,20 +278,39 @@ TEST_F(JobStoreTest, RescueRequeuesLapsedLeasesAndFailsJobsOutOfAttempts) {
   EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 100), 2);
 
   Job a = Get("a");
-  EXPECT_EQ(a.status, JobStatus::kFailed);
-  ASSERT_TRUE(a.error.has_value());
-  EXPECT_NE(a.error->find("stopped responding"), std::string::npos) << *a.error;
-  EXPECT_NE(a.error->find("3 attempts"), std::string::npos) << *a.error;
+  EXPECT_EQ(a.status, JobStatus::kPending) << "an interruption is not the job's failure";
+  EXPECT_EQ(a.attempts, 2);
+  EXPECT_EQ(a.interruptions, 1);
 
   Job b = Get("b");
   EXPECT_EQ(b.status, JobStatus::kPending);
   EXPECT_EQ(b.run_after, kT0 + 100);
-  EXPECT_EQ(b.attempts, 1);
+  EXPECT_EQ(b.attempts, 0);
+  EXPECT_EQ(b.interruptions, 1);
   EXPECT_EQ(b.error, "the worker running this job stopped responding (lease expired)");
   EXPECT_EQ(b.claimed_by, std::nullopt);
   // The lost worker cannot finish it any more.
   EXPECT_FALSE(jobs_.MarkSucceeded("b", claims[1].claim_token, {"/f", "t", 0}, kT0 + 101));
   EXPECT_EQ(Get("c").status, JobStatus::kStarted);
+}
+
+TEST_F(JobStoreTest, AJobInterruptedTooOftenIsFailedSayingSo) {
+  Insert("poison", kT0);
+  Nanos now = kT0;
+  for (int i = 1; i < kMaxInterruptions; ++i) {
+    ASSERT_EQ(ClaimOne(now).job.id, "poison");
+    now += 100;
+    ASSERT_EQ(jobs_.RescueClaimsOf({"w1"}, now), 1);
+    ASSERT_EQ(Get("poison").status, JobStatus::kPending) << i;
+  }
+  ClaimOne(now);
+  ASSERT_EQ(jobs_.RescueClaimsOf({"w1"}, now + 1), 1);
+  Job poison = Get("poison");
+  EXPECT_EQ(poison.status, JobStatus::kFailed);
+  EXPECT_EQ(poison.interruptions, kMaxInterruptions);
+  ASSERT_TRUE(poison.error);
+  EXPECT_NE(poison.error->find(std::to_string(kMaxInterruptions) + " times"), std::string::npos)
+      << *poison.error;
 }
 
 TEST_F(JobStoreTest, ReleaseClaimsReturnsOnlyThatWorkersJobsWithoutCountingTheAttempt) {
