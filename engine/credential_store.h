@@ -30,6 +30,8 @@ class CredentialStore {
   virtual void InsertClient(const StoredClient& client) = 0;
   virtual std::optional<StoredClient> FindClient(std::string_view client_id) = 0;
   virtual std::int64_t CountClients() = 0;
+  // Revokes a client: false when there was none. Its tokens go with it.
+  virtual bool DeleteClient(std::string_view client_id) = 0;
   virtual void InsertToken(const StoredToken& token) = 0;
   // Only tokens whose client still exists and that expire after `now`.
   virtual std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) = 0;

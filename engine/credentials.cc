@@ -88,4 +88,8 @@ bool Authenticator::ValidateToken(std::string_view token) {
 
 bool Authenticator::HasAnyClient() { return store_.CountClients() > 0; }
 
+bool Authenticator::DeleteClient(std::string_view client_id) {
+  return store_.DeleteClient(client_id);
+}
+
 }  // namespace jobsd

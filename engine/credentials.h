@@ -47,6 +47,9 @@ class Authenticator {
 
   bool HasAnyClient();
 
+  // Revokes a client and every token issued to it; false when unknown.
+  bool DeleteClient(std::string_view client_id);
+
  private:
   CredentialStore& store_;
   const Clock& clock_;

@@ -32,6 +32,16 @@ std::int64_t SqliteCredentialStore::CountClients() {
   return count->ColumnInt64(0);
 }
 
+bool SqliteCredentialStore::DeleteClient(std::string_view client_id) {
+  auto connection = pool_.Borrow();
+  // access_tokens.client_id is ON DELETE CASCADE (foreign keys are on for
+  // every connection of ours), so the client's tokens go in the same statement.
+  auto remove = connection->Prepare("DELETE FROM api_clients WHERE client_id = ?");
+  remove->BindText(1, client_id);
+  remove->Run();
+  return connection->Changes() > 0;
+}
+
 void SqliteCredentialStore::InsertToken(const StoredToken& token) {
   auto connection = pool_.Borrow();
   auto insert = connection->Prepare(

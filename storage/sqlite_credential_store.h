@@ -13,6 +13,7 @@ class SqliteCredentialStore final : public CredentialStore {
   void InsertClient(const StoredClient& client) override;
   std::optional<StoredClient> FindClient(std::string_view client_id) override;
   std::int64_t CountClients() override;
+  bool DeleteClient(std::string_view client_id) override;
   void InsertToken(const StoredToken& token) override;
   std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) override;
   void DeleteExpiredTokens(Nanos now) override;
