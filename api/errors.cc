@@ -78,6 +78,8 @@ http::status StatusOf(ErrorCode code) {
       return http::status::range_not_satisfiable;
     case ErrorCode::kUnprocessable:
       return http::status::unprocessable_entity;
+    case ErrorCode::kUriTooLong:
+      return http::status::uri_too_long;
     case ErrorCode::kHeadersTooLarge:
       return http::status::request_header_fields_too_large;
     case ErrorCode::kInternal:
@@ -108,6 +110,8 @@ std::string_view TitleOf(ErrorCode code) {
       return "Range Not Satisfiable";
     case ErrorCode::kUnprocessable:
       return "Unprocessable Entity";
+    case ErrorCode::kUriTooLong:
+      return "URI Too Long";
     case ErrorCode::kHeadersTooLarge:
       return "Request Header Fields Too Large";
     case ErrorCode::kInternal:

@@ -26,6 +26,7 @@ enum class ErrorCode {
   kPayloadTooLarge,      // 413 Payload Too Large
   kRangeNotSatisfiable,  // 416 Range Not Satisfiable
   kUnprocessable,        // 422 Unprocessable Entity
+  kUriTooLong,           // 414 URI Too Long
   kHeadersTooLarge,      // 431 Request Header Fields Too Large
   kInternal,             // 500 Internal Server Error
   kUnavailable,          // 503 Service Unavailable

@@ -36,6 +36,20 @@ std::string LoggablePath(std::string_view target, const Response& response) {
   return std::string(target.substr(0, target.find('?')));
 }
 
+// A parse error of the request itself (bad Content-Length, bad chunk, bad
+// header syntax), as opposed to the peer closing or the timer firing.
+bool IsMalformedRequest(const boost::system::error_code& ec) {
+  return ec.category() == make_error_code(http::error::bad_content_length).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// Beast counts the request line in the header limit and fills in the
+// target once that line is parsed; without a target, the request line alone
+// was too long, which RFC 9112 section 3 answers with 414.
+bool RequestLineUnfinished(const http::request_parser<http::string_body>& parser) {
+  return parser.get().target().empty();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -142,7 +156,11 @@ asio::awaitable<bool> Session::ServeOne() {
   auto [header_ec, header_bytes] =
       co_await http::async_read_header(stream_, buffer_, parser, kAsTuple);
   if (header_ec == http::error::header_limit) {
-    co_await SendErrorAndLinger(ErrorCode::kHeadersTooLarge, "The request headers are too large");
+    if (RequestLineUnfinished(parser)) {
+      co_await SendErrorAndLinger(ErrorCode::kUriTooLong, "The request line is too long");
+    } else {
+      co_await SendErrorAndLinger(ErrorCode::kHeadersTooLarge, "The request headers are too large");
+    }
     co_return false;
   }
   if (header_ec == http::error::body_limit) {
@@ -151,7 +169,12 @@ asio::awaitable<bool> Session::ServeOne() {
         "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
     co_return false;
   }
-  if (header_ec) co_return false;  // closed, timed out or not HTTP
+  if (IsMalformedRequest(header_ec)) {
+    co_await SendErrorAndLinger(ErrorCode::kBadRequest,
+                                "The request is not valid HTTP/1.1: " + header_ec.message());
+    co_return false;
+  }
+  if (header_ec) co_return false;  // closed or timed out
   if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
     http::response<http::empty_body> proceed{http::status::continue_, parser.get().version()};
     co_await http::async_write(stream_, proceed, use_awaitable);
@@ -161,6 +184,11 @@ asio::awaitable<bool> Session::ServeOne() {
     co_await SendErrorAndLinger(
         ErrorCode::kPayloadTooLarge,
         "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
+    co_return false;
+  }
+  if (IsMalformedRequest(body_ec)) {
+    co_await SendErrorAndLinger(ErrorCode::kBadRequest,
+                                "The request is not valid HTTP/1.1: " + body_ec.message());
     co_return false;
   }
   if (body_ec) co_return false;
