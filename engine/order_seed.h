@@ -45,9 +45,14 @@ struct SeedReport {
 };
 
 // Orders are written in sessions of this many: one transaction per chunk
-// keeps the journal (and WAL) bounded for millions of orders, while still
-// batching enough rows to be fast.
-inline constexpr std::int64_t kSeedChunk = 100'000;
+// keeps the WAL bounded (about 1.6 GB per million orders) for many millions.
+// Large on purpose: a session at least as big as the store lets the store
+// rebuild its secondary indexes once instead of maintaining them row by row
+// (SqliteOrderStore's DeferIndexes), and a page cache warmed by one chunk
+// is not thrown away at the next. Measured on 1M orders: 100k chunks took
+// 58 s of CPU (224 s wall on a loaded 2-core machine), one 1M chunk 43 s
+// (120 s wall).
+inline constexpr std::int64_t kSeedChunk = 1'000'000;
 
 SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
                       std::int64_t chunk = kSeedChunk);

@@ -151,6 +151,17 @@ const std::string& SelectColumnsSql() {
 // page by page. Given back when the import ends.
 constexpr std::string_view kImportCacheSize = "PRAGMA cache_size = -262144";
 constexpr std::string_view kDefaultCacheSize = "PRAGMA cache_size = -2000";
+// The sorts of the deferred index rebuilds (DeferIndexes) run in memory
+// instead of through temporary files.
+constexpr std::string_view kImportTempStore = "PRAGMA temp_store = MEMORY";
+constexpr std::string_view kDefaultTempStore = "PRAGMA temp_store = DEFAULT";
+// No foreign-key check per item during the import: Put writes each order
+// before its items, inside the same transaction, so every item's order_id
+// exists by construction and the check (one B-tree lookup per item) can
+// never fail. The pragma is a no-op inside a transaction, hence set before
+// BEGIN and restored after the transaction ends (committed or not).
+constexpr std::string_view kImportForeignKeys = "PRAGMA foreign_keys = OFF";
+constexpr std::string_view kDefaultForeignKeys = "PRAGMA foreign_keys = ON";
 
 constexpr std::string_view kDeleteItemsSql = "DELETE FROM order_items WHERE order_id = ?";
 constexpr std::string_view kInsertItemSql =
@@ -170,20 +181,26 @@ class SqliteOrderImport final : public OrderImport {
         upsert_(connection_->Prepare(UpsertSql())),
         delete_items_(connection_->Prepare(kDeleteItemsSql)),
         insert_item_(connection_->Prepare(kInsertItemSql)) {
-    connection_->Exec(kImportCacheSize);
-    transaction_.emplace(*connection_, sqlite::TransactionKind::kImmediate);
-    auto count = connection_->Prepare("SELECT count(*) FROM orders");
-    count->Step();
-    rows_before_ = count->ColumnInt64(0);
+    try {
+      connection_->Exec(kImportCacheSize);
+      connection_->Exec(kImportTempStore);
+      connection_->Exec(kImportForeignKeys);
+      transaction_.emplace(*connection_, sqlite::TransactionKind::kImmediate);
+      auto count = connection_->Prepare("SELECT count(*) FROM orders");
+      count->Step();
+      rows_before_ = count->ColumnInt64(0);
+    } catch (...) {
+      // The destructor does not run for a constructor that throws; the
+      // connection must not go back to the pool with the import settings.
+      transaction_.reset();
+      RestoreSettings();
+      throw;
+    }
   }
 
   ~SqliteOrderImport() override {
     transaction_.reset();  // rolls back unless committed
-    try {
-      connection_->Exec(kDefaultCacheSize);
-    } catch (...) {
-      // Only a memory setting; the connection stays usable either way.
-    }
+    RestoreSettings();
   }
 
   void Put(const Order& order) override {
@@ -219,6 +236,19 @@ class SqliteOrderImport final : public OrderImport {
   }
 
  private:
+  // Back to what OpenConnection set, before the connection returns to the
+  // pool: foreign keys first, every other user relies on ON DELETE CASCADE.
+  void RestoreSettings() noexcept {
+    try {
+      connection_->Exec(kDefaultForeignKeys);
+      connection_->Exec(kDefaultCacheSize);
+      connection_->Exec(kDefaultTempStore);
+    } catch (...) {
+      // Outside a transaction these pragmas only fail when out of memory;
+      // there is nobody to report it to from a destructor.
+    }
+  }
+
   // Every parameter is bound again for the next row, so only a reset is
   // needed; on an error the statement must not stay mid-step either.
   static void RunAndReset(Statement& statement) {

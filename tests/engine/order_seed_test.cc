@@ -76,6 +76,7 @@ TEST(OrderSeedTest, OrdersAreRealisticAndCoverTheEnums) {
   std::set<std::string> statuses, payments, shippings, currencies, ids;
   std::map<std::string, int> orders_per_sku;
   const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  const std::regex uuid_v7("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   bool comma = false, quote = false, apostrophe = false, non_ascii = false, newline = false;
   std::set<char> formula_starts;
   int with_account = 0, without_customer_id = 0, without_amounts = 0, decreasing = 0;
@@ -83,7 +84,13 @@ TEST(OrderSeedTest, OrdersAreRealisticAndCoverTheEnums) {
   Nanos first = 0, last = 0, previous = 0;
   for (int i = 0; i < kCount; ++i) {
     const Order o = generator.Next();
-    ASSERT_TRUE(std::regex_match(o.id, uuid)) << o.id;
+    // Order ids are UUIDv7: version 7, and the first 48 bits are the Unix
+    // milliseconds of created_at (so ids sort by creation time).
+    ASSERT_TRUE(std::regex_match(o.id, uuid_v7)) << o.id;
+    const std::string millis_hex = o.id.substr(0, 8) + o.id.substr(9, 4);
+    ASSERT_EQ(std::stoull(millis_hex, nullptr, 16),
+              static_cast<unsigned long long>(o.created_at / 1'000'000))
+        << o.id;
     ids.insert(o.id);
     statuses.insert(o.status);
     payments.insert(o.payment);
@@ -158,8 +165,9 @@ TEST(OrderSeedTest, SeedOrdersWritesChunkedTransactions) {
   EXPECT_EQ(report.written, 2'005);
   EXPECT_EQ(report.transactions, 3);
   EXPECT_EQ(db->orders().CountOrders(), 2'005);
-  // Seeding again with the same seed replaces the same ids: no new orders.
-  EXPECT_EQ(SeedOrders(db->orders(), 10, 3).transactions, 1);
+  // Seeding again with the same seed and count replaces the same ids (their
+  // time part comes from created_at, which the count spreads): no new orders.
+  EXPECT_EQ(SeedOrders(db->orders(), 2'005, 3).transactions, 1);
   EXPECT_EQ(db->orders().CountOrders(), 2'005);
   EXPECT_EQ(SeedOrders(db->orders(), 0, 3).written, 0);
 }

@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "engine/filter.h"
+#include "storage/connection_pool.h"
 #include "storage/database.h"
+#include "storage/migrations.h"
+#include "storage/open_connection.h"
 #include "storage/sqlite.h"
 #include "storage/sqlite_order_store.h"
 #include "tests/support/temp_dir.h"
@@ -253,6 +256,48 @@ TEST_F(BulkImportTest, RolledBackBulkImportKeepsEveryIndex) {
   }
   EXPECT_EQ(Schema(), before);
   EXPECT_EQ(orders_.CountOrders(), 1);
+}
+
+// An import turns foreign keys off and enlarges the cache on its pooled
+// connection; whether it commits or rolls back, the connection must go back
+// to the pool as OpenConnection made it (ON DELETE CASCADE depends on it).
+TEST(OrderImportSettingsTest, PooledConnectionGetsItsSettingsBack) {
+  for (const bool commit : {true, false}) {
+    SCOPED_TRACE(commit ? "committed" : "rolled back");
+    testing::TempDir dir;
+    const DatabaseOptions options{dir / "jobsd.db"};
+    // One connection, so the import's connection is the one checked after.
+    ConnectionPool pool([&] { return OpenConnection(options); }, 1);
+    {
+      auto first = pool.Borrow();
+      Migrate(*first);
+    }
+    SqliteOrderStore store(pool);
+    {
+      auto import = store.BeginImport();
+      Order order = MakeOrder("o1", kT0);
+      order.items = {{"i1", "p1", "SKU", "n", 1, 1}};
+      import->Put(order);
+      if (commit) import->Commit();
+    }
+    EXPECT_EQ(store.CountOrders(), commit ? 1 : 0);
+    auto connection = pool.Borrow();
+    auto pragma = [&](std::string_view name) {
+      auto select = connection->PrepareUncached("PRAGMA " + std::string(name));
+      EXPECT_TRUE(select.Step());
+      return select.ColumnInt64(0);
+    };
+    EXPECT_EQ(pragma("foreign_keys"), 1);
+    EXPECT_EQ(pragma("cache_size"), -2000);
+    EXPECT_EQ(pragma("temp_store"), 0);
+    if (commit) {
+      // The cascade works again on this connection.
+      connection->Exec("DELETE FROM orders WHERE id = 'o1'");
+      auto items = connection->PrepareUncached("SELECT count(*) FROM order_items");
+      ASSERT_TRUE(items.Step());
+      EXPECT_EQ(items.ColumnInt64(0), 0);
+    }
+  }
 }
 
 }  // namespace
