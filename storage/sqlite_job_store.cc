@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -228,6 +229,44 @@ std::optional<Job> SqliteJobStore::FindJobByFileToken(std::string_view token, Na
   return ReadJob(*select);
 }
 
+namespace {
+
+// The statuses a job filter keeps when it filters on status alone (every
+// status for an empty filter); nullopt when it looks at other fields too.
+std::optional<std::set<std::string_view>> StatusesOnly(const filter::Filter& filter) {
+  std::set<std::string_view> kept;
+  for (JobStatus status : kAllJobStatuses) kept.insert(StatusText(status));
+  for (const filter::Condition& condition : filter.conditions) {
+    if (condition.field != "status") return std::nullopt;
+    std::set<std::string_view> named;
+    for (const filter::Value& value : condition.values) {
+      if (const auto* text = std::get_if<std::string>(&value)) named.insert(*text);
+    }
+    std::erase_if(kept, [&](std::string_view status) { return named.count(status) == 0; });
+  }
+  return kept;
+}
+
+// Visible jobs in `statuses`: the trigger-kept counts, less the expired
+// jobs the retention sweep has not deleted yet (few, found by index).
+std::int64_t CountVisible(sqlite::Connection& connection,
+                          const std::set<std::string_view>& statuses, Nanos now) {
+  std::int64_t total = 0;
+  auto counts = connection.Prepare("SELECT status, jobs FROM job_counts");
+  while (counts->Step()) {
+    if (statuses.count(counts->ColumnText(0)) > 0) total += counts->ColumnInt64(1);
+  }
+  auto expired = connection.Prepare(
+      "SELECT status, count(*) FROM jobs WHERE expires_at <= ? GROUP BY status");
+  expired->BindInt64(1, now);
+  while (expired->Step()) {
+    if (statuses.count(expired->ColumnText(0)) > 0) total -= expired->ColumnInt64(1);
+  }
+  return total;
+}
+
+}  // namespace
+
 JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   SqlWhere where = CompileJobFilter(query.filter);
   std::string condition = " WHERE expires_at > ?";
@@ -238,21 +277,27 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
   JobPage page;
 
-  // Filters make this SQL vary, so these statements are not cached.
-  Statement count = connection->PrepareUncached("SELECT count(*) FROM jobs" + condition);
-  count.BindInt64(1, query.now);
-  BindParams(count, where.params, 2);
-  count.Step();
-  page.total = count.ColumnInt64(0);
+  if (auto statuses = StatusesOnly(query.filter)) {
+    page.total = CountVisible(*connection, *statuses, query.now);
+  } else {
+    // Filters make this SQL vary, so these statements are not cached.
+    Statement count = connection->PrepareUncached("SELECT count(*) FROM jobs" + condition);
+    count.BindInt64(1, query.now);
+    BindParams(count, where.params, 2);
+    count.Step();
+    page.total = count.ColumnInt64(0);
+  }
 
-  Statement select =
-      connection->PrepareUncached("SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-                                  " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
-  select.BindInt64(1, query.now);
-  BindParams(select, where.params, 2);
-  const int next = 2 + static_cast<int>(where.params.size());
-  select.BindInt64(next, query.limit).BindInt64(next + 1, query.offset);
-  while (select.Step()) page.jobs.push_back(ReadJob(select));
+  if (query.offset < page.total) {
+    Statement select =
+        connection->PrepareUncached("SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
+                                    " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+    select.BindInt64(1, query.now);
+    BindParams(select, where.params, 2);
+    const int next = 2 + static_cast<int>(where.params.size());
+    select.BindInt64(next, query.limit).BindInt64(next + 1, query.offset);
+    while (select.Step()) page.jobs.push_back(ReadJob(select));
+  }
 
   transaction.Commit();
   return page;
@@ -511,12 +556,12 @@ std::vector<std::string> SqliteJobStore::ReferencedFiles() {
 
 std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
   std::map<JobStatus, std::int64_t> counts;
-  for (JobStatus status : kAllJobStatuses) counts[status] = 0;  // zeros are answers too
   auto connection = pool_.Borrow();
-  auto select =
-      connection->Prepare("SELECT status, count(*) FROM jobs WHERE expires_at > ? GROUP BY status");
-  select->BindInt64(1, now);
-  while (select->Step()) counts[StatusFromText(select->ColumnText(0))] = select->ColumnInt64(1);
+  Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
+  for (JobStatus status : kAllJobStatuses) {
+    counts[status] = CountVisible(*connection, {StatusText(status)}, now);
+  }
+  transaction.Commit();
   return counts;
 }
 

@@ -470,5 +470,50 @@ TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
   EXPECT_LT(page_count(), before + (grown - before) / 4) << "freed pages stayed in the file";
 }
 
+TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
+  for (int i = 0; i < 40; ++i) Insert("j" + std::to_string(i), kT0 + i);
+  auto claimed = jobs_.ClaimJobs({"w", 30, kT0 + 100, kT0 + 1000});
+  std::vector<JobCompletion> completions;
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    JobCompletion c;
+    c.id = claimed[i].job.id;
+    c.token = claimed[i].claim_token;
+    c.kind = i % 3 == 0   ? JobCompletion::Kind::kSucceeded
+             : i % 3 == 1 ? JobCompletion::Kind::kFailed
+                          : JobCompletion::Kind::kRetry;
+    c.success = {"/f" + std::to_string(i), "t" + std::to_string(i), 1};
+    c.error = "e";
+    if (i < 25) completions.push_back(c);  // five stay started
+  }
+  jobs_.FinishJobs(completions, kT0 + 200);
+  // The first ten jobs expire (but are not swept yet): they vanish from totals.
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  connection->Exec("UPDATE jobs SET expires_at = " + std::to_string(kT0 + 300) +
+                   " WHERE created_at < " + std::to_string(kT0 + 10));
+  const Nanos now = kT0 + 300;
+  auto count_rows = [&](const std::string& where) {
+    auto statement = connection->Prepare("SELECT count(*) FROM jobs WHERE expires_at > " +
+                                         std::to_string(now) + where);
+    statement->Step();
+    return statement->ColumnInt64(0);
+  };
+  std::map<JobStatus, std::int64_t> counts = jobs_.CountByStatus(now);
+  for (JobStatus status : kAllJobStatuses) {
+    EXPECT_EQ(counts[status], count_rows(" AND status = '" + std::string(ToString(status)) + "'"))
+        << ToString(status);
+  }
+  EXPECT_EQ(jobs_.ListJobs({JobFilter(""), 25, 0, now}).total, count_rows(""));
+  EXPECT_EQ(jobs_.ListJobs({JobFilter("in(status,success,failed)"), 25, 0, now}).total,
+            count_rows(" AND status IN ('success', 'failed')"));
+  EXPECT_EQ(jobs_.ListJobs({JobFilter("eq(status,started):in(status,started,pending)"), 25, 0, now})
+                .total,
+            count_rows(" AND status = 'started'"));
+  EXPECT_EQ(jobs_.ListJobs({JobFilter("eq(job_type,order_export)"), 25, 0, now}).total,
+            count_rows(""));
+  while (!jobs_.DeleteExpiredJobs(now, 3).empty()) {
+  }
+  EXPECT_EQ(jobs_.ListJobs({JobFilter(""), 25, 0, now}).total, 30);
+}
+
 }  // namespace
 }  // namespace jobsd::storage
