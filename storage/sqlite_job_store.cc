@@ -267,6 +267,36 @@ std::int64_t CountVisible(sqlite::Connection& connection,
 
 }  // namespace
 
+namespace {
+
+// Claims and lease renewals commit with synchronous=NORMAL instead of the
+// store's FULL: they are not acknowledgements. After a power loss (not a
+// process crash: that loses nothing either way) the last ones may be gone,
+// which only means those jobs are pending again and are claimed again. A
+// later FULL commit (an insert, an outcome) syncs the WAL with every frame
+// before it, so an outcome is never durable without its claim.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(sqlite::Connection& connection) : connection_(connection) {
+    connection_.Exec("PRAGMA synchronous = NORMAL");
+  }
+  ~RelaxedSync() {
+    try {
+      connection_.Exec("PRAGMA synchronous = FULL");
+    } catch (...) {
+      // Never throw from a destructor; the pool's connection stays usable,
+      // and a failure here means the connection itself is broken.
+    }
+  }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  sqlite::Connection& connection_;
+};
+
+}  // namespace
+
 JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   SqlWhere where = CompileJobFilter(query.filter);
   std::string condition = " WHERE expires_at > ?";
@@ -311,6 +341,7 @@ std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
   const std::string token_prefix = RandomHex(16) + ":";
 
   auto connection = pool_.Borrow();
+  RelaxedSync relaxed(*connection);
   Transaction transaction(*connection);
   auto claim = connection->Prepare(
       "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
@@ -338,6 +369,7 @@ std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
 
 bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
   auto connection = pool_.Borrow();
+  RelaxedSync relaxed(*connection);
   auto renew = connection->Prepare(
       "UPDATE jobs SET lease_expires_at = ?"
       " WHERE id = ? AND claim_token = ? AND status = 'started'");
