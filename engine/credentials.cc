@@ -83,13 +83,30 @@ std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
 
 bool Authenticator::ValidateToken(std::string_view token) {
   if (token.empty()) return false;
-  return store_.FindToken(Sha256Hex(token), clock_.Now()).has_value();
+  std::string hash = Sha256Hex(token);
+  const Nanos now = clock_.Now();
+  {
+    std::lock_guard lock(known_mutex_);
+    if (auto it = known_.find(hash); it != known_.end()) {
+      if (now < it->second.expires_at && now - it->second.checked_at < kTokenRecheck) return true;
+      known_.erase(it);
+    }
+  }
+  std::optional<StoredToken> stored = store_.FindToken(hash, now);
+  if (!stored) return false;
+  std::lock_guard lock(known_mutex_);
+  if (known_.size() >= kMaxKnownTokens) known_.clear();  // bounded; refills on demand
+  known_[std::move(hash)] = KnownToken{stored->client_id, stored->expires_at, now};
+  return true;
 }
 
 bool Authenticator::HasAnyClient() { return store_.CountClients() > 0; }
 
 bool Authenticator::DeleteClient(std::string_view client_id) {
-  return store_.DeleteClient(client_id);
+  const bool deleted = store_.DeleteClient(client_id);
+  std::lock_guard lock(known_mutex_);
+  std::erase_if(known_, [&](const auto& entry) { return entry.second.client_id == client_id; });
+  return deleted;
 }
 
 }  // namespace jobsd

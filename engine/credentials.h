@@ -5,9 +5,11 @@
 // Nothing here logs a secret or a token.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "engine/credential_store.h"
 #include "engine/sha256.h"  // Sha256Hex, defined in credentials.cc
@@ -43,6 +45,9 @@ class Authenticator {
   std::optional<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret);
 
   // True for a token issued here, not expired, whose client still exists.
+  // A token found valid is remembered (by its hash) for kTokenRecheck, so
+  // a busy client costs no store query per request; DeleteClient forgets
+  // that client's tokens at once.
   bool ValidateToken(std::string_view token);
 
   bool HasAnyClient();
@@ -51,8 +56,18 @@ class Authenticator {
   bool DeleteClient(std::string_view client_id);
 
  private:
+  struct KnownToken {
+    std::string client_id;
+    Nanos expires_at = 0;
+    Nanos checked_at = 0;
+  };
+  static constexpr Nanos kTokenRecheck = 5 * kNanosPerSecond;
+  static constexpr std::size_t kMaxKnownTokens = 10'000;
+
   CredentialStore& store_;
   const Clock& clock_;
+  std::mutex known_mutex_;
+  std::unordered_map<std::string, KnownToken> known_;  // by token hash; guarded by known_mutex_
 };
 
 }  // namespace jobsd

@@ -319,9 +319,18 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   }
 
   if (query.offset < page.total) {
-    Statement select =
-        connection->PrepareUncached("SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-                                    " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+    const std::string sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
+                            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
+    // The unfiltered page (what clients poll) keeps its prepared statement;
+    // filtered ones vary with the filter's shape and are prepared each time.
+    std::optional<Statement> uncached;
+    std::optional<sqlite::CachedStatement> cached;
+    if (where.sql.empty()) {
+      cached.emplace(*connection->Prepare(sql));
+    } else {
+      uncached.emplace(connection->PrepareUncached(sql));
+    }
+    Statement& select = cached ? **cached : *uncached;
     select.BindInt64(1, query.now);
     BindParams(select, where.params, 2);
     const int next = 2 + static_cast<int>(where.params.size());

@@ -76,6 +76,30 @@ TEST_F(CredentialsTest, TokensExpireAfterTheirLifetime) {
   EXPECT_FALSE(auth_.ValidateToken(token));
 }
 
+TEST_F(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
+  const ClientCredentials client = auth_.CreateClient();
+  const ClientCredentials other = auth_.CreateClient();
+  const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
+  const std::string kept = auth_.IssueToken(other.client_id, other.client_secret)->access_token;
+  EXPECT_TRUE(auth_.ValidateToken(token));  // now remembered
+  EXPECT_TRUE(auth_.ValidateToken(kept));
+  EXPECT_TRUE(auth_.DeleteClient(client.client_id));
+  EXPECT_FALSE(auth_.ValidateToken(token)) << "revocation must be immediate";
+  EXPECT_TRUE(auth_.ValidateToken(kept));
+
+  // Another process deleting the client is seen within the recheck period.
+  Authenticator elsewhere(database_->credentials(), clock_);
+  EXPECT_TRUE(elsewhere.DeleteClient(other.client_id));
+  clock_.Advance(5 * kNanosPerSecond);
+  EXPECT_FALSE(auth_.ValidateToken(kept));
+
+  const ClientCredentials third = auth_.CreateClient();
+  const std::string late = auth_.IssueToken(third.client_id, third.client_secret)->access_token;
+  EXPECT_TRUE(auth_.ValidateToken(late));
+  clock_.Advance(3600 * kNanosPerSecond);
+  EXPECT_FALSE(auth_.ValidateToken(late)) << "a remembered token expires on time";
+}
+
 TEST_F(CredentialsTest, ConcurrentIssuingAndValidating) {
   const ClientCredentials client = auth_.CreateClient();
   std::vector<std::thread> threads;
