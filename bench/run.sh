@@ -40,6 +40,7 @@ reps=${BENCH_REPS:-$d_reps}
 wrk_seconds=${BENCH_WRK_SECONDS:-$d_wrk}
 lat_seconds=${BENCH_LATENCY_SECONDS:-$d_lat}
 raw_tx=${BENCH_RAW_TX:-$d_raw}
+lat_light=${BENCH_LATENCY_LIGHT_RATE:-100}
 build=${BENCH_BUILD_DIR:-build-bench}
 cache=${BENCH_CACHE:-$root/$build/bench-cache}
 if [[ $scale == smoke ]]; then out=${BENCH_OUT:-$root/$build/RESULTS-smoke.md}
@@ -64,6 +65,11 @@ if [[ ! -f bench/node/node_modules/better-sqlite3/build/Release/better_sqlite3.n
       ! -d bench/node/node_modules/plainjob ]]; then
   log "installing plainjob and better-sqlite3 into bench/node (compiles better-sqlite3)"
   (cd bench/node && npm install --no-audit --no-fund --loglevel=error >&2)
+fi
+# The commit the binaries are built from (the tree may hold uncommitted work besides).
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+  commit+=" plus uncommitted changes"
 fi
 if [[ -z ${BENCH_NO_BUILD:-} ]]; then  # BENCH_NO_BUILD=1: use the binaries already built
   log "building Release into $build"
@@ -142,6 +148,11 @@ latency_suite() {
     line=$("$qbench" latency --db "$db" --rate "$rate" --seconds "$lat_seconds" --workers 2)
     add q.lat.p50 "$(value p50_ms <<<"$line")"
     add q.lat.p99 "$(value p99_ms <<<"$line")"
+    # The same at a light fixed load, so a reader sees how latency grows with the load.
+    fresh_db "$db"
+    line=$("$qbench" latency --db "$db" --rate "$lat_light" --seconds "$lat_seconds" --workers 2)
+    add q.lat.light.p50 "$(value p50_ms <<<"$line")"
+    add q.lat.light.p99 "$(value p99_ms <<<"$line")"
   done
 }
 
@@ -324,10 +335,11 @@ export_columns="id, order_number, external_ref, status, payment, shipping, anony
 export_sql="SELECT $export_columns FROM orders WHERE $export_sql_where ORDER BY created_at, id"
 
 sqlite3_export() {  # sqlite3_export DB: adds exp.sqlite3.{s,mib,rows}
-  /usr/bin/time -f '%e %M' -o "$work/time.txt" sqlite3 -csv -header "$1" "$export_sql" \
+  local t0=$EPOCHREALTIME  # GNU time's elapsed has only 10 ms resolution; it gives the max RSS
+  /usr/bin/time -f '%M' -o "$work/time.txt" sqlite3 -csv -header "$1" "$export_sql" \
     >"$work/ref.csv"
-  add exp.sqlite3.s "$(awk '{ print $1 }' "$work/time.txt")"
-  add exp.sqlite3.mib "$(awk '{ printf "%.1f", $2 / 1024 }' "$work/time.txt")"
+  add exp.sqlite3.s "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')"
+  add exp.sqlite3.mib "$(awk '{ printf "%.1f", $1 / 1024 }' "$work/time.txt")"
   # Counted apart: quoted fields may hold line breaks, so lines are not rows.
   R[exp.sqlite3.rows]=$(sqlite3 "$1" "SELECT count(*) FROM orders WHERE $export_sql_where")
 }
@@ -397,7 +409,8 @@ fi
 uptime_end=$(uptime)
 
 # ---- RESULTS.md ------------------------------------------------------------------------------
-# row FIGURE JOBSD REF KIND TARGET: KIND says how the ratio reads and the target is checked:
+# row FIGURE JOBSD REF KIND TARGET: KIND says how the ratio reads and the target is checked
+# (on the ratio as printed, two decimals, so the table never contradicts itself):
 #   ge:X  ratio jobsd/ref must be >= X     le:X  ratio jobsd/ref must be <= X
 #   lt:X  the jobsd figure itself must be < X     -  informative
 row() {
@@ -409,22 +422,22 @@ row() {
     BEGIN {
     ratio = (r + 0 > 0 && j != "n/a") ? sprintf("%.2f", j / r) : "—"
     split(k, kk, ":"); met = "—"
-    if (kk[1] == "ge" && ratio != "—") met = (j / r >= kk[2]) ? "yes" : "**no**"
-    if (kk[1] == "le" && ratio != "—") met = (j / r <= kk[2]) ? "yes" : "**no**"
+    if (kk[1] == "ge" && ratio != "—") met = (ratio + 0 >= kk[2]) ? "yes" : "**no**"
+    if (kk[1] == "le" && ratio != "—") met = (ratio + 0 <= kk[2]) ? "yes" : "**no**"
     if (kk[1] == "lt" && j != "n/a") met = (j + 0 < kk[2]) ? "yes" : "**no**"
     printf "| %s | %s | %s | %s | %s | %s |\n", f, show(j), show(r), ratio, t, met }'
 }
 m() { median "$1"; }
 header='| figure | jobsd | reference | ratio | target | met? |
 |---|---|---|---|---|---|'
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
   echo "# Benchmark results"
   echo
-  echo "Written by \`bench/run.sh\` (BENCH_SCALE=$scale) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit"
-  echo "\`$commit\`. Every figure is the median of $reps runs; every reference ran in the same run on"
-  echo "the same machine, interleaved with jobsd's runs. These are benchmarks, not tests: a missed"
-  echo "target is reported here, it fails nothing. Ratios are jobsd / reference."
+  echo "Written by \`bench/run.sh\` (BENCH_SCALE=$scale) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+  echo "built from \`$commit\`. Every figure is the median of $reps runs; every reference"
+  echo "ran in the same run on the same machine, interleaved with jobsd's runs. These are"
+  echo "benchmarks, not tests: a missed target is reported here, it fails nothing. Ratios are"
+  echo "jobsd / reference."
   echo
   echo "## Machine"
   echo
@@ -482,10 +495,13 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   row "drain, 4 workers vs raw SQLite FULL tx/s" "$(m q.jobsd.drain.4)" "$(m q.raw)" - "—"
   row "enqueue-to-start p50 (ms) at $(m q.lat.rate) jobs/s, 2 workers" "$(m q.lat.p50)" "" - "—"
   row "enqueue-to-start p99 (ms) at $(m q.lat.rate) jobs/s, 2 workers" "$(m q.lat.p99)" "" lt:5 "< 5 ms"
+  row "enqueue-to-start p50 (ms) at $lat_light jobs/s (light load)" "$(m q.lat.light.p50)" "" - "—"
+  row "enqueue-to-start p99 (ms) at $lat_light jobs/s (light load)" "$(m q.lat.light.p99)" "" - "—"
   echo
   echo "The latency load is half the sustainable load, taken as the lower of the median one-by-one"
   echo "enqueue rate and the median 2-worker drain rate (BENCH_LATENCY_RATE overrides it), offered"
-  echo "for ${lat_seconds} s."
+  echo "for ${lat_seconds} s; the light load is BENCH_LATENCY_LIGHT_RATE. Single fsync'd commits make"
+  echo "the sustainable load follow the disk's fsync rate, which varied a lot on this shared machine."
   echo
   echo "## 2. HTTP"
   echo
@@ -522,8 +538,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "job's run time from claim to outcome (\`jobsd_job_duration_seconds_sum\`), and the peak"
   echo "resident memory (VmHWM) of the whole \`jobsd serve\` process that ran it. Reference: \`sqlite3"
   echo "-csv -header\` running \`SELECT <the 49 columns> FROM orders WHERE $export_sql_where ORDER BY"
-  echo "created_at, id\` on the same store file into a file, timed with \`/usr/bin/time\` (elapsed,"
-  echo "max RSS). The reference prints timestamps as stored integers and neither formats, escapes"
+  echo "created_at, id\` on the same store file into a file (wall time around it; max RSS from"
+  echo "\`/usr/bin/time\`). The reference prints timestamps as stored integers and neither formats, escapes"
   echo "nor fsyncs as jobsd does. One untimed sqlite3 run warms the page cache first."
   echo
   echo "$header"
