@@ -525,7 +525,15 @@ TEST_F(LoadTest, ManyConnectionsPollCreateAndDownloadWithoutErrorsLossOrGrowth) 
   // The main round is far longer than the warm-up at the same width: a leak
   // per request would show here too. 128 MiB leaves room for the glibc
   // arenas of the blocking pool and the exports.
-  EXPECT_LE(rss_after, rss_before + 128) << "server memory grew with the load";
+  // Under AddressSanitizer freed memory sits in its quarantine (256 MiB by
+  // default) before it is reused, so the server's RSS climbs by up to that
+  // much without any leak; the settled check above still holds there.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double kGrowthBound = 128 + 256;
+#else
+  constexpr double kGrowthBound = 128;
+#endif
+  EXPECT_LE(rss_after, rss_before + kGrowthBound) << "server memory grew with the load";
 
   // Idle kept-alive connections must not hold the shutdown: open some, then
   // SIGTERM; stop_timeout (10 s) would show if they were waited for.
