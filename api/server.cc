@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <future>
 #include <stdexcept>
 
 #include "api/session.h"
@@ -96,10 +97,17 @@ void HttpServer::Stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   tracker_->StopAll();
-  asio::post(acceptor_.get_executor(), [this] {
+  // Close the listening socket on its own executor and wait for it: a
+  // posted close that has not run when io_context_.stop() comes below would
+  // never run, and the kernel would go on accepting connections that
+  // nobody serves while the engine drains.
+  std::promise<void> closed;
+  asio::post(acceptor_.get_executor(), [this, &closed] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    closed.set_value();
   });
+  closed.get_future().wait();
   const auto now = std::chrono::steady_clock::now();
   if (!tracker_->WaitEmpty(now + options_.stop_timeout)) {
     tracker_->CloseAll();
