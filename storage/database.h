@@ -14,7 +14,10 @@ namespace jobsd::storage {
 
 struct DatabaseOptions {
   std::filesystem::path path;
-  int busy_timeout_ms = 10'000;
+  // How long a write waits for another connection's write lock. An import
+  // is one transaction and holds the lock throughout, so job writes made
+  // meanwhile (a POST, a claim, `jobs submit`) wait for it rather than fail.
+  int busy_timeout_ms = 60'000;
 };
 
 class Database {
