@@ -72,7 +72,7 @@ class SqliteDatabase final : public Database {
   explicit SqliteDatabase(const DatabaseOptions& options)
       : pool_([options] { return OpenConnection(options); }, kMaxConnections),
         jobs_(pool_),
-        orders_(pool_),
+        orders_(pool_, options),
         credentials_(pool_) {}
 
   void Start(std::unique_ptr<sqlite::Connection> first) { pool_.Adopt(std::move(first)); }

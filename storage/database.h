@@ -15,8 +15,9 @@ namespace jobsd::storage {
 struct DatabaseOptions {
   std::filesystem::path path;
   // How long a write waits for another connection's write lock. An import
-  // is one transaction and holds the lock throughout, so job writes made
-  // meanwhile (a POST, a claim, `jobs submit`) wait for it rather than fail.
+  // holds it while it merges its staged orders into the store (one
+  // transaction, API.md section 7), so job writes made meanwhile (a POST, a
+  // claim, `jobs submit`) wait for it rather than fail.
   int busy_timeout_ms = 60'000;
 };
 

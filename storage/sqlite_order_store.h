@@ -1,16 +1,23 @@
-// engine/order_store.h on SQLite: a bulk import in one transaction with
-// cached statements, and a streaming scan that hands out views into
-// SQLite's row buffer (no copies, constant memory).
+// engine/order_store.h on SQLite: a bulk import that holds the store's write
+// lock only for its final merge (sqlite_order_import.h), and a streaming
+// scan that hands out views into SQLite's row buffer (no copies, constant
+// memory).
 #pragma once
+
+#include <utility>
 
 #include "engine/order_store.h"
 #include "storage/connection_pool.h"
+#include "storage/database.h"
 
 namespace jobsd::storage {
 
 class SqliteOrderStore final : public OrderStore {
  public:
-  explicit SqliteOrderStore(ConnectionPool& pool) : pool_(pool) {}
+  // `options` locate the store for the import, which works on its own
+  // connection (see sqlite_order_import.h).
+  SqliteOrderStore(ConnectionPool& pool, DatabaseOptions options)
+      : pool_(pool), options_(std::move(options)) {}
 
   std::unique_ptr<OrderImport> BeginImport() override;
   std::int64_t ScanOrders(const filter::Filter& filter, OrderRowSink& sink) override;
@@ -18,6 +25,7 @@ class SqliteOrderStore final : public OrderStore {
 
  private:
   ConnectionPool& pool_;
+  DatabaseOptions options_;
 };
 
 }  // namespace jobsd::storage

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "engine/filter.h"
-#include "storage/connection_pool.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
 #include "storage/open_connection.h"
@@ -197,7 +196,7 @@ TEST_F(OrderStoreTest, OtherReadersDoNotSeeAnImportUntilItCommits) {
 }
 
 // Big imports drop the secondary indexes and rebuild them at Commit (see
-// sqlite_order_store.cc); the store must end with exactly the same schema,
+// sqlite_order_import.cc); the store must end with exactly the same schema,
 // whether the import commits or rolls back.
 class BulkImportTest : public OrderStoreTest {
  protected:
@@ -258,46 +257,79 @@ TEST_F(BulkImportTest, RolledBackBulkImportKeepsEveryIndex) {
   EXPECT_EQ(orders_.CountOrders(), 1);
 }
 
-// An import turns foreign keys off and enlarges the cache on its pooled
-// connection; whether it commits or rolls back, the connection must go back
-// to the pool as OpenConnection made it (ON DELETE CASCADE depends on it).
-TEST(OrderImportSettingsTest, PooledConnectionGetsItsSettingsBack) {
-  for (const bool commit : {true, false}) {
-    SCOPED_TRACE(commit ? "committed" : "rolled back");
-    testing::TempDir dir;
-    const DatabaseOptions options{dir / "jobsd.db"};
-    // One connection, so the import's connection is the one checked after.
-    ConnectionPool pool([&] { return OpenConnection(options); }, 1);
-    {
-      auto first = pool.Borrow();
-      Migrate(*first);
-    }
-    SqliteOrderStore store(pool);
-    {
-      auto import = store.BeginImport();
-      Order order = MakeOrder("o1", kT0);
-      order.items = {{"i1", "p1", "SKU", "n", 1, 1}};
-      import->Put(order);
-      if (commit) import->Commit();
-    }
-    EXPECT_EQ(store.CountOrders(), commit ? 1 : 0);
-    auto connection = pool.Borrow();
-    auto pragma = [&](std::string_view name) {
-      auto select = connection->PrepareUncached("PRAGMA " + std::string(name));
-      EXPECT_TRUE(select.Step());
-      return select.ColumnInt64(0);
-    };
-    EXPECT_EQ(pragma("foreign_keys"), 1);
-    EXPECT_EQ(pragma("cache_size"), -2000);
-    EXPECT_EQ(pragma("temp_store"), 0);
-    if (commit) {
-      // The cascade works again on this connection.
-      connection->Exec("DELETE FROM orders WHERE id = 'o1'");
-      auto items = connection->PrepareUncached("SELECT count(*) FROM order_items");
-      ASSERT_TRUE(items.Step());
-      EXPECT_EQ(items.ColumnInt64(0), 0);
-    }
+// An import stages its orders in a private database and locks the store
+// only to merge them (sqlite_order_import.h): while it reads and parses,
+// another process can still write.
+TEST_F(OrderStoreTest, StagingDoesNotHoldTheStoresWriteLock) {
+  auto import = orders_.BeginImport();
+  for (int i = 0; i < 100; ++i) {
+    Order order = MakeOrder("o" + std::to_string(i), kT0 + i);
+    order.items = {{"i1", "p1", "SKU-A", "first", 1, 100}};
+    import->Put(order);
   }
+  // The same id again within the import: the later line wins, items too.
+  Order again = MakeOrder("o7", kT0 + 7);
+  again.status = "cancelled";
+  again.items = {{"i2", "p2", "SKU-B", "second", 2, 200}};
+  import->Put(again);
+
+  // Another writer that does not wait at all gets the lock at once.
+  DatabaseOptions impatient{dir_ / "jobsd.db", /*busy_timeout_ms=*/0};
+  auto other = OpenConnection(impatient);
+  other->Exec("BEGIN IMMEDIATE; DELETE FROM orders WHERE id = 'none'; COMMIT");
+
+  import->Commit();
+  EXPECT_EQ(orders_.CountOrders(), 100);
+  CollectingSink sink = Scan("eq(product_sku,SKU-B)");
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.At(0, "id").text, "o7");
+  EXPECT_EQ(sink.At(0, "status").text, "cancelled");
+  EXPECT_EQ(sink.At(0, "item_count").number, 2);
+  EXPECT_EQ(sink.At(0, "product_skus").text, "SKU-B");
+}
+
+// The merge waits for another writer like every store write, and when the
+// lock does not come free in time it fails as a transient store error with
+// nothing merged; the next import goes through.
+TEST(OrderImportMergeTest, ABlockedMergeFailsCleanlyAndLeavesTheStoreAsItWas) {
+  testing::TempDir dir;
+  const DatabaseOptions options{dir / "jobsd.db", /*busy_timeout_ms=*/50};
+  auto database = Database::Open(options);
+  OrderStore& orders = database->orders();
+
+  auto holder = OpenConnection(options);
+  holder->Exec("BEGIN IMMEDIATE");
+  auto import = orders.BeginImport();
+  import->Put(MakeOrder("o1", kT0));
+  try {
+    import->Commit();
+    FAIL() << "the merge got a lock another connection holds";
+  } catch (const StoreError& error) {
+    EXPECT_TRUE(error.transient()) << error.what();
+    EXPECT_NE(std::string(error.what()).find("locked"), std::string::npos) << error.what();
+  }
+  import.reset();
+  holder->Exec("ROLLBACK");
+  EXPECT_EQ(orders.CountOrders(), 0);
+
+  auto retry = orders.BeginImport();
+  retry->Put(MakeOrder("o1", kT0));
+  retry->Commit();
+  EXPECT_EQ(orders.CountOrders(), 1);
+}
+
+// The merge runs with foreign-key checks off on its own connection; the
+// store's connections keep them, so deleting an order still deletes its
+// items (ON DELETE CASCADE).
+TEST_F(OrderStoreTest, ImportedItemsStillCascade) {
+  Order order = MakeOrder("o1", kT0);
+  order.items = {{"i1", "p1", "SKU", "n", 1, 1}, {"i2", "p1", "SKU", "n", 1, 1}};
+  Import({order});
+  auto connection = OpenConnection({dir_ / "jobsd.db"});
+  connection->Exec("DELETE FROM orders WHERE id = 'o1'");
+  auto items = connection->PrepareUncached("SELECT count(*) FROM order_items");
+  ASSERT_TRUE(items.Step());
+  EXPECT_EQ(items.ColumnInt64(0), 0);
 }
 
 }  // namespace
