@@ -75,7 +75,8 @@ int RunOrdersImport(const Args& raw) {
   }
   std::cout << "imported " << report.imported << " orders";
   if (report.bad_line_count > 0) std::cout << ", skipped " << report.bad_line_count << " bad lines";
-  std::cout << " in " << SecondsSince(start) << " s\n";
+  std::cout << " in " << SecondsSince(start) << " s (the store was locked for "
+            << report.commit_seconds << " s of it)\n";
   return 0;
 }
 
@@ -109,7 +110,7 @@ int RunOrdersSeed(const Args& raw) {
   const double seconds = SecondsSince(start);
   std::cout << "seeded " << report.written << " orders in " << seconds << " s";
   if (seconds > 0) std::cout << " (" << static_cast<long long>(report.written / seconds) << " orders/s)";
-  std::cout << "\n";
+  std::cout << "; the store was locked for " << report.commit_seconds << " s of it\n";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/order_import.h"
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -115,7 +116,10 @@ ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptio
   if (in.bad()) throw std::runtime_error("cannot read the orders input (I/O error)");
 
   if (report.bad_line_count == 0 || options.skip_invalid) {
+    const auto commit_start = std::chrono::steady_clock::now();
     session->Commit();
+    report.commit_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
     report.committed = true;
     report.imported = report.valid_lines;
   }

@@ -1,6 +1,7 @@
 #include "engine/order_seed.h"
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <string_view>
 
@@ -375,7 +376,10 @@ SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
       generator.Next(order);
       session->Put(order);
     }
+    const auto commit_start = std::chrono::steady_clock::now();
     session->Commit();
+    report.commit_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
     report.written = written;
     ++report.transactions;
   }

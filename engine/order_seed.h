@@ -42,6 +42,7 @@ class OrderGenerator {
 struct SeedReport {
   std::int64_t written = 0;
   int transactions = 0;
+  double commit_seconds = 0;  // the store's write lock is held only while committing
 };
 
 // Orders are written in sessions of this many: one transaction per chunk
