@@ -154,6 +154,18 @@ Response ErrorFromCurrentException(std::string_view request_id) {
     boost::json::object meta;
     if (!e.reason().empty()) meta["reason"] = e.reason();
     return ErrorResponse(ErrorCode::kBadRequest, e.what(), request_id, meta);
+  } catch (const StoreError& e) {
+    std::fprintf(stderr, "error request_id=%.*s store: %s\n", static_cast<int>(request_id.size()),
+                 request_id.data(), e.what());
+    if (!e.transient()) return ErrorResponse(ErrorCode::kInternal, kInternalDetail, request_id);
+    // The store was busy past the busy timeout (another process, e.g. an
+    // orders import, held its write lock) or hit an I/O error or a full
+    // disk: nothing was written, and the same request may well pass in a
+    // moment. 503 + Retry-After says exactly that to clients and proxies,
+    // where a 500 would read as a bug.
+    Response response = ErrorResponse(ErrorCode::kUnavailable, kStoreBusyDetail, request_id);
+    response.headers.set(http::field::retry_after, "1");
+    return response;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error request_id=%.*s internal error: %s\n",
                  static_cast<int>(request_id.size()), request_id.data(), e.what());

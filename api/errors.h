@@ -36,6 +36,11 @@ inline constexpr std::string_view kNotFoundDetail =
     "The resource you are requesting does not exist";
 inline constexpr std::string_view kInternalDetail =
     "There was an internal server error, you can report with your request id.";
+// 503 for a store that stayed locked past the busy timeout (or a transient
+// I/O error): nothing was written, retrying is safe.
+inline constexpr std::string_view kStoreBusyDetail =
+    "The job store is busy (another process holds its write lock, e.g. an orders import); "
+    "nothing was changed, retry the request shortly.";
 inline constexpr std::string_view kInvalidTokenTitle = "Unable to validate access token";
 
 http::status StatusOf(ErrorCode code);
@@ -58,8 +63,9 @@ Response ErrorResponse(ErrorCode code, std::string_view detail, std::string_view
                        const boost::json::object& meta = {});
 
 // Call inside a catch block: maps the exception in flight to its response
-// (ApiError, InvalidRequest -> 400, IdempotencyConflict -> 409, anything
-// else -> 500, logged to stderr with the request id).
+// (ApiError, InvalidRequest -> 400, IdempotencyConflict -> 409, a transient
+// StoreError -> 503 with Retry-After, anything else -> 500; store errors and
+// the unexpected are logged to stderr with the request id).
 Response ErrorFromCurrentException(std::string_view request_id);
 
 // A JSON body with Content-Type application/json.

@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/job_store.h"
 
 namespace {
 
@@ -85,6 +86,15 @@ int main(int argc, char** argv) {
   } catch (const jobsd::cli::UsageError& e) {
     std::cerr << e.what() << "\n";
     return 2;
+  } catch (const jobsd::StoreError& e) {
+    std::cerr << "jobsd: " << e.what() << "\n";
+    if (e.transient()) {
+      // Most likely the write lock, held past the busy timeout by another
+      // process; say what it means for the user rather than only SQLite's words.
+      std::cerr << "jobsd: the store was busy or briefly unavailable and nothing was changed;"
+                   " run the command again\n";
+    }
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "jobsd: " << e.what() << "\n";
     return 1;

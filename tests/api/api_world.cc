@@ -7,8 +7,8 @@
 
 namespace jobsd::api::testing {
 
-ApiWorld::ApiWorld() {
-  database = storage::Database::Open({dir / "jobsd.db"});
+ApiWorld::ApiWorld(int busy_timeout_ms) {
+  database = storage::Database::Open({dir / "jobsd.db", busy_timeout_ms});
   registry.Register(std::string(kOrderExportType),
                     std::make_unique<OrderExportJob>(database->orders()));
   jobs = std::make_unique<JobService>(database->jobs(), registry, clock, JobServiceOptions{});

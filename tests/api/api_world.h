@@ -20,7 +20,9 @@ inline constexpr std::string_view kPublicUrl = "http://jobsd.test:8080";
 
 class ApiWorld {
  public:
-  ApiWorld();
+  // `busy_timeout_ms`: how long store writes wait for a lock another
+  // connection holds (the store's default unless a test needs it short).
+  explicit ApiWorld(int busy_timeout_ms = storage::DatabaseOptions{}.busy_timeout_ms);
 
   ApiServices services();
 

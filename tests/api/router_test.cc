@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "api/errors.h"
+#include "storage/open_connection.h"
 #include "tests/api/api_world.h"
 
 namespace jobsd::api {
@@ -417,6 +418,36 @@ TEST_F(RouterTest, InternalErrorsHideTheirCause) {
   ExpectError(response, 500, "Internal Server Error",
               "There was an internal server error, you can report with your request id.");
   EXPECT_EQ(response.body.find("secret"), std::string::npos);
+}
+
+// Another process holds the store's write lock past the busy timeout (an
+// orders import merging, say): the write answers 503 + Retry-After, nothing
+// is created, and the same request passes once the lock is free.
+TEST(RouterStoreBusyTest, ALockedStoreAnswers503WithRetryAfterAndLosesNothing) {
+  ApiWorld world(/*busy_timeout_ms=*/50);
+  Router router(world.services(), std::string(kPublicUrl) + "/");
+  const std::string token = world.NewToken();
+  auto post = [&] {
+    return router.Handle(Authed(MakeRequest(V::post, "/v2/jobs",
+                                            R"({"data":{"type":"job","job_type":"order_export"}})",
+                                            "application/json"),
+                                token));
+  };
+
+  auto holder = storage::OpenConnection({world.dir / "jobsd.db"});
+  holder->Exec("BEGIN IMMEDIATE");
+  const Response busy = post();
+  ExpectError(busy, 503, "Service Unavailable", kStoreBusyDetail);
+  EXPECT_EQ(busy.headers[http::field::retry_after], "1");
+  // Reads do not need the write lock (WAL): the list still answers.
+  const Response list = router.Handle(Authed(MakeRequest(V::get, "/v2/jobs"), token));
+  EXPECT_EQ(list.status, http::status::ok);
+  EXPECT_EQ(Body(list).at("data").as_array().size(), 0u) << list.body;
+  holder->Exec("ROLLBACK");
+
+  EXPECT_EQ(post().status, http::status::accepted);
+  const Response after = router.Handle(Authed(MakeRequest(V::get, "/v2/jobs"), token));
+  EXPECT_EQ(Body(after).at("data").as_array().size(), 1u) << after.body;
 }
 
 }  // namespace
