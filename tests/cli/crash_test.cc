@@ -18,6 +18,8 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -623,6 +625,66 @@ TEST_F(CrashTest, CliCommandsNeverFailWhileServeIsBusy) {
   EXPECT_EQ(exited->exit_code, 0) << exited->err;
   EXPECT_EQ(exited->err.find("locked"), std::string::npos) << exited->err;
   std::cout << "busy serve: 100 submissions and " << lists << " lists, all exit 0\n";
+}
+
+// An `orders import` while serve runs and scripts keep submitting jobs. The
+// import stages its orders without locking the store and takes the write
+// lock only for its final merge, so no submission fails or waits long, and
+// the export jobs keep finishing.
+TEST_F(CrashTest, OrdersImportWhileServingFailsNoSubmission) {
+  ASSERT_EQ(Jobsd({"orders", "seed", "--count", "500", "--seed", "3"}).exit_code, 0);
+  auto [serve, port] = StartServe("import");
+  ASSERT_GT(port, 0) << serve->Stderr();
+
+  // Many copies of the example's first order under new ids.
+  std::ifstream example(std::string(JOBSD_REFERENCE_DIR) + "/orders.example.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(example, line));
+  const std::string example_id = "9ac74c41-7d64-45b6-b8e6-7e41e557b176";
+  const std::size_t id_at = line.find(example_id);
+  ASSERT_NE(id_at, std::string::npos);
+  const int imported = kSanitized ? 10'000 : 40'000;
+  const std::filesystem::path file = dir_ / "orders.jsonl";
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (int i = 0; i < imported; ++i) {
+      char id[37];
+      std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", i);
+      out << line.substr(0, id_at) << id << line.substr(id_at + example_id.size()) << "\n";
+    }
+  }
+
+  Background import({JobsdBinary(), "orders", "import", file.string()},
+                    (dir_ / "import").string(), Env());
+  int submitted = 0, while_importing = 0;
+  std::optional<RunResult> import_result;
+  while (!import_result) {
+    import_result = import.Wait(0ms);
+    RunResult result = Jobsd({"jobs", "submit", "--type", "order_export"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err.find("locked"), std::string::npos) << result.err;
+    ++submitted;
+    if (!import_result) ++while_importing;
+  }
+  EXPECT_EQ(import_result->exit_code, 0) << import_result->err;
+  EXPECT_NE(import_result->out.find("imported " + std::to_string(imported) + " orders"),
+            std::string::npos)
+      << import_result->out;
+  EXPECT_GT(while_importing, 0) << "the import ended before the first submission";
+
+  EXPECT_TRUE(WaitUntilAllFinal(kFinalWait)) << serve->Stderr();
+  std::set<std::int64_t> row_counts;
+  for (const StoredJob& job : ReadStoredJobs(db_)) {
+    EXPECT_EQ(job.status, "success") << job.id << ": " << job.error;
+    row_counts.insert(job.row_count);
+  }
+  // Each export saw the orders either before the import or after it: the
+  // merge is one transaction.
+  for (std::int64_t rows : row_counts) EXPECT_TRUE(rows == 500 || rows == 500 + imported) << rows;
+  serve->Signal(SIGTERM);
+  ASSERT_TRUE(serve->Wait(60s));
+  std::cout << "import while serving: " << submitted << " submissions (" << while_importing
+            << " during the import), all exit 0; " << import_result->out;
 }
 
 }  // namespace
