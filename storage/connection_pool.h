@@ -48,6 +48,10 @@ class ConnectionPool {
   // or else waits until one is returned.
   ConnectionLease Borrow();
 
+  // A new connection configured like the pool's, owned by the caller and not
+  // counted against max_connections (the job store's writer keeps one).
+  std::unique_ptr<sqlite::Connection> OpenDetached() { return open_(); }
+
   // Hands an already opened connection to the pool (the one the migrator used).
   void Adopt(std::unique_ptr<sqlite::Connection> connection);
 

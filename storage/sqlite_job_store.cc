@@ -148,66 +148,22 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
 
 }  // namespace
 
-// Group commit: concurrent callers (the API's threads) queue their inserts;
-// one of them, the leader, writes everything queued in one transaction, so
-// one fsync acknowledges many jobs. Each caller still returns only after
-// its own job is committed.
+// Concurrent inserts (the API's threads) share one transaction, and one
+// fsync, through the writer's group commit; each caller still returns only
+// after its own job is committed.
 InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
-  PendingInsert mine;
-  mine.job = &job;
-  std::unique_lock lock(insert_mutex_);
-  insert_queue_.push_back(&mine);
-  for (;;) {
-    if (mine.done) break;
-    if (insert_leader_) {
-      insert_done_.wait(lock);
-      continue;
-    }
-    insert_leader_ = true;
-    std::vector<PendingInsert*> batch;
-    batch.swap(insert_queue_);
-    lock.unlock();
-    CommitInserts(batch);
-    lock.lock();
-    for (PendingInsert* pending : batch) pending->done = true;
-    // Hand leadership to whoever queued meanwhile.
-    insert_leader_ = false;
-    insert_done_.notify_all();
-  }
-  if (mine.error) std::rethrow_exception(mine.error);
-  return std::move(mine.result);
-}
-
-void SqliteJobStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
-  try {
-    auto connection = pool_.Borrow();
-    Transaction transaction(*connection);
-    for (PendingInsert* pending : batch) {
-      // A savepoint per job: one bad insert fails alone, not the batch.
-      connection->Exec("SAVEPOINT insert_job");
-      try {
-        pending->result = InsertOne(*connection, *pending->job);
-        connection->Exec("RELEASE insert_job");
-      } catch (...) {
-        pending->error = std::current_exception();
-        connection->Exec("ROLLBACK TO insert_job");
-        connection->Exec("RELEASE insert_job");
-      }
-    }
-    transaction.Commit();
-  } catch (...) {
-    // Nothing of the batch is stored; every caller gets the error.
-    for (PendingInsert* pending : batch) pending->error = std::current_exception();
-  }
+  InsertResult result;
+  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); });
+  return result;
 }
 
 std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& jobs) {
   std::vector<InsertResult> results;
-  results.reserve(jobs.size());
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
-  for (const NewJob& job : jobs) results.push_back(InsertOne(*connection, job));
-  transaction.Commit();
+  writer_.Write([&](sqlite::Connection& connection) {
+    results.clear();  // all or none
+    results.reserve(jobs.size());
+    for (const NewJob& job : jobs) results.push_back(InsertOne(connection, job));
+  });
   return results;
 }
 
@@ -267,36 +223,6 @@ std::int64_t CountVisible(sqlite::Connection& connection,
 
 }  // namespace
 
-namespace {
-
-// Claims and lease renewals commit with synchronous=NORMAL instead of the
-// store's FULL: they are not acknowledgements. After a power loss (not a
-// process crash: that loses nothing either way) the last ones may be gone,
-// which only means those jobs are pending again and are claimed again. A
-// later FULL commit (an insert, an outcome) syncs the WAL with every frame
-// before it, so an outcome is never durable without its claim.
-class RelaxedSync {
- public:
-  explicit RelaxedSync(sqlite::Connection& connection) : connection_(connection) {
-    connection_.Exec("PRAGMA synchronous = NORMAL");
-  }
-  ~RelaxedSync() {
-    try {
-      connection_.Exec("PRAGMA synchronous = FULL");
-    } catch (...) {
-      // Never throw from a destructor; the pool's connection stays usable,
-      // and a failure here means the connection itself is broken.
-    }
-  }
-  RelaxedSync(const RelaxedSync&) = delete;
-  RelaxedSync& operator=(const RelaxedSync&) = delete;
-
- private:
-  sqlite::Connection& connection_;
-};
-
-}  // namespace
-
 JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   SqlWhere where = CompileJobFilter(query.filter);
   std::string condition = " WHERE expires_at > ?";
@@ -349,25 +275,34 @@ std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
   // plus the job id, so no two claims ever share one.
   const std::string token_prefix = RandomHex(16) + ":";
 
-  auto connection = pool_.Borrow();
-  RelaxedSync relaxed(*connection);
-  Transaction transaction(*connection);
-  auto claim = connection->Prepare(
-      "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
-      " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
-      " WHERE id IN (SELECT id FROM jobs"
-      "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
-      "   ORDER BY created_at, id LIMIT ?5)"
-      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
-  claim->BindText(1, request.worker_id)
-      .BindText(2, token_prefix)
-      .BindInt64(3, request.lease_until)
-      .BindInt64(4, request.now)
-      .BindInt64(5, request.max_jobs);
-  while (claim->Step()) {
-    claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
-  }
-  transaction.Commit();
+  // Claims acknowledge nothing: they commit with synchronous=NORMAL unless
+  // they share the transaction of a write that needs FULL. After a power
+  // loss (not a process crash: that loses nothing either way) the last ones
+  // may be gone, which only means those jobs are pending again and are
+  // claimed again. A later FULL commit (an insert, an outcome) syncs the WAL
+  // with every frame before it, so an outcome is never durable without its
+  // claim. The subquery yields rowids, so each row is found by its key
+  // rather than through the index on id.
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        claimed.clear();
+        auto claim = connection.Prepare(
+            "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
+            " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
+            " WHERE rowid IN (SELECT rowid FROM jobs"
+            "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
+            "   ORDER BY created_at, id LIMIT ?5)"
+            " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
+        claim->BindText(1, request.worker_id)
+            .BindText(2, token_prefix)
+            .BindInt64(3, request.lease_until)
+            .BindInt64(4, request.now)
+            .BindInt64(5, request.max_jobs);
+        while (claim->Step()) {
+          claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
+        }
+      },
+      GroupWriter::Sync::kNormal);
 
   // RETURNING gives rows in no particular order; hand them out oldest first.
   std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
@@ -377,14 +312,19 @@ std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
 }
 
 bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
-  auto connection = pool_.Borrow();
-  RelaxedSync relaxed(*connection);
-  auto renew = connection->Prepare(
-      "UPDATE jobs SET lease_expires_at = ?"
-      " WHERE id = ? AND claim_token = ? AND status = 'started'");
-  renew->BindInt64(1, lease_until).BindText(2, id).BindText(3, token);
-  renew->Run();
-  return connection->Changes() == 1;
+  bool renewed = false;
+  // Like a claim, a renewal acknowledges nothing: synchronous=NORMAL.
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        auto renew = connection.Prepare(
+            "UPDATE jobs SET lease_expires_at = ?"
+            " WHERE id = ? AND claim_token = ? AND status = 'started'");
+        renew->BindInt64(1, lease_until).BindText(2, id).BindText(3, token);
+        renew->Run();
+        renewed = connection.Changes() == 1;
+      },
+      GroupWriter::Sync::kNormal);
+  return renewed;
 }
 
 namespace {
@@ -446,45 +386,54 @@ bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::stri
 
 bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
                                    const SuccessResult& result, Nanos now) {
-  auto connection = pool_.Borrow();
-  return ApplySucceeded(*connection, id, token, result, now);
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplySucceeded(connection, id, token, result, now);
+  });
+  return applied;
 }
 
 bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
                                 Nanos now) {
-  auto connection = pool_.Borrow();
-  return ApplyFailed(*connection, id, token, error, now);
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplyFailed(connection, id, token, error, now);
+  });
+  return applied;
 }
 
 bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
                                   std::string_view error, Nanos run_after, Nanos now) {
-  auto connection = pool_.Borrow();
-  return ApplyRetry(*connection, id, token, error, run_after, now);
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplyRetry(connection, id, token, error, run_after, now);
+  });
+  return applied;
 }
 
 std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& completions,
                                              Nanos now) {
   std::vector<bool> applied;
-  applied.reserve(completions.size());
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
-  for (const JobCompletion& c : completions) {
-    switch (c.kind) {
-      case JobCompletion::Kind::kSucceeded:
-        applied.push_back(ApplySucceeded(*connection, c.id, c.token, c.success, now));
-        break;
-      case JobCompletion::Kind::kFailed:
-        applied.push_back(ApplyFailed(*connection, c.id, c.token, c.error, now));
-        break;
-      case JobCompletion::Kind::kRetry:
-        applied.push_back(ApplyRetry(*connection, c.id, c.token, c.error, c.run_after, now));
-        break;
-      case JobCompletion::Kind::kRelease:
-        applied.push_back(ApplyRelease(*connection, c.id, c.token, now));
-        break;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied.clear();
+    applied.reserve(completions.size());
+    for (const JobCompletion& c : completions) {
+      switch (c.kind) {
+        case JobCompletion::Kind::kSucceeded:
+          applied.push_back(ApplySucceeded(connection, c.id, c.token, c.success, now));
+          break;
+        case JobCompletion::Kind::kFailed:
+          applied.push_back(ApplyFailed(connection, c.id, c.token, c.error, now));
+          break;
+        case JobCompletion::Kind::kRetry:
+          applied.push_back(ApplyRetry(connection, c.id, c.token, c.error, c.run_after, now));
+          break;
+        case JobCompletion::Kind::kRelease:
+          applied.push_back(ApplyRelease(connection, c.id, c.token, now));
+          break;
+      }
     }
-  }
-  transaction.Commit();
+  });
   return applied;
 }
 
@@ -493,10 +442,10 @@ namespace {
 // Returns the started jobs that `which` selects (an SQL condition whose only
 // parameter is ?2) to pending, saying `what` happened. The cut-short run does
 // not count as an attempt but as an interruption; a job interrupted
-// kMaxInterruptions times is failed instead. Returns how many moved.
+// kMaxInterruptions times is failed instead. Runs inside the caller's
+// transaction. Returns how many moved.
 int RescueWhere(sqlite::Connection& connection, const std::string& which, std::string_view what,
                 Nanos now, const std::function<void(sqlite::Statement&)>& bind) {
-  Transaction transaction(connection);
   auto give_up = connection.Prepare(
       "UPDATE jobs SET status = 'failed', interruptions = interruptions + 1,"
       " error = ?3 || '; its runs were cut short ' || (interruptions + 1) ||"
@@ -517,17 +466,19 @@ int RescueWhere(sqlite::Connection& connection, const std::string& which, std::s
   bind(*requeue);
   requeue->Run();
   moved += connection.Changes();
-  transaction.Commit();
   return static_cast<int>(moved);
 }
 
 }  // namespace
 
 int SqliteJobStore::RescueExpiredLeases(Nanos now) {
-  auto connection = pool_.Borrow();
-  return RescueWhere(*connection, "lease_expires_at <= ?2",
-                     "the worker running this job stopped responding (lease expired)", now,
-                     [now](sqlite::Statement& statement) { statement.BindInt64(2, now); });
+  int moved = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    moved = RescueWhere(connection, "lease_expires_at <= ?2",
+                        "the worker running this job stopped responding (lease expired)", now,
+                        [now](sqlite::Statement& statement) { statement.BindInt64(2, now); });
+  });
+  return moved;
 }
 
 std::vector<std::string> SqliteJobStore::ClaimHolders() {
@@ -541,49 +492,51 @@ std::vector<std::string> SqliteJobStore::ClaimHolders() {
 
 int SqliteJobStore::RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) {
   int moved = 0;
-  auto connection = pool_.Borrow();
-  for (const std::string& worker : dead_workers) {
-    moved += RescueWhere(*connection, "claimed_by = ?2",
-                         "the process running this job ended before it finished", now,
-                         [&worker](sqlite::Statement& statement) { statement.BindText(2, worker); });
-  }
+  writer_.Write([&](sqlite::Connection& connection) {
+    moved = 0;
+    for (const std::string& worker : dead_workers) {
+      moved += RescueWhere(
+          connection, "claimed_by = ?2", "the process running this job ended before it finished",
+          now, [&worker](sqlite::Statement& statement) { statement.BindText(2, worker); });
+    }
+  });
   return moved;
 }
 
 int SqliteJobStore::ReleaseClaims(std::string_view worker_id, Nanos now) {
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
-  // The run was interrupted on purpose (shutdown), so it does not count
-  // against the job's attempts.
-  auto release = connection->Prepare(
-      "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
-      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND claimed_by = ?2");
-  release->BindInt64(1, now).BindText(2, worker_id);
-  release->Run();
-  auto moved = connection->Changes();
-  transaction.Commit();
+  std::int64_t moved = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    // The run was interrupted on purpose (shutdown), so it does not count
+    // against the job's attempts.
+    auto release = connection.Prepare(
+        "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
+        " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND claimed_by = ?2");
+    release->BindInt64(1, now).BindText(2, worker_id);
+    release->Run();
+    moved = connection.Changes();
+  });
   return static_cast<int>(moved);
 }
 
 std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) {
   std::vector<ExpiredJob> deleted;
   if (limit <= 0) return deleted;
-  auto connection = pool_.Borrow();
-  Transaction transaction(*connection);
-  auto remove = connection->Prepare(
-      "DELETE FROM jobs WHERE id IN"
-      " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
-      " RETURNING id, file_path");
-  remove->BindInt64(1, now).BindInt64(2, limit);
-  while (remove->Step()) {
-    deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
-  }
-  transaction.Commit();
-  if (!deleted.empty()) {
-    // The store uses auto_vacuum=INCREMENTAL: give the freed pages back to
-    // the file system a little at a time, so the file does not only grow.
-    connection->Exec("PRAGMA incremental_vacuum(1024)");
-  }
+  writer_.Write([&](sqlite::Connection& connection) {
+    deleted.clear();
+    auto remove = connection.Prepare(
+        "DELETE FROM jobs WHERE id IN"
+        " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
+        " RETURNING id, file_path");
+    remove->BindInt64(1, now).BindInt64(2, limit);
+    while (remove->Step()) {
+      deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
+    }
+    if (!deleted.empty()) {
+      // The store uses auto_vacuum=INCREMENTAL: give the freed pages back to
+      // the file system a little at a time, so the file does not only grow.
+      connection.Exec("PRAGMA incremental_vacuum(1024)");
+    }
+  });
   return deleted;
 }
 

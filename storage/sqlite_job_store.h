@@ -1,21 +1,22 @@
 // engine/job_store.h on SQLite. Every state change is a single
 // compare-and-set UPDATE inside BEGIN IMMEDIATE; the schema's trigger
-// refuses any status move outside the table of engine/job.h.
+// refuses any status move outside the table of engine/job.h. Writes go
+// through a GroupWriter (one connection, group commit); reads borrow pooled
+// connections.
 #pragma once
 
-#include <condition_variable>
-#include <exception>
-#include <mutex>
 #include <vector>
 
 #include "engine/job_store.h"
 #include "storage/connection_pool.h"
+#include "storage/group_writer.h"
 
 namespace jobsd::storage {
 
 class SqliteJobStore final : public JobStore {
  public:
-  explicit SqliteJobStore(ConnectionPool& pool) : pool_(pool) {}
+  explicit SqliteJobStore(ConnectionPool& pool)
+      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }) {}
 
   InsertResult InsertJob(const NewJob& job) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
@@ -42,21 +43,8 @@ class SqliteJobStore final : public JobStore {
   std::optional<Nanos> NextRunAfter() override;
 
  private:
-  // An InsertJob call waiting for its group commit.
-  struct PendingInsert {
-    const NewJob* job = nullptr;
-    InsertResult result;
-    std::exception_ptr error;
-    bool done = false;  // guarded by insert_mutex_
-  };
-  void CommitInserts(const std::vector<PendingInsert*>& batch);
-
   ConnectionPool& pool_;
-
-  std::mutex insert_mutex_;
-  std::condition_variable insert_done_;
-  std::vector<PendingInsert*> insert_queue_;  // guarded by insert_mutex_
-  bool insert_leader_ = false;                // guarded by insert_mutex_
+  GroupWriter writer_;
 };
 
 }  // namespace jobsd::storage
