@@ -140,26 +140,43 @@ int Drain(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
-// Records, for each job, the time from its creation to its start.
+// Records, for each job, when it started; with the time its Create returned
+// (the commit) the latency splits into enqueue (created_at to committed)
+// and pick-up (committed to started), which have different causes.
 class LatencyObserver final : public JobObserver {
  public:
   explicit LatencyObserver(const Clock& clock) : clock_(clock) {}
   void OnJobStarted(const Job& job) override {
-    const Nanos waited = clock_.Now() - job.created_at;
+    const Nanos now = clock_.Now();
     std::lock_guard lock(mutex_);
-    samples_.push_back(waited);
+    started_[job.id] = Started{job.created_at, now};
   }
   void OnJobFinished(const Job&, JobStatus, Nanos, std::int64_t) override {}
-  std::vector<Nanos> samples() {
+  std::size_t count() {
     std::lock_guard lock(mutex_);
-    return samples_;
+    return started_.size();
+  }
+  struct Started {
+    Nanos created_at = 0;
+    Nanos started_at = 0;
+  };
+  std::map<std::string, Started> started() {
+    std::lock_guard lock(mutex_);
+    return started_;
   }
 
  private:
   const Clock& clock_;
   std::mutex mutex_;
-  std::vector<Nanos> samples_;
+  std::map<std::string, Started> started_;
 };
+
+// The q-quantile of `samples` (sorted here) in milliseconds.
+double QuantileMs(std::vector<Nanos>& samples, double q) {
+  std::sort(samples.begin(), samples.end());
+  if (samples.empty()) return 0;
+  return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))] / 1e6;
+}
 
 int Latency(const std::map<std::string, std::string>& flags) {
   Engine engine(Need(flags, "db"));
@@ -176,22 +193,31 @@ int Latency(const std::map<std::string, std::string>& flags) {
   // Offered load: jobs at fixed times, not "as fast as the last one
   // returned", so a slow enqueue shows up as latency instead of hiding it.
   const long total = static_cast<long>(rate * seconds);
+  std::map<std::string, Nanos> committed;  // job id -> when its Create returned
   const auto start = SteadyClock::now();
   for (long i = 0; i < total; ++i) {
     std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<long>(i * 1e9 / rate)));
-    engine.service.Create({std::string(kNoopType), kPayload, {}});
+    CreateJobResult created = engine.service.Create({std::string(kNoopType), kPayload, {}});
+    committed[created.job.id] = engine.clock.Now();
   }
-  while (static_cast<long>(observer.samples().size()) < total) {
+  while (static_cast<long>(observer.count()) < total) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   pool.Shutdown(kNanosPerSecond);
-  std::vector<Nanos> samples = observer.samples();
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))] / 1e6;
-  };
-  std::printf("p50_ms=%.3f p99_ms=%.3f max_ms=%.3f jobs=%ld rate=%.0f\n", at(0.5), at(0.99),
-              samples.back() / 1e6, total, rate);
+  std::vector<Nanos> total_wait, enqueue, pickup;
+  for (const auto& [id, job] : observer.started()) {
+    total_wait.push_back(job.started_at - job.created_at);
+    enqueue.push_back(committed.at(id) - job.created_at);
+    // A worker may start the job before Create has returned to its caller.
+    pickup.push_back(std::max<Nanos>(0, job.started_at - committed.at(id)));
+  }
+  const double max_ms = QuantileMs(total_wait, 1.0);
+  std::printf(
+      "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f jobs=%ld rate=%.0f"
+      " enqueue_p50_ms=%.3f enqueue_p99_ms=%.3f pickup_p50_ms=%.3f pickup_p99_ms=%.3f\n",
+      QuantileMs(total_wait, 0.5), QuantileMs(total_wait, 0.99), max_ms, total, rate,
+      QuantileMs(enqueue, 0.5), QuantileMs(enqueue, 0.99), QuantileMs(pickup, 0.5),
+      QuantileMs(pickup, 0.99));
   return 0;
 }
 
