@@ -97,6 +97,13 @@ struct JobCompletion {
   Nanos run_after = 0;
 };
 
+// What FinishAndClaim did: per completion whether it applied, and the
+// jobs it claimed.
+struct FinishAndClaimResult {
+  std::vector<bool> applied;
+  std::vector<ClaimedJob> claimed;
+};
+
 struct ExpiredJob {
   std::string id;
   std::optional<std::string> file_path;
@@ -134,6 +141,12 @@ class JobStore {
   // the Mark* verbs. Returns, per completion, whether it applied.
   virtual std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
                                        Nanos now) = 0;
+
+  // FinishJobs(completions, now) then ClaimJobs(next) in one transaction,
+  // so one commit records outcomes and takes the next jobs. Either both
+  // happen or neither.
+  virtual FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions,
+                                              Nanos now, const ClaimRequest& next) = 0;
 
   // Inserts many jobs in one transaction (all or none).
   virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;

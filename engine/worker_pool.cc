@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -121,9 +122,17 @@ bool WorkerPool::TakeQueued(ClaimedJob& out) {
   return true;
 }
 
+int WorkerPool::ClaimBatch() const {
+  // At least 1 us: a run is never free, and this keeps the division sane.
+  const Nanos average = std::max<Nanos>(average_run_.load(), 1000);
+  if (average >= options_.short_job) return 1;
+  const Nanos work_per_batch = options_.short_job * 16 * options_.workers;
+  return static_cast<int>(
+      std::clamp<Nanos>(work_per_batch / average, 1, options_.max_claim_batch));
+}
+
 void WorkerPool::ClaimMore(const std::string& worker_id) {
-  const bool short_jobs = average_run_.load() < options_.short_job;
-  const int batch = short_jobs ? options_.max_claim_batch : 1;
+  const int batch = ClaimBatch();
   std::vector<ClaimedJob> claims;
   try {
     const Nanos now = clock_.Now();
@@ -132,16 +141,46 @@ void WorkerPool::ClaimMore(const std::string& worker_id) {
     LogError(std::string("claiming jobs failed, will retry: ") + e.what());
     return;
   }
+  const bool several = claims.size() > 1;
+  Enqueue(std::move(claims));
+  // More than this worker can take at once: let the idle ones share.
+  if (several) wake_.notify_all();
+}
+
+// Hands claimed jobs to the workers, or back to pending once no worker is
+// left to run them (the completer may claim while the pool shuts down).
+void WorkerPool::Enqueue(std::vector<ClaimedJob> claims) {
   if (claims.empty()) return;
+  std::vector<ClaimedJob> refused;
   {
     std::lock_guard lock(mutex_);
+    // Once stopping, the last worker out releases what is queued; after it
+    // has gone, nobody would.
+    const bool accepting = workers_running_ > 0;
     for (ClaimedJob& claimed : claims) {
       held_[claimed.job.id] = Held{claimed.claim_token, std::make_shared<std::atomic<bool>>(false)};
-      queued_.push_back(std::move(claimed));
+      if (accepting) {
+        queued_.push_back(std::move(claimed));
+      } else {
+        refused.push_back(std::move(claimed));
+      }
     }
   }
-  // More than this worker can take at once: let the idle ones share.
-  if (claims.size() > 1) wake_.notify_all();
+  for (ClaimedJob& claimed : refused) Release(std::move(claimed));
+}
+
+// How many jobs the completer should claim along with the outcomes it
+// records: while short jobs run, enough to refill the local queue once it
+// is half empty, so the workers find their next jobs waiting and one
+// commit does the work of two. Long jobs are left to the workers, which
+// claim them one at a time.
+int WorkerPool::PrefetchCount() {
+  const int batch = ClaimBatch();
+  if (stopping_.load() || batch <= 1) return 0;
+  std::lock_guard lock(mutex_);
+  const int queued = static_cast<int>(queued_.size());
+  if (workers_running_ == 0 || queued > batch / 2) return 0;
+  return batch - queued;
 }
 
 void WorkerPool::WorkerLoop(int index) {
@@ -312,11 +351,22 @@ void WorkerPool::Commit(std::vector<Finished>& batch) {
   completions.reserve(batch.size());
   for (const Finished& finished : batch) completions.push_back(finished.completion);
   std::vector<bool> applied;
+  std::vector<ClaimedJob> claimed;
+  const int prefetch = PrefetchCount();
   // A busy store can refuse a write for a moment; a few tries cover it, and
   // if all fail the leases expire and the rescuer runs the jobs again.
   for (int attempt = 0; attempt < 5 && applied.empty(); ++attempt) {
     try {
-      applied = store_.FinishJobs(completions, clock_.Now());
+      const Nanos now = clock_.Now();
+      if (prefetch > 0 && attempt == 0) {
+        FinishAndClaimResult result = store_.FinishAndClaim(
+            completions, now,
+            ClaimRequest{worker_prefix_ + ":completer", prefetch, now, now + options_.lease});
+        applied = std::move(result.applied);
+        claimed = std::move(result.claimed);
+      } else {
+        applied = store_.FinishJobs(completions, now);
+      }
     } catch (const std::exception& e) {
       LogError("recording the outcome of " + std::to_string(batch.size()) +
                " job(s) failed: " + e.what());
@@ -336,6 +386,10 @@ void WorkerPool::Commit(std::vector<Finished>& batch) {
                                finished.rows);
     }
     Forget(completion.id);
+  }
+  if (!claimed.empty()) {
+    Enqueue(std::move(claimed));
+    wake_.notify_all();
   }
 }
 

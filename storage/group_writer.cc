@@ -81,8 +81,10 @@ sqlite::Connection& GroupWriter::Connection() {
 
 void GroupWriter::SetSync(Sync sync) {
   if (sync == connection_sync_) return;
-  connection_->Exec(sync == Sync::kFull ? "PRAGMA synchronous = FULL"
-                                        : "PRAGMA synchronous = NORMAL");
+  // Cached statements: groups often alternate (outcomes, then claims).
+  connection_->Prepare(sync == Sync::kFull ? "PRAGMA synchronous = FULL"
+                                           : "PRAGMA synchronous = NORMAL")
+      ->Run();
   connection_sync_ = sync;
 }
 

@@ -268,46 +268,53 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   return page;
 }
 
-std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
+namespace {
+
+// Moves up to request.max_jobs pending jobs to started inside the caller's
+// transaction and returns them oldest first. The subquery yields rowids, so
+// each row is found by its key rather than through the index on id.
+std::vector<ClaimedJob> ClaimWithin(sqlite::Connection& connection, const ClaimRequest& request) {
   std::vector<ClaimedJob> claimed;
   if (request.max_jobs <= 0) return claimed;
   // Each job gets its own token: a random prefix for this batch (128 bits)
   // plus the job id, so no two claims ever share one.
   const std::string token_prefix = RandomHex(16) + ":";
-
-  // Claims acknowledge nothing: they commit with synchronous=NORMAL unless
-  // they share the transaction of a write that needs FULL. After a power
-  // loss (not a process crash: that loses nothing either way) the last ones
-  // may be gone, which only means those jobs are pending again and are
-  // claimed again. A later FULL commit (an insert, an outcome) syncs the WAL
-  // with every frame before it, so an outcome is never durable without its
-  // claim. The subquery yields rowids, so each row is found by its key
-  // rather than through the index on id.
-  writer_.Write(
-      [&](sqlite::Connection& connection) {
-        claimed.clear();
-        auto claim = connection.Prepare(
-            "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
-            " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
-            " WHERE rowid IN (SELECT rowid FROM jobs"
-            "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
-            "   ORDER BY created_at, id LIMIT ?5)"
-            " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
-        claim->BindText(1, request.worker_id)
-            .BindText(2, token_prefix)
-            .BindInt64(3, request.lease_until)
-            .BindInt64(4, request.now)
-            .BindInt64(5, request.max_jobs);
-        while (claim->Step()) {
-          claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
-        }
-      },
-      GroupWriter::Sync::kNormal);
-
+  auto claim = connection.Prepare(
+      "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
+      " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
+      " WHERE rowid IN (SELECT rowid FROM jobs"
+      "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
+      "   ORDER BY created_at, id LIMIT ?5)"
+      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
+  claim->BindText(1, request.worker_id)
+      .BindText(2, token_prefix)
+      .BindInt64(3, request.lease_until)
+      .BindInt64(4, request.now)
+      .BindInt64(5, request.max_jobs);
+  while (claim->Step()) {
+    claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
+  }
   // RETURNING gives rows in no particular order; hand them out oldest first.
   std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
     return std::tie(a.job.created_at, a.job.id) < std::tie(b.job.created_at, b.job.id);
   });
+  return claimed;
+}
+
+}  // namespace
+
+// Claims acknowledge nothing: they commit with synchronous=NORMAL unless they
+// share the transaction of a write that needs FULL. After a power loss (not
+// a process crash: that loses nothing either way) the last ones may be gone,
+// which only means those jobs are pending again and are claimed again. A
+// later FULL commit (an insert, an outcome) syncs the WAL with every frame
+// before it, so an outcome is never durable without its claim.
+std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
+  std::vector<ClaimedJob> claimed;
+  if (request.max_jobs <= 0) return claimed;
+  writer_.Write(
+      [&](sqlite::Connection& connection) { claimed = ClaimWithin(connection, request); },
+      GroupWriter::Sync::kNormal);
   return claimed;
 }
 
@@ -411,30 +418,54 @@ bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
   return applied;
 }
 
+namespace {
+
+std::vector<bool> ApplyCompletions(sqlite::Connection& connection,
+                                   const std::vector<JobCompletion>& completions, Nanos now) {
+  std::vector<bool> applied;
+  applied.reserve(completions.size());
+  for (const JobCompletion& c : completions) {
+    switch (c.kind) {
+      case JobCompletion::Kind::kSucceeded:
+        applied.push_back(ApplySucceeded(connection, c.id, c.token, c.success, now));
+        break;
+      case JobCompletion::Kind::kFailed:
+        applied.push_back(ApplyFailed(connection, c.id, c.token, c.error, now));
+        break;
+      case JobCompletion::Kind::kRetry:
+        applied.push_back(ApplyRetry(connection, c.id, c.token, c.error, c.run_after, now));
+        break;
+      case JobCompletion::Kind::kRelease:
+        applied.push_back(ApplyRelease(connection, c.id, c.token, now));
+        break;
+    }
+  }
+  return applied;
+}
+
+}  // namespace
+
 std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& completions,
                                              Nanos now) {
   std::vector<bool> applied;
   writer_.Write([&](sqlite::Connection& connection) {
-    applied.clear();
-    applied.reserve(completions.size());
-    for (const JobCompletion& c : completions) {
-      switch (c.kind) {
-        case JobCompletion::Kind::kSucceeded:
-          applied.push_back(ApplySucceeded(connection, c.id, c.token, c.success, now));
-          break;
-        case JobCompletion::Kind::kFailed:
-          applied.push_back(ApplyFailed(connection, c.id, c.token, c.error, now));
-          break;
-        case JobCompletion::Kind::kRetry:
-          applied.push_back(ApplyRetry(connection, c.id, c.token, c.error, c.run_after, now));
-          break;
-        case JobCompletion::Kind::kRelease:
-          applied.push_back(ApplyRelease(connection, c.id, c.token, now));
-          break;
-      }
-    }
+    applied = ApplyCompletions(connection, completions, now);
   });
   return applied;
+}
+
+FinishAndClaimResult SqliteJobStore::FinishAndClaim(const std::vector<JobCompletion>& completions,
+                                                     Nanos now, const ClaimRequest& next) {
+  FinishAndClaimResult result;
+  // Outcomes need FULL; with none, this is a plain claim.
+  const auto sync = completions.empty() ? GroupWriter::Sync::kNormal : GroupWriter::Sync::kFull;
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        result.applied = ApplyCompletions(connection, completions, now);
+        result.claimed = ClaimWithin(connection, next);
+      },
+      sync);
+  return result;
 }
 
 namespace {

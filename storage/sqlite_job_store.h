@@ -32,6 +32,8 @@ class SqliteJobStore final : public JobStore {
                     Nanos run_after, Nanos now) override;
   std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
                                Nanos now) override;
+  FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
+                                      const ClaimRequest& next) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
   int RescueExpiredLeases(Nanos now) override;
   std::vector<std::string> ClaimHolders() override;
