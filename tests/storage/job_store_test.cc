@@ -450,6 +450,40 @@ TEST_F(JobStoreTest, FinishJobsAppliesEachKindAsCompareAndSet) {
   EXPECT_EQ(jobs_.FinishJobs(completions, kT0 + 6), std::vector<bool>(5, false));
 }
 
+TEST_F(JobStoreTest, FinishAndClaimRecordsOutcomesThenClaimsTheOldestPending) {
+  for (const char* id : {"a", "b", "c", "d"}) Insert(id, kT0 + (id[0] - 'a'));
+  std::vector<ClaimedJob> first = jobs_.ClaimJobs({"w", 2, kT0 + 5, kT0 + 30 * kNanosPerSecond});
+  ASSERT_EQ(first.size(), 2u);  // a, b
+
+  using Kind = JobCompletion::Kind;
+  std::vector<JobCompletion> completions(2);
+  completions[0] = {"a", first[0].claim_token, Kind::kFailed, {}, "broken", 0};
+  // Released in the same call: pending again before the claim runs, and the
+  // oldest, so it is claimed again.
+  completions[1] = {"b", first[1].claim_token, Kind::kRelease, {}, "", 0};
+  FinishAndClaimResult result =
+      jobs_.FinishAndClaim(completions, kT0 + 10, {"w2", 2, kT0 + 10, kT0 + 40 * kNanosPerSecond});
+  EXPECT_EQ(result.applied, (std::vector<bool>{true, true}));
+  ASSERT_EQ(result.claimed.size(), 2u);
+  EXPECT_EQ(result.claimed[0].job.id, "b");
+  EXPECT_EQ(result.claimed[1].job.id, "c");
+  EXPECT_EQ(result.claimed[0].job.claimed_by, "w2");
+  EXPECT_NE(result.claimed[0].claim_token, first[1].claim_token);
+  EXPECT_EQ(Get("a").status, JobStatus::kFailed);
+  EXPECT_EQ(Get("b").status, JobStatus::kStarted);
+  EXPECT_EQ(Get("d").status, JobStatus::kPending);
+
+  // Nothing to record: a plain claim. Nothing to claim: outcomes only.
+  EXPECT_EQ(jobs_.FinishAndClaim({}, kT0 + 11, {"w2", 5, kT0 + 11, kT0 + 40 * kNanosPerSecond})
+                .claimed.size(),
+            1u);  // d
+  EXPECT_TRUE(jobs_.FinishAndClaim({}, kT0 + 12, {"w2", 5, kT0 + 12, kT0 + 40 * kNanosPerSecond})
+                  .claimed.empty());
+  auto counts = jobs_.CountByStatus(kT0 + 12);
+  EXPECT_EQ(counts.at(JobStatus::kStarted), 3);
+  EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+}
+
 TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
   auto page_count = [&] {
     auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");

@@ -205,6 +205,56 @@ TEST_F(JobTriggerTest, UnknownStatusAndNonPendingInsertAreRefused) {
                StoreError);
 }
 
+// 0004 rebuilds the jobs table: a store at version 3 with jobs in every
+// status keeps each job (same rowid, same fields) and its per-status counts.
+TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
+  testing::TempDir dir;
+  auto db = Connection::Open(dir / "jobsd.db");
+  db->Exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL)");
+  for (const Migration& migration : EmbeddedMigrations()) {
+    if (migration.version > 3) break;
+    db->Exec(migration.sql);
+    db->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migration.version) + ", '" +
+             std::string(migration.name) + "', 'then')");
+  }
+  const std::string insert =
+      "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
+      " expires_at, idempotency_key, request_hash, idempotency_expires_at) VALUES ";
+  db->Exec(insert + "('p', 'order_export', 5, 1, 1, 1, 100, 'key-p', 'h', 50)");
+  db->Exec(insert + "('s', 'order_export', 5, 2, 2, 2, 100, NULL, NULL, NULL)");
+  db->Exec(insert + "('f', 'order_export', 5, 3, 3, 3, 100, NULL, NULL, NULL)");
+  db->Exec(insert + "('r', 'order_export', 5, 4, 4, 4, 100, NULL, NULL, NULL)");
+  db->Exec("DELETE FROM jobs WHERE id = 'r'");  // rowids with a gap
+  db->Exec(insert + "('t', 'order_export', 5, 5, 5, 5, 100, NULL, NULL, NULL)");
+  db->Exec(
+      "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'w', claim_token = 'c',"
+      " lease_expires_at = 9 WHERE id IN ('s', 'f', 't')");
+  db->Exec(
+      "UPDATE jobs SET status = 'success', file_path = '/x.csv', file_token = 'ft',"
+      " row_count = 3, claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+      " WHERE id = 's'");
+  db->Exec(
+      "UPDATE jobs SET status = 'failed', error = 'e', interruptions = 2, claimed_by = NULL,"
+      " claim_token = NULL, lease_expires_at = NULL WHERE id = 'f'");
+  const std::string every_field = "SELECT rowid, * FROM jobs ORDER BY rowid";
+  const std::string counts = "SELECT status, jobs FROM job_counts ORDER BY status";
+  const std::string jobs_before = Dump(*db, every_field);
+  const std::string counts_before = Dump(*db, counts);
+
+  EXPECT_EQ(Migrate(*db), LatestSchemaVersion());
+  EXPECT_EQ(Dump(*db, every_field), jobs_before);
+  EXPECT_EQ(Dump(*db, counts), counts_before);
+  EXPECT_EQ(counts_before, "failed|1|\npending|1|\nstarted|1|\nsuccess|1|\n");
+  EXPECT_EQ(QueryText(*db, "PRAGMA integrity_check"), "ok");
+  // The triggers came back with the table: counts follow a status change.
+  db->Exec(
+      "UPDATE jobs SET status = 'pending', claimed_by = NULL, claim_token = NULL,"
+      " lease_expires_at = NULL WHERE id = 't'");
+  EXPECT_EQ(Dump(*db, counts), "failed|1|\npending|2|\nstarted|0|\nsuccess|1|\n");
+}
+
 TEST(DatabaseSettingsTest, WalSynchronousFullForeignKeysAndBusyTimeout) {
   testing::TempDir dir;
   DatabaseOptions options{dir / "jobsd.db", 1234};
