@@ -127,8 +127,7 @@ int WorkerPool::ClaimBatch() const {
   const Nanos average = std::max<Nanos>(average_run_.load(), 1000);
   if (average >= options_.short_job) return 1;
   const Nanos work_per_batch = options_.short_job * 16 * options_.workers;
-  return static_cast<int>(
-      std::clamp<Nanos>(work_per_batch / average, 1, options_.max_claim_batch));
+  return static_cast<int>(std::clamp<Nanos>(work_per_batch / average, 1, options_.max_claim_batch));
 }
 
 void WorkerPool::ClaimMore(const std::string& worker_id) {

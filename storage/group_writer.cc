@@ -82,8 +82,8 @@ sqlite::Connection& GroupWriter::Connection() {
 void GroupWriter::SetSync(Sync sync) {
   if (sync == connection_sync_) return;
   // Cached statements: groups often alternate (outcomes, then claims).
-  connection_->Prepare(sync == Sync::kFull ? "PRAGMA synchronous = FULL"
-                                           : "PRAGMA synchronous = NORMAL")
+  connection_
+      ->Prepare(sync == Sync::kFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
       ->Run();
   connection_sync_ = sync;
 }
