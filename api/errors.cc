@@ -5,38 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "api/json_text.h"
 #include "engine/job_service.h"
 
 namespace jobsd::api {
 namespace {
-
-// Length of the well-formed UTF-8 sequence (RFC 3629) that starts `text`,
-// 0 when its first byte does not start one.
-std::size_t Utf8SequenceLength(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char second_min = 0x80, second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_min = 0xA0;  // overlong
-    if (lead == 0xED) second_max = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_min = 0x90;  // overlong
-    if (lead == 0xF4) second_max = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length || byte(1) < second_min || byte(1) > second_max) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
 
 // boost::json::serialize copies the bytes of strings as they are, so request
 // text echoed back (a filter quoted in meta.reason, say) could make a body
@@ -127,6 +100,14 @@ Response JsonResponse(http::status status, const boost::json::value& body) {
   response.status = status;
   response.headers.set(http::field::content_type, "application/json");
   response.body = WithValidUtf8(boost::json::serialize(body));
+  return response;
+}
+
+Response JsonTextResponse(http::status status, std::string body) {
+  Response response;
+  response.status = status;
+  response.headers.set(http::field::content_type, "application/json");
+  response.body = std::move(body);
   return response;
 }
 

@@ -70,5 +70,8 @@ Response ErrorFromCurrentException(std::string_view request_id);
 
 // A JSON body with Content-Type application/json.
 Response JsonResponse(http::status status, const boost::json::value& body);
+// The same for a body already written as JSON text (api/json_text.h),
+// which must be well-formed UTF-8: it is sent as it is.
+Response JsonTextResponse(http::status status, std::string body);
 
 }  // namespace jobsd::api

@@ -1,21 +1,38 @@
 #include "api/job_json.h"
 
 #include <algorithm>
-#include <boost/json/array.hpp>
 
+#include "api/json_text.h"
 #include "engine/time.h"
 
 namespace jobsd::api {
 namespace {
 
-std::string PageUrl(std::string_view public_url, const ListJobsRequest& request,
-                    std::int64_t offset) {
-  // Brackets stay literal, as in the Commerce API's own links.
-  std::string url(public_url);
-  url += "/v2/jobs?page[limit]=" + std::to_string(request.limit) +
-         "&page[offset]=" + std::to_string(offset);
-  if (!request.filter.empty()) url += "&filter=" + PercentEncode(request.filter);
-  return url;
+// A job object is about 350 bytes plus its two URLs; reserving that once
+// keeps the document to a single allocation.
+constexpr std::size_t kJobBytes = 400;
+
+// The quoted URL of a page of the list. Brackets stay literal, as in the
+// Commerce API's own links; the filter is percent-encoded, so ASCII.
+void AppendPageUrl(std::string& out, std::string_view public_url, const ListJobsRequest& request,
+                   std::int64_t offset) {
+  out.push_back('"');
+  AppendJsonStringContent(out, public_url);
+  out += "/v2/jobs?page[limit]=";
+  AppendJsonInt(out, request.limit);
+  out += "&page[offset]=";
+  AppendJsonInt(out, offset);
+  if (!request.filter.empty()) {
+    out += "&filter=";
+    out += PercentEncode(request.filter);
+  }
+  out.push_back('"');
+}
+
+void AppendTimestamp(std::string& out, Nanos t) {
+  out.push_back('"');
+  AppendRfc3339Nano(out, t);  // digits, '-', ':', '.', 'T', 'Z': nothing to escape
+  out.push_back('"');
 }
 
 }  // namespace
@@ -35,59 +52,105 @@ std::string FileHref(const Job& job, std::string_view public_url) {
   return ExportUrl(public_url, *job.file_token);
 }
 
-boost::json::object JobToJson(const Job& job, std::string_view public_url) {
-  boost::json::object json;
-  json["id"] = job.id;
-  json["type"] = "job";
-  json["job_type"] = job.job_type;
-  json["status"] = ToString(job.status);
-  if (job.status == JobStatus::kFailed) json["error"] = job.error.value_or("");
-  json["link"] = boost::json::object{{"href", FileHref(job, public_url)}};
-  json["links"] = boost::json::object{{"self", JobUrl(public_url, job.id)}};
-  json["timestamps"] = boost::json::object{{"created_at", FormatRfc3339Nano(job.created_at)},
-                                           {"updated_at", FormatRfc3339Nano(job.updated_at)}};
-  boost::json::object meta{{"attempts", job.attempts}};
-  if (job.row_count) meta["row_count"] = *job.row_count;
-  if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
-  json["meta"] = std::move(meta);
-  return json;
+void AppendJobJson(std::string& out, const Job& job, std::string_view public_url) {
+  out += "{\"id\":";
+  AppendJsonString(out, job.id);
+  out += ",\"type\":\"job\",\"job_type\":";
+  AppendJsonString(out, job.job_type);
+  out += ",\"status\":";
+  AppendJsonString(out, ToString(job.status));
+  if (job.status == JobStatus::kFailed) {
+    out += ",\"error\":";
+    AppendJsonString(out, job.error.value_or(""));
+  }
+
+  out += ",\"link\":{\"href\":\"";
+  if (job.status == JobStatus::kSuccess && job.file_token) {  // as FileHref
+    AppendJsonStringContent(out, public_url);
+    out += "/exports/";
+    AppendJsonStringContent(out, *job.file_token);
+    out += ".csv";
+  }
+  out += "\"},\"links\":{\"self\":\"";
+  AppendJsonStringContent(out, public_url);
+  out += "/v2/jobs/";
+  AppendJsonStringContent(out, job.id);
+
+  out += "\"},\"timestamps\":{\"created_at\":";
+  AppendTimestamp(out, job.created_at);
+  out += ",\"updated_at\":";
+  AppendTimestamp(out, job.updated_at);
+
+  out += "},\"meta\":{\"attempts\":";
+  AppendJsonInt(out, job.attempts);
+  if (job.row_count) {
+    out += ",\"row_count\":";
+    AppendJsonInt(out, *job.row_count);
+  }
+  if (job.interruptions > 0) {
+    out += ",\"interruptions\":";
+    AppendJsonInt(out, job.interruptions);
+  }
+  out += "}}";
 }
 
-boost::json::object JobListToJson(const JobPage& page, const ListJobsRequest& request,
-                                  std::string_view public_url) {
+std::string JobDocument(const Job& job, std::string_view public_url) {
+  std::string out;
+  out.reserve(kJobBytes + 2 * public_url.size());
+  out += "{\"data\":";
+  AppendJobJson(out, job, public_url);
+  out.push_back('}');
+  return out;
+}
+
+std::string JobListDocument(const JobPage& page, const ListJobsRequest& request,
+                            std::string_view public_url) {
   const std::int64_t limit = std::max(request.limit, 1);
   const std::int64_t offset = request.offset;
   const std::int64_t pages = std::max<std::int64_t>(1, (page.total + limit - 1) / limit);
   const std::int64_t last_offset = (pages - 1) * limit;
 
-  boost::json::array data;
-  for (const Job& job : page.jobs) data.push_back(JobToJson(job, public_url));
+  std::string out;
+  out.reserve(page.jobs.size() * (kJobBytes + 2 * public_url.size()) +
+              5 * (public_url.size() + request.filter.size() * 3 + 64) + 128);
+  out += "{\"data\":[";
+  for (std::size_t i = 0; i < page.jobs.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJobJson(out, page.jobs[i], public_url);
+  }
 
-  boost::json::object links;
-  links["current"] = PageUrl(public_url, request, offset);
-  links["first"] = PageUrl(public_url, request, 0);
-  links["last"] = PageUrl(public_url, request, last_offset);
+  out += "],\"meta\":{\"page\":{\"limit\":";
+  AppendJsonInt(out, limit);
+  out += ",\"offset\":";
+  AppendJsonInt(out, offset);
+  out += ",\"current\":";
+  AppendJsonInt(out, offset / limit + 1);
+  out += ",\"total\":";
+  AppendJsonInt(out, pages);
+  out += "},\"results\":{\"total\":";
+  AppendJsonInt(out, page.total);
+
+  out += "}},\"links\":{\"current\":";
+  AppendPageUrl(out, public_url, request, offset);
+  out += ",\"first\":";
+  AppendPageUrl(out, public_url, request, 0);
+  out += ",\"last\":";
+  AppendPageUrl(out, public_url, request, last_offset);
+  out += ",\"next\":";
   if (offset + limit < page.total) {
-    links["next"] = PageUrl(public_url, request, offset + limit);
+    AppendPageUrl(out, public_url, request, offset + limit);
   } else {
-    links["next"] = nullptr;
+    out += "null";
   }
+  out += ",\"prev\":";
   if (offset > 0) {
-    links["prev"] =
-        PageUrl(public_url, request, std::clamp(offset - limit, std::int64_t{0}, last_offset));
+    AppendPageUrl(out, public_url, request,
+                  std::clamp(offset - limit, std::int64_t{0}, last_offset));
   } else {
-    links["prev"] = nullptr;
+    out += "null";
   }
-
-  boost::json::object json;
-  json["data"] = std::move(data);
-  json["meta"] = boost::json::object{{"page", boost::json::object{{"limit", limit},
-                                                                  {"offset", offset},
-                                                                  {"current", offset / limit + 1},
-                                                                  {"total", pages}}},
-                                     {"results", boost::json::object{{"total", page.total}}}};
-  json["links"] = std::move(links);
-  return json;
+  out += "}}";
+  return out;
 }
 
 std::string PercentEncode(std::string_view text) {

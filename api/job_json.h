@@ -1,9 +1,14 @@
 // Jobs as JSON, exactly as API.md section 1 shows them, and the list
 // envelope of GET /v2/jobs. Plain functions: the CLI prints the same
 // documents for `jobs get --json` and `jobs list --json`.
+//
+// The documents are written straight into one string (api/json_text.h)
+// rather than built as a Boost.JSON DOM and serialized: these are the
+// responses clients poll, and the DOM's allocations were most of their
+// cost. The bytes are those the DOM gave (tests/api/job_json_test.cc keeps
+// the DOM as the oracle).
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
 
@@ -20,9 +25,13 @@ std::string ExportUrl(std::string_view public_url, std::string_view file_token);
 // link.href: the export URL once the job succeeded, "" before.
 std::string FileHref(const Job& job, std::string_view public_url);
 
-// One job: id, type, job_type, status, error (only when failed), link,
-// links, timestamps, and a meta object with attempts and row_count.
-boost::json::object JobToJson(const Job& job, std::string_view public_url);
+// One job object: id, type, job_type, status, error (only when failed),
+// link, links, timestamps, and a meta object with attempts, row_count (when
+// known) and interruptions (when any), in that order.
+void AppendJobJson(std::string& out, const Job& job, std::string_view public_url);
+
+// {"data":<the job>}: the body of GET /v2/jobs/{id} and POST /v2/jobs.
+std::string JobDocument(const Job& job, std::string_view public_url);
 
 // {"data":[...],"meta":{"page":{...},"results":{...}},"links":{...}} for
 // `page`, the answer to `request`.
@@ -33,8 +42,8 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url);
 // at least 1. next is offset + limit while that is below the total, prev is
 // offset - limit (never below 0, never past the last page), null on the
 // first page (offset 0).
-boost::json::object JobListToJson(const JobPage& page, const ListJobsRequest& request,
-                                  std::string_view public_url);
+std::string JobListDocument(const JobPage& page, const ListJobsRequest& request,
+                            std::string_view public_url);
 
 // RFC 3986 percent-encoding of everything but unreserved characters.
 std::string PercentEncode(std::string_view text);

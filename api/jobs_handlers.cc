@@ -75,7 +75,7 @@ Job FindJobOr404(const HandlerContext& context) {
 Response PostJob(const HandlerContext& context) {
   CreateJobResult result = context.services.jobs.Create(ParseCreateBody(context.request));
   Response response =
-      JsonResponse(http::status::accepted, {{"data", JobToJson(result.job, context.public_url)}});
+      JsonTextResponse(http::status::accepted, JobDocument(result.job, context.public_url));
   response.headers.set(http::field::location, JobUrl(context.public_url, result.job.id));
   return response;
 }
@@ -89,12 +89,12 @@ Response ListJobs(const HandlerContext& context) {
                 "a whole number, 0 or more");
   list.filter = context.query.Find("filter").value_or("");
   JobPage page = context.services.jobs.List(list);
-  return JsonResponse(http::status::ok, JobListToJson(page, list, context.public_url));
+  return JsonTextResponse(http::status::ok, JobListDocument(page, list, context.public_url));
 }
 
 Response GetJob(const HandlerContext& context) {
-  return JsonResponse(http::status::ok,
-                      {{"data", JobToJson(FindJobOr404(context), context.public_url)}});
+  return JsonTextResponse(http::status::ok,
+                          JobDocument(FindJobOr404(context), context.public_url));
 }
 
 Response GetJobFile(const HandlerContext& context) {

@@ -2,8 +2,6 @@
 // API. With --json they print exactly what the API would.
 #include <iostream>
 
-#include <boost/json.hpp>
-
 #include "api/job_json.h"
 #include "cli/app.h"
 #include "cli/args.h"
@@ -75,9 +73,7 @@ int RunJobsSubmit(const Args& raw) {
     throw UsageError("jobsd jobs submit: " + message);
   }
   if (args.Flag("json")) {
-    boost::json::object body;
-    body["data"] = api::JobToJson(result.job, PublicUrl(settings));
-    std::cout << boost::json::serialize(body) << "\n";
+    std::cout << api::JobDocument(result.job, PublicUrl(settings)) << "\n";
   } else {
     std::cout << result.job.id << "\n";
   }
@@ -106,8 +102,7 @@ int RunJobsList(const Args& raw) {
     throw UsageError("jobsd jobs list: " + std::string(e.what()) + ": " + e.reason());
   }
   if (args.Flag("json")) {
-    std::cout << boost::json::serialize(api::JobListToJson(page, request, PublicUrl(settings)))
-              << "\n";
+    std::cout << api::JobListDocument(page, request, PublicUrl(settings)) << "\n";
     return 0;
   }
   for (const Job& job : page.jobs) {
@@ -129,9 +124,7 @@ int RunJobsGet(const Args& raw) {
   std::optional<Job> job = app.jobs->Get(args.positionals[0]);
   if (!job) throw CommandError("no job with id " + args.positionals[0] + " (unknown or expired)");
   if (args.Flag("json")) {
-    boost::json::object body;
-    body["data"] = api::JobToJson(*job, PublicUrl(settings));
-    std::cout << boost::json::serialize(body) << "\n";
+    std::cout << api::JobDocument(*job, PublicUrl(settings)) << "\n";
   } else {
     PrintJobText(*job);
   }

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "tests/api/api_world.h"
+#include "tests/api/job_json_oracle.h"
 
 namespace jobsd::api {
 namespace {
@@ -12,6 +13,16 @@ namespace {
 using testing::S;
 
 constexpr std::string_view kBase = "http://127.0.0.1:8080";
+
+// The job object of JobDocument, parsed.
+boost::json::object JobToJson(const Job& job, std::string_view public_url) {
+  return boost::json::parse(JobDocument(job, public_url)).at("data").as_object();
+}
+
+boost::json::object JobListToJson(const JobPage& page, const ListJobsRequest& request,
+                                  std::string_view public_url) {
+  return boost::json::parse(JobListDocument(page, request, public_url)).as_object();
+}
 
 Job SampleJob(JobStatus status) {
   Job job;
