@@ -1,8 +1,8 @@
 #include "api/router.h"
 
 #include "api/errors.h"
+#include "api/request_id.h"
 #include "api/request_target.h"
-#include "engine/random.h"
 
 namespace jobsd::api {
 namespace {
@@ -54,7 +54,7 @@ Router::Router(ApiServices services, std::string public_url)
   };
 }
 
-Response Router::Handle(const Request& request) const { return Handle(request, NewUuidV4()); }
+Response Router::Handle(const Request& request) const { return Handle(request, NewRequestId()); }
 
 Response Router::Handle(const Request& request, std::string_view request_id) const {
   std::string route_name = "unmatched";

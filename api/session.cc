@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "api/request_id.h"
 #include "api/server.h"
-#include "engine/random.h"
 
 namespace jobsd::api {
 
@@ -197,7 +197,7 @@ asio::awaitable<bool> Session::ServeOne() {
   phase_ = Phase::kBusy;
   stream_.expires_never();
   const auto start = Clock::now();
-  const std::string request_id = NewUuidV4();
+  const std::string request_id = NewRequestId();
   Request request = parser.release();
   Response response = co_await asio::co_spawn(
       context_.blocking_pool,
@@ -280,7 +280,7 @@ asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, b
 
 asio::awaitable<void> Session::SendErrorAndLinger(ErrorCode code, std::string_view detail) {
   const auto start = Clock::now();
-  const std::string request_id = NewUuidV4();
+  const std::string request_id = NewRequestId();
   Response response = ErrorResponse(code, detail, request_id);
   response.headers.set("X-Request-Id", request_id);
   response.route = "unmatched";
@@ -325,7 +325,7 @@ void Session::RejectBusy(asio::ip::tcp::socket socket) {
   asio::co_spawn(
       executor,
       [stream]() -> asio::awaitable<void> {
-        const std::string request_id = NewUuidV4();
+        const std::string request_id = NewRequestId();
         Response response = ErrorResponse(ErrorCode::kUnavailable,
                                           "Too many open connections; try again later", request_id);
         http::response<http::string_body> message{response.status, 11};
