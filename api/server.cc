@@ -11,6 +11,7 @@
 #include <future>
 #include <stdexcept>
 
+#include "api/access_log.h"
 #include "api/session.h"
 
 namespace jobsd::api {
@@ -31,7 +32,8 @@ HttpServer::HttpServer(ServerOptions options, ApiServices services)
       services_(std::move(services)),
       blocking_pool_(static_cast<std::size_t>(std::max(1, options_.blocking_threads))),
       acceptor_(asio::make_strand(io_context_)),
-      tracker_(std::make_unique<ConnectionTracker>()) {}
+      tracker_(std::make_unique<ConnectionTracker>()),
+      access_log_(std::make_unique<AccessLog>(stderr)) {}
 
 HttpServer::~HttpServer() {
   if (started_ && !stopped_) Stop();
@@ -71,7 +73,8 @@ void HttpServer::Start() {
 }
 
 asio::awaitable<void> HttpServer::Listen() {
-  SessionContext context{options_, *router_, services_.metrics, blocking_pool_, *tracker_};
+  SessionContext context{options_,        *router_,  services_.metrics,
+                         blocking_pool_,  *tracker_, *access_log_};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
                                                         asio::as_tuple(asio::use_awaitable));
@@ -122,6 +125,7 @@ void HttpServer::Join() {
     if (thread.joinable()) thread.join();
   }
   blocking_pool_.join();
+  access_log_->Flush();  // the lines of the last requests
   joined_ = true;
 }
 

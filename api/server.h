@@ -40,6 +40,7 @@ struct ServerOptions {
   std::chrono::seconds stop_timeout{10};
 };
 
+class AccessLog;
 class ConnectionTracker;
 
 class HttpServer {
@@ -71,6 +72,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ConnectionTracker> tracker_;
+  std::unique_ptr<AccessLog> access_log_;
   std::vector<std::thread> io_threads_;
   std::uint16_t port_ = 0;
   bool started_ = false;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "api/access_log.h"
 #include "api/request_id.h"
 #include "api/server.h"
 
@@ -31,9 +32,9 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 // The path without the query string (which may carry filters), and with
 // the secret export token hidden.
-std::string LoggablePath(std::string_view target, const Response& response) {
+std::string_view LoggablePath(std::string_view target, const Response& response) {
   if (response.route == "/exports/{token}.csv") return response.route;
-  return std::string(target.substr(0, target.find('?')));
+  return target.substr(0, target.find('?'));
 }
 
 // A parse error of the request itself (bad Content-Length, bad chunk, bad
@@ -310,13 +311,7 @@ void Session::Record(std::string_view method, std::string_view target, const Res
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
   const int status = static_cast<int>(response.status);
   context_.metrics.HttpRequest(response.route, status, elapsed.count());
-  // One write per line so that lines from several threads do not mix.
-  const std::string line =
-      "access method=" + std::string(method) + " path=" + LoggablePath(target, response) +
-      " status=" + std::to_string(status) +
-      " duration_ms=" + std::to_string(static_cast<double>(elapsed.count()) / 1e6) +
-      " request_id=" + std::string(request_id) + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  context_.access_log.Write(method, LoggablePath(target, response), status, elapsed, request_id);
 }
 
 void Session::RejectBusy(asio::ip::tcp::socket socket) {

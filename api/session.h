@@ -5,7 +5,7 @@
 // Limits: header_limit (431), body_limit (413, also when Content-Length
 // announces more), read_timeout from a request's first byte, idle_timeout
 // between requests. Each request gets an X-Request-Id, one access-log line
-// on stderr and a metrics sample under its route template.
+// (api/access_log.h) and a metrics sample under its route template.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -26,6 +26,7 @@
 namespace jobsd::api {
 
 struct ServerOptions;
+class AccessLog;
 class Session;
 
 // The open connections, so that Stop can close idle ones and wait for the
@@ -60,6 +61,7 @@ struct SessionContext {
   Metrics& metrics;
   boost::asio::thread_pool& blocking_pool;
   ConnectionTracker& tracker;
+  AccessLog& access_log;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
