@@ -261,6 +261,7 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
     BindParams(select, where.params, 2);
     const int next = 2 + static_cast<int>(where.params.size());
     select.BindInt64(next, query.limit).BindInt64(next + 1, query.offset);
+    page.jobs.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, page.total)));
     while (select.Step()) page.jobs.push_back(ReadJob(select));
   }
 
