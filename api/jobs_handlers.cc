@@ -93,8 +93,7 @@ Response ListJobs(const HandlerContext& context) {
 }
 
 Response GetJob(const HandlerContext& context) {
-  return JsonTextResponse(http::status::ok,
-                          JobDocument(FindJobOr404(context), context.public_url));
+  return JsonTextResponse(http::status::ok, JobDocument(FindJobOr404(context), context.public_url));
 }
 
 Response GetJobFile(const HandlerContext& context) {

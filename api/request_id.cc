@@ -31,7 +31,7 @@ std::string NewRequestId() {
   id.append(hex.substr(12, 4)).push_back('-');
   id.append(hex.substr(16, 4)).push_back('-');
   id.append(hex.substr(20, 12));
-  id[14] = '4';                               // version 4
+  id[14] = '4';                             // version 4
   id[19] = "89ab"[HexValue(id[19]) & 0x3];  // RFC 4122 variant
   return id;
 }

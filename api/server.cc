@@ -73,8 +73,8 @@ void HttpServer::Start() {
 }
 
 asio::awaitable<void> HttpServer::Listen() {
-  SessionContext context{options_,        *router_,  services_.metrics,
-                         blocking_pool_,  *tracker_, *access_log_};
+  SessionContext context{options_,       *router_,  services_.metrics,
+                         blocking_pool_, *tracker_, *access_log_};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
                                                         asio::as_tuple(asio::use_awaitable));

@@ -2,8 +2,6 @@
 // (tests/api/job_json_oracle.h): the same bytes for every job, including
 // the awkward ones: escapes, non-ASCII text, ill-formed UTF-8, absent
 // fields, failed jobs, odd public URLs and filters.
-#include "api/job_json.h"
-
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -11,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "api/job_json.h"
 #include "tests/api/job_json_oracle.h"
 
 namespace jobsd::api {
@@ -94,8 +93,7 @@ TEST(JobJsonBytesTest, OneJobMatchesTheDomSerializer) {
   for (const std::string& url : kPublicUrls) {
     for (const Job& job : Jobs()) {
       EXPECT_EQ(JobDocument(job, url), oracle::JobDocumentBytes(job, url))
-          << "url [" << url << "] id [" << job.id << "] error [" << job.error.value_or("-")
-          << "]";
+          << "url [" << url << "] id [" << job.id << "] error [" << job.error.value_or("-") << "]";
     }
   }
 }
@@ -108,8 +106,13 @@ TEST(JobJsonBytesTest, ListMatchesTheDomSerializer) {
     int limit;
     std::int64_t offset;
   } kPages[] = {
-      {0, 0, 25, 0},   {1, 1, 25, 0},    {3, 88, 25, 75},    {10, 100, 10, 50},
-      {0, 10, 25, 500}, {4, 10, 3, 4},   {0, 5, 0, 0},       // limit 0 counts as 1
+      {0, 0, 25, 0},
+      {1, 1, 25, 0},
+      {3, 88, 25, 75},
+      {10, 100, 10, 50},
+      {0, 10, 25, 500},
+      {4, 10, 3, 4},
+      {0, 5, 0, 0},  // limit 0 counts as 1
       {jobs.size(), 1000000, 100, 999900},
   };
   const std::vector<std::string> filters = {
