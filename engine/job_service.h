@@ -79,6 +79,10 @@ class JobService {
   std::optional<Job> GetByFileToken(std::string_view token) const;
   // Throws InvalidRequest for a bad filter.
   JobPage List(const ListJobsRequest& request) const;
+  // JobStore::ChangeVersion: read it before List, and a page listed then
+  // stays right while the version is the same and the clock is before the
+  // page's valid_until.
+  std::uint64_t ListVersion() const { return store_.ChangeVersion(); }
   std::map<JobStatus, std::int64_t> CountByStatus() const;
 
   // Called after each successful Create (the worker pool's wake-up).

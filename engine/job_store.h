@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -61,6 +62,11 @@ struct JobQuery {
 struct JobPage {
   std::vector<Job> jobs;
   std::int64_t total = 0;  // all matching jobs, not just this page
+  // The first instant at which a job still visible now expires (leaves
+  // every page), or kNoExpiry: until then, and until the store changes
+  // (ChangeVersion), the same query gives the same page.
+  Nanos valid_until = kNoExpiry;
+  static constexpr Nanos kNoExpiry = std::numeric_limits<Nanos>::max();
 };
 
 struct ClaimRequest {
@@ -121,6 +127,12 @@ class JobStore {
 
   // Newest first (created_at, then id, descending).
   virtual JobPage ListJobs(const JobQuery& query) = 0;
+
+  // A number that changes whenever anything may have been committed to the
+  // store since the last call, by this process or any other. Equal numbers
+  // mean nothing was; with JobPage::valid_until it lets a caller reuse a
+  // page it already has.
+  virtual std::uint64_t ChangeVersion() = 0;
 
   // Moves up to max_jobs pending jobs (oldest first, run_after <= now) to
   // started in one atomic statement and returns them with fresh tokens.

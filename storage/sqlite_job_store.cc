@@ -223,6 +223,14 @@ std::int64_t CountVisible(sqlite::Connection& connection,
 
 }  // namespace
 
+std::uint64_t SqliteJobStore::ChangeVersion() {
+  std::lock_guard lock(version_mutex_);
+  if (version_connection_ == nullptr) version_connection_ = pool_.OpenDetached();
+  auto version = version_connection_->Prepare("PRAGMA data_version");
+  version->Step();
+  return static_cast<std::uint64_t>(version->ColumnInt64(0));
+}
+
 JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   SqlWhere where = CompileJobFilter(query.filter);
   std::string condition = " WHERE expires_at > ?";
@@ -264,6 +272,11 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
     page.jobs.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, page.total)));
     while (select.Step()) page.jobs.push_back(ReadJob(select));
   }
+  // Any visible job, matching or not: cheap (the jobs_expires_at index) and
+  // never too late.
+  auto next_expiry = connection->Prepare("SELECT min(expires_at) FROM jobs WHERE expires_at > ?");
+  next_expiry->BindInt64(1, query.now);
+  if (next_expiry->Step() && !next_expiry->IsNull(0)) page.valid_until = next_expiry->ColumnInt64(0);
 
   transaction.Commit();
   return page;

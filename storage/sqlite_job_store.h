@@ -5,6 +5,9 @@
 // connections.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine/job_store.h"
@@ -43,10 +46,15 @@ class SqliteJobStore final : public JobStore {
   std::vector<std::string> ReferencedFiles() override;
   std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
   std::optional<Nanos> NextRunAfter() override;
+  std::uint64_t ChangeVersion() override;
 
  private:
   ConnectionPool& pool_;
   GroupWriter writer_;
+  // Only ever asked PRAGMA data_version, which changes when another
+  // connection commits; this one never writes, so every commit counts.
+  std::mutex version_mutex_;
+  std::unique_ptr<sqlite::Connection> version_connection_;  // guarded by version_mutex_
 };
 
 }  // namespace jobsd::storage

@@ -112,6 +112,38 @@ TEST_F(JobStoreTest, ListIsNewestFirstWithPagingAndTotal) {
   EXPECT_TRUE(beyond.jobs.empty());
 }
 
+// What lets the API keep a rendered page (api/list_cache.h): the version
+// moves with every commit, from this store or any other connection, and not
+// with reads; a page is valid until the first visible job expires.
+TEST_F(JobStoreTest, ChangeVersionMovesWithEveryCommitAndOnlyThen) {
+  const std::uint64_t start = jobs_.ChangeVersion();
+  EXPECT_EQ(jobs_.ChangeVersion(), start);
+  jobs_.ListJobs({{}, 25, 0, kT0});
+  EXPECT_TRUE(jobs_.FindJob("none", kT0) == std::nullopt);
+  EXPECT_EQ(jobs_.ChangeVersion(), start);
+
+  Insert("a", kT0);
+  const std::uint64_t after_insert = jobs_.ChangeVersion();
+  EXPECT_NE(after_insert, start);
+  ClaimOne(kT0);  // a NORMAL commit counts as well
+  const std::uint64_t after_claim = jobs_.ChangeVersion();
+  EXPECT_NE(after_claim, after_insert);
+
+  // Another process's commit (here: another connection).
+  auto other = sqlite::Connection::Open(dir_ / "jobsd.db");
+  other->Exec("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE jobs SET updated_at = updated_at + 1 WHERE id = 'a'; COMMIT");
+  EXPECT_NE(jobs_.ChangeVersion(), after_claim);
+}
+
+TEST_F(JobStoreTest, ListIsValidUntilTheFirstVisibleJobExpires) {
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0}).valid_until, JobPage::kNoExpiry);
+  Insert("old", kT0);
+  Insert("new", kT0 + 5);
+  // Whatever the page or filter shows: the total counts every visible job.
+  EXPECT_EQ(jobs_.ListJobs({{}, 1, 0, kT0}).valid_until, kT0 + kRetention);
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0 + kRetention}).valid_until, kT0 + 5 + kRetention);
+}
+
 TEST_F(JobStoreTest, ListAppliesTheJobFilter) {
   Insert("old", kT0);
   Insert("new", kT0 + kNanosPerDay);
