@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "api/http_types.h"
+#include "api/list_cache.h"
 #include "api/request_target.h"
 #include "api/services.h"
 
@@ -18,6 +19,7 @@ struct HandlerContext {
   std::string_view request_id;
   std::string_view path_param;  // {id} or {token} of the route, else ""
   const QueryParams& query;
+  ListCache& list_cache;  // GET /v2/jobs bodies while still right
 };
 
 using Handler = Response (*)(const HandlerContext&);

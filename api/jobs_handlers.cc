@@ -88,8 +88,20 @@ Response ListJobs(const HandlerContext& context) {
       PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
                 "a whole number, 0 or more");
   list.filter = context.query.Find("filter").value_or("");
-  JobPage page = context.services.jobs.List(list);
-  return JsonTextResponse(http::status::ok, JobListDocument(page, list, context.public_url));
+
+  // The same page again while the store has not changed (api/list_cache.h).
+  // The version is read before listing: a commit landing in between makes
+  // the entry stale at once rather than wrong.
+  const JobService& jobs = context.services.jobs;
+  std::string key = std::to_string(list.limit) + ' ' + std::to_string(list.offset) + ' ' + list.filter;
+  const std::uint64_t version = jobs.ListVersion();
+  if (auto body = context.list_cache.Find(key, version, jobs.clock().Now())) {
+    return JsonTextResponse(http::status::ok, *body);
+  }
+  JobPage page = jobs.List(list);
+  auto body = std::make_shared<const std::string>(JobListDocument(page, list, context.public_url));
+  context.list_cache.Put(std::move(key), version, page.valid_until, body);
+  return JsonTextResponse(http::status::ok, *body);
 }
 
 Response GetJob(const HandlerContext& context) {

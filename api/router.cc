@@ -110,7 +110,8 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
     std::vector<http::verb> allowed;
     for (const MethodHandler& candidate : route.methods) {
       if (candidate.method == request.method()) {
-        HandlerContext context{request, services_, public_url_, request_id, param, target->query};
+        HandlerContext context{request,    services_,     public_url_, request_id,
+                               param,      target->query, list_cache_};
         return candidate.handler(context);
       }
       allowed.push_back(candidate.method);

@@ -14,6 +14,7 @@
 
 #include "api/handlers.h"
 #include "api/http_types.h"
+#include "api/list_cache.h"
 #include "api/services.h"
 
 namespace jobsd::api {
@@ -45,6 +46,8 @@ class Router {
   bool Authorized(const Request& request) const;
 
   ApiServices services_;
+  // Shared by every thread that handles requests; locks inside.
+  mutable ListCache list_cache_;
   std::string public_url_;
   std::vector<Route> routes_;
 };

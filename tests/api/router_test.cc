@@ -420,6 +420,51 @@ TEST_F(RouterTest, InternalErrorsHideTheirCause) {
   EXPECT_EQ(response.body.find("secret"), std::string::npos);
 }
 
+// GET /v2/jobs keeps rendered pages (api/list_cache.h); none may outlive
+// the store state it shows: a new job, a status change, another process's
+// write, or a job expiring without any write at all.
+TEST(RouterListCacheTest, TheListNeverShowsAPageTheStoreHasMovedPast) {
+  ApiWorld world;
+  // Retention shorter than the token's life, so expiry can be reached by
+  // the clock alone, with no write to the store (a new token is one).
+  JobServiceOptions options;
+  options.retention = 60 * kNanosPerSecond;
+  world.jobs = std::make_unique<JobService>(world.database->jobs(), world.registry, world.clock,
+                                            options);
+  Router router(world.services(), std::string(kPublicUrl) + "/");
+  const std::string token = world.NewToken();
+  auto ids = [&] {
+    std::vector<std::string> out;
+    const Response response = router.Handle(Authed(MakeRequest(V::get, "/v2/jobs"), token));
+    EXPECT_EQ(response.status, http::status::ok) << response.body;
+    const boost::json::value body = Body(response);
+    for (const auto& job : body.at("data").as_array()) {
+      out.push_back(S(job.at("id")) + ":" + S(job.at("status")));
+    }
+    return out;
+  };
+  EXPECT_TRUE(ids().empty());
+  EXPECT_TRUE(ids().empty());  // twice: the second may come from the cache
+
+  const Job first = world.CreateJob();
+  EXPECT_EQ(ids(), std::vector<std::string>{first.id + ":pending"});
+  EXPECT_EQ(ids(), std::vector<std::string>{first.id + ":pending"});
+
+  world.Succeed(first, "a,b\r\n");
+  EXPECT_EQ(ids(), std::vector<std::string>{first.id + ":success"});
+
+  // Another process writes: a job deleted straight from the store file.
+  const Job second = world.CreateJob();
+  EXPECT_EQ(ids().size(), 2u);
+  auto other = storage::OpenConnection({world.dir / "jobsd.db"});
+  other->Exec("DELETE FROM jobs WHERE id = '" + second.id + "'");
+  EXPECT_EQ(ids(), std::vector<std::string>{first.id + ":success"});
+
+  // Past its retention the job leaves the list, though nothing was written.
+  world.clock.Advance(61 * kNanosPerSecond);
+  EXPECT_TRUE(ids().empty());
+}
+
 // Another process holds the store's write lock past the busy timeout (an
 // orders import merging, say): the write answers 503 + Retry-After, nothing
 // is created, and the same request passes once the lock is free.
