@@ -90,7 +90,7 @@ class CountingSink final : public OrderRowSink {
 class SecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ifstream orders(jobsd::testing::ReferenceFile("orders.example.jsonl"));
+    std::ifstream orders(jobsd::testing::TestDataFile("orders.example.jsonl"));
     ASSERT_EQ(ImportOrders(orders, world_.database->orders(), {}).imported, 3);
   }
 

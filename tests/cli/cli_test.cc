@@ -16,7 +16,7 @@ std::string Str(const boost::json::value& value) {
 }
 
 using testing::JobsdBinary;
-using testing::ReferenceFile;
+using testing::TestDataFile;
 using testing::RunResult;
 
 class CliTest : public ::testing::Test {
@@ -105,19 +105,19 @@ TEST_F(CliTest, MigrateCreatesTheStoreAndIsRepeatable) {
 }
 
 TEST_F(CliTest, ImportsTheExampleOrdersFromAFileAndFromStdin) {
-  RunResult result = Jobsd({"orders", "import", ReferenceFile("orders.example.jsonl").string()});
+  RunResult result = Jobsd({"orders", "import", TestDataFile("orders.example.jsonl").string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("imported 3 orders"), std::string::npos) << result.out;
   EXPECT_EQ(CountRows("orders"), 3);
 
   RunResult again =
-      Jobsd({"orders", "import", "-"}, testing::ReadFile(ReferenceFile("orders.example.jsonl")));
+      Jobsd({"orders", "import", "-"}, testing::ReadFile(TestDataFile("orders.example.jsonl")));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(CountRows("orders"), 3) << "re-import must replace, not duplicate";
 }
 
 TEST_F(CliTest, ImportWithBadLinesImportsNothingAndReportsEachLine) {
-  const std::string good = testing::ReadFile(ReferenceFile("orders.example.jsonl"));
+  const std::string good = testing::ReadFile(TestDataFile("orders.example.jsonl"));
   const std::string input = good + "not json\n[1,2]\n{\"id\":\"x\"}\n";
   RunResult result = Jobsd({"orders", "import", "-"}, input);
   EXPECT_EQ(result.exit_code, 1);

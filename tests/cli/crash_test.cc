@@ -637,7 +637,7 @@ TEST_F(CrashTest, OrdersImportWhileServingFailsNoSubmission) {
   ASSERT_GT(port, 0) << serve->Stderr();
 
   // Many copies of the example's first order under new ids.
-  std::ifstream example(std::string(JOBSD_REFERENCE_DIR) + "/orders.example.jsonl");
+  std::ifstream example(testing::TestDataFile("orders.example.jsonl"));
   std::string line;
   ASSERT_TRUE(std::getline(example, line));
   const std::string example_id = "9ac74c41-7d64-45b6-b8e6-7e41e557b176";

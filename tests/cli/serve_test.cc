@@ -25,7 +25,7 @@ std::string Str(const boost::json::value& value) {
 using namespace std::chrono_literals;
 using testing::Background;
 using testing::JobsdBinary;
-using testing::ReferenceFile;
+using testing::TestDataFile;
 using testing::RunResult;
 
 // One HTTP/1.1 request with Connection: close; returns the raw response.
@@ -102,7 +102,7 @@ class ServeTest : public ::testing::Test {
 };
 
 TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
-  ASSERT_EQ(Jobsd({"orders", "import", ReferenceFile("orders.example.jsonl").string()}).exit_code,
+  ASSERT_EQ(Jobsd({"orders", "import", TestDataFile("orders.example.jsonl").string()}).exit_code,
             0);
   const std::string before = Submit("eq(payment,paid)");
   auto serve = StartServe();

@@ -158,9 +158,9 @@ class OrderExportTest : public ::testing::Test {
   static constexpr std::uint64_t kSeed = 2024;
 
   void SetUp() override {
-    std::ifstream in(testing::ReferenceFile("orders.example.jsonl"), std::ios::binary);
+    std::ifstream in(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
     ASSERT_TRUE(ImportOrders(in, db_->orders(), {}).committed);
-    std::ifstream again(testing::ReferenceFile("orders.example.jsonl"), std::ios::binary);
+    std::ifstream again(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
     std::string line;
     while (std::getline(again, line)) {
       OrderLineResult r = ParseOrderLine(line);

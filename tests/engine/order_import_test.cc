@@ -48,8 +48,8 @@ class OrderImportTest : public ::testing::Test {
   std::unique_ptr<storage::Database> db_ = storage::Database::Open({.path = dir_ / "jobsd.db"});
 };
 
-TEST_F(OrderImportTest, ImportsTheReferenceFile) {
-  std::ifstream in(testing::ReferenceFile("orders.example.jsonl"), std::ios::binary);
+TEST_F(OrderImportTest, ImportsTheTestDataFile) {
+  std::ifstream in(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
   const ImportReport report = ImportOrders(in, db_->orders(), {});
   EXPECT_TRUE(report.committed);
   EXPECT_EQ(report.imported, 3);

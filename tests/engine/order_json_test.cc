@@ -26,7 +26,7 @@ std::string WithPrices(const std::string& prices) {
 }
 
 std::vector<Order> ReadReferenceOrders() {
-  std::ifstream in(testing::ReferenceFile("orders.example.jsonl"));
+  std::ifstream in(testing::TestDataFile("orders.example.jsonl"));
   std::vector<Order> orders;
   std::string line;
   while (std::getline(in, line)) {
@@ -37,7 +37,7 @@ std::vector<Order> ReadReferenceOrders() {
   return orders;
 }
 
-TEST(OrderJsonTest, ParsesTheReferenceFile) {
+TEST(OrderJsonTest, ParsesTheTestDataFile) {
   std::vector<Order> orders = ReadReferenceOrders();
   ASSERT_EQ(orders.size(), 3u);
 

@@ -20,8 +20,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::filesystem::path ReferenceFile(const std::string& name) {
-  return std::filesystem::path(JOBSD_REFERENCE_DIR) / name;
+std::filesystem::path TestDataFile(const std::string& name) {
+  return std::filesystem::path(JOBSD_TEST_DATA_DIR) / name;
 }
 
 std::string ReadFile(const std::filesystem::path& path) {

@@ -20,8 +20,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// ../shared/reference/<name> beside the checkout.
-std::filesystem::path ReferenceFile(const std::string& name);
+// tests/data/<name>: data the tests read, kept inside the repository.
+std::filesystem::path TestDataFile(const std::string& name);
 
 // Whole file contents (binary).
 std::string ReadFile(const std::filesystem::path& path);
