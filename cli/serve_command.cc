@@ -6,7 +6,6 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -29,8 +28,7 @@ class MetricsObserver final : public JobObserver {
  public:
   explicit MetricsObserver(Metrics& metrics) : metrics_(metrics) {}
   void OnJobStarted(const Job& job) override { metrics_.JobStarted(job.job_type); }
-  void OnJobFinished(const Job& job, JobStatus status, Nanos duration,
-                     std::int64_t rows) override {
+  void OnJobFinished(const Job& job, JobStatus status, Nanos duration, std::int64_t rows) override {
     metrics_.JobFinished(job.job_type, status, duration);
     if (rows > 0) metrics_.RowsExported(rows);
   }
@@ -68,7 +66,8 @@ void KeepFreedMemoryForReuse() {
 
 int RunServe(const Args& raw) {
   const CommandSpec spec{
-      "serve", "",
+      "serve",
+      "",
       "Runs the HTTP API and the workers on the store. Prints first-run API credentials when "
       "the store has none.",
       {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
@@ -80,6 +79,13 @@ int RunServe(const Args& raw) {
   KeepFreedMemoryForReuse();
 
   App app(settings);
+  // The retention in force applies to every job, not only to new ones
+  // (API.md section 1); the worker pool's first retention sweep then
+  // deletes what this expired, files included.
+  if (const std::int64_t redated = app.jobs->ApplyRetention(); redated > 0) {
+    std::cerr << "jobsd: the retention in force now applies to " << redated
+              << " job(s) stored with another\n";
+  }
   Authenticator auth(app.db->credentials(), app.clock);
   if (!auth.HasAnyClient()) {
     ClientCredentials created = auth.CreateClient();
@@ -112,9 +118,16 @@ int RunServe(const Args& raw) {
   }
   pool.Start();
   ready.store(true);
-  std::cout << "jobsd listening on " << server.public_url() << " (store " << settings.db.string()
-            << ", exports " << pool_options.exports_dir.string() << ", " << pool.worker_count()
-            << " workers)\n"
+  // The address bound, then the public URL when links use another one:
+  // scripts read the port from the first part.
+  Settings bound = settings;
+  bound.listen_port = server.port();
+  bound.public_url.clear();
+  const std::string listening = PublicUrl(bound);
+  std::cout << "jobsd listening on " << listening << " ("
+            << (server.public_url() == listening ? "" : "public URL " + server.public_url() + ", ")
+            << "store " << settings.db.string() << ", exports " << pool_options.exports_dir.string()
+            << ", " << pool.worker_count() << " workers)\n"
             << std::flush;
 
   int signal_number = 0;

@@ -1,5 +1,7 @@
 #include "cli/settings.h"
 
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
 #include <charconv>
 #include <thread>
 
@@ -12,8 +14,9 @@ long long ParseWhole(const std::string& text, const std::string& source, long lo
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
-    throw UsageError("invalid value '" + text + "' for " + source + ": expected a whole number from " +
-                     std::to_string(min) + " to " + std::to_string(max));
+    throw UsageError("invalid value '" + text + "' for " + source +
+                     ": expected a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max));
   }
   return value;
 }
@@ -28,11 +31,49 @@ Nanos ParseDurationOrThrow(const std::string& text, const std::string& source) {
   return *value;
 }
 
+// The base of every link jobsd writes (links.self, Location, link.href), so
+// it must be a plain absolute http(s) URL: a CR or LF in it would end up in
+// response headers, and "http://" alone would give "http:/v2/..." links.
+// Returns it without trailing slashes.
+std::string CheckPublicUrl(std::string url, const std::string& source) {
+  const auto fail = [&](const std::string& why) -> UsageError {
+    std::string shown;  // the value, with control characters made visible
+    for (unsigned char c : url) {
+      if (c < 0x20 || c == 0x7f) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        shown += "\\x";
+        shown += kHex[c >> 4];
+        shown += kHex[c & 0xf];
+      } else {
+        shown += static_cast<char>(c);
+      }
+    }
+    return UsageError("invalid URL '" + shown + "' for " + source + ": " + why);
+  };
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    const auto c = static_cast<unsigned char>(url[i]);
+    if (c < 0x20 || c == 0x7f) {
+      throw fail("control character at byte " + std::to_string(i + 1));
+    }
+  }
+  const boost::system::result<boost::urls::url_view> parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) throw fail("not an absolute URL (expected http:// or https:// and a host)");
+  const std::string scheme(parsed->scheme());
+  if (!boost::beast::iequals(scheme, "http") && !boost::beast::iequals(scheme, "https")) {
+    throw fail("the scheme must be http or https");
+  }
+  if (!parsed->has_authority() || parsed->host().empty()) throw fail("the URL has no host");
+  if (parsed->has_userinfo()) throw fail("a user or password does not belong in public links");
+  if (parsed->has_query() || parsed->has_fragment()) {
+    throw fail("a query or fragment cannot prefix links; give scheme, host, port and path only");
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 }  // namespace
 
-OptionSpec DbOption() {
-  return {"db", "PATH", "JOBSD_DB", "./var/jobsd.db", "SQLite store file"};
-}
+OptionSpec DbOption() { return {"db", "PATH", "JOBSD_DB", "./var/jobsd.db", "SQLite store file"}; }
 OptionSpec ExportsOption() {
   return {"exports", "DIR", "JOBSD_EXPORTS", "./var/exports", "directory for export files"};
 }
@@ -77,17 +118,11 @@ Settings ResolveSettings(const ParsedArgs& args) {
         settings.listen_host.back() == ']') {
       settings.listen_host = settings.listen_host.substr(1, settings.listen_host.size() - 2);
     }
-    settings.listen_port =
-        static_cast<std::uint16_t>(ParseWhole(listen->substr(colon + 1), source + " (port)", 0, 65535));
+    settings.listen_port = static_cast<std::uint16_t>(
+        ParseWhole(listen->substr(colon + 1), source + " (port)", 0, 65535));
   }
   if (auto url = args.Get("public-url")) {
-    const std::string source = args.SourceOf("public-url");
-    if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
-      throw UsageError("invalid URL '" + *url + "' for " + source +
-                       ": expected http:// or https:// followed by a host");
-    }
-    while (!url->empty() && url->back() == '/') url->pop_back();
-    settings.public_url = *url;
+    settings.public_url = CheckPublicUrl(*url, args.SourceOf("public-url"));
   }
   if (auto workers = args.Get("workers")) {
     settings.workers = static_cast<int>(ParseWhole(*workers, args.SourceOf("workers"), 1, 256));
@@ -97,6 +132,16 @@ Settings ResolveSettings(const ParsedArgs& args) {
   }
   if (auto retention = args.Get("retention")) {
     settings.retention = ParseDurationOrThrow(*retention, args.SourceOf("retention"));
+    // Every expiry (created_at + retention) must fit in a Nanos; past it a
+    // job would expire before it was created.
+    const Nanos latest = kLatestTime - SystemClock().Now();
+    if (settings.retention > latest) {
+      throw UsageError("invalid duration '" + *retention + "' for " + args.SourceOf("retention") +
+                       ": too long, a job created now would expire after " +
+                       FormatRfc3339Nano(kLatestTime) +
+                       ", the last instant jobsd can store (at most " +
+                       std::to_string(latest / kNanosPerDay) + "d)");
+    }
   }
   if (auto grace = args.Get("shutdown-grace")) {
     settings.shutdown_grace = ParseDurationOrThrow(*grace, args.SourceOf("shutdown-grace"));

@@ -43,7 +43,7 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
   job.job_type = request.job_type;
   job.filter = request.filter;
   job.created_at = clock_.Now();
-  job.expires_at = job.created_at + options_.retention;
+  job.expires_at = AddClamped(job.created_at, options_.retention);
   job.max_attempts = options_.max_attempts;
   if (request.idempotency_key) {
     job.idempotency_key = request.idempotency_key;
@@ -54,7 +54,7 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
     canonical.push_back('\0');
     canonical += request.filter;
     job.request_hash = Sha256Hex(canonical);
-    job.idempotency_expires_at = job.created_at + options_.idempotency_window;
+    job.idempotency_expires_at = AddClamped(job.created_at, options_.idempotency_window);
   }
   return job;
 }

@@ -86,6 +86,10 @@ class JobService {
   std::map<JobStatus, std::int64_t> CountByStatus() const;
 
   // Called after each successful Create (the worker pool's wake-up).
+  // Makes this service's retention the one in force for every job in the
+  // store (JobStore::ApplyRetention); returns how many jobs changed.
+  std::int64_t ApplyRetention() { return store_.ApplyRetention(options_.retention); }
+
   void SetOnCreated(std::function<void()> callback) { on_created_ = std::move(callback); }
 
   const Clock& clock() const { return clock_; }

@@ -183,6 +183,14 @@ class JobStore {
   // the caller can delete their files.
   virtual std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) = 0;
 
+  // Makes `retention` the one in force for every job, whoever created it
+  // and with whatever retention: each job's expiry becomes created_at +
+  // retention (AddClamped). A shorter retention than before expires older
+  // jobs at once (DeleteExpiredJobs then removes them and their files), a
+  // longer one keeps them longer (API.md section 1). One transaction;
+  // returns how many jobs changed. REQUIRES: retention > 0.
+  virtual std::int64_t ApplyRetention(Nanos retention) = 0;
+
   // All file paths still referenced by a job (start-up sweep of orphans).
   virtual std::vector<std::string> ReferencedFiles() = 0;
 

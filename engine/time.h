@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,17 @@ std::optional<ParsedTime> ParseFilterTime(std::string_view text, std::string* re
 
 // Durations for options: "30s", "15m", "36h", "7d".
 std::optional<Nanos> ParseDuration(std::string_view text, std::string* reason);
+
+// The last instant a Nanos can hold (2262-04-11T23:47:16.854775807Z).
+inline constexpr Nanos kLatestTime = std::numeric_limits<Nanos>::max();
+
+// t + duration, or kLatestTime where the sum would not fit: an instant that
+// far ahead means "never" to every caller, and an overflow would wrap it
+// into the past.
+constexpr Nanos AddClamped(Nanos t, Nanos duration) {
+  Nanos sum = 0;
+  return __builtin_add_overflow(t, duration, &sum) ? kLatestTime : sum;
+}
 
 // The source of "now"; tests inject a manual clock so nothing sleeps.
 class Clock {

@@ -17,8 +17,8 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 // The columns ReadJob expects, in its order.
-#define JOBSD_JOB_COLUMNS                                                                 \
-  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, " \
+#define JOBSD_JOB_COLUMNS                                                                   \
+  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, "   \
   "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count, " \
   "interruptions"
 constexpr int kJobColumnCount = 17;
@@ -93,8 +93,8 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
 
   if (job.idempotency_key) {
     auto earlier = db->Prepare("SELECT " JOBSD_JOB_COLUMNS
-                                       ", request_hash, idempotency_expires_at"
-                                       " FROM jobs WHERE idempotency_key = ?");
+                               ", request_hash, idempotency_expires_at"
+                               " FROM jobs WHERE idempotency_key = ?");
     earlier->BindText(1, *job.idempotency_key);
     if (earlier->Step()) {
       Job found = ReadJob(*earlier);
@@ -212,8 +212,8 @@ std::int64_t CountVisible(sqlite::Connection& connection,
   while (counts->Step()) {
     if (statuses.count(counts->ColumnText(0)) > 0) total += counts->ColumnInt64(1);
   }
-  auto expired = connection.Prepare(
-      "SELECT status, count(*) FROM jobs WHERE expires_at <= ? GROUP BY status");
+  auto expired =
+      connection.Prepare("SELECT status, count(*) FROM jobs WHERE expires_at <= ? GROUP BY status");
   expired->BindInt64(1, now);
   while (expired->Step()) {
     if (statuses.count(expired->ColumnText(0)) > 0) total -= expired->ColumnInt64(1);
@@ -276,7 +276,8 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   // never too late.
   auto next_expiry = connection->Prepare("SELECT min(expires_at) FROM jobs WHERE expires_at > ?");
   next_expiry->BindInt64(1, query.now);
-  if (next_expiry->Step() && !next_expiry->IsNull(0)) page.valid_until = next_expiry->ColumnInt64(0);
+  if (next_expiry->Step() && !next_expiry->IsNull(0))
+    page.valid_until = next_expiry->ColumnInt64(0);
 
   transaction.Commit();
   return page;
@@ -326,9 +327,8 @@ std::vector<ClaimedJob> ClaimWithin(sqlite::Connection& connection, const ClaimR
 std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
   std::vector<ClaimedJob> claimed;
   if (request.max_jobs <= 0) return claimed;
-  writer_.Write(
-      [&](sqlite::Connection& connection) { claimed = ClaimWithin(connection, request); },
-      GroupWriter::Sync::kNormal);
+  writer_.Write([&](sqlite::Connection& connection) { claimed = ClaimWithin(connection, request); },
+                GroupWriter::Sync::kNormal);
   return claimed;
 }
 
@@ -469,7 +469,7 @@ std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& c
 }
 
 FinishAndClaimResult SqliteJobStore::FinishAndClaim(const std::vector<JobCompletion>& completions,
-                                                     Nanos now, const ClaimRequest& next) {
+                                                    Nanos now, const ClaimRequest& next) {
   FinishAndClaimResult result;
   // Outcomes need FULL; with none, this is a plain claim.
   const auto sync = completions.empty() ? GroupWriter::Sync::kNormal : GroupWriter::Sync::kFull;
@@ -497,7 +497,8 @@ int RescueWhere(sqlite::Connection& connection, const std::string& which, std::s
       " ' times, so it is not run again (it may be what stops the worker);"
       " submit it again to retry',"
       " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE status = 'started' AND interruptions + 1 >= ?4 AND " + which);
+      " WHERE status = 'started' AND interruptions + 1 >= ?4 AND " +
+      which);
   give_up->BindInt64(1, now).BindText(3, what).BindInt64(4, kMaxInterruptions);
   bind(*give_up);
   give_up->Run();
@@ -506,7 +507,8 @@ int RescueWhere(sqlite::Connection& connection, const std::string& which, std::s
   auto requeue = connection.Prepare(
       "UPDATE jobs SET status = 'pending', run_after = ?1, error = ?3,"
       " attempts = max(attempts - 1, 0), interruptions = interruptions + 1,"
-      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND " + which);
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND " +
+      which);
   requeue->BindInt64(1, now).BindText(3, what);
   bind(*requeue);
   requeue->Run();
@@ -583,6 +585,21 @@ std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) 
     }
   });
   return deleted;
+}
+
+std::int64_t SqliteJobStore::ApplyRetention(Nanos retention) {
+  std::int64_t changed = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    // created_at + retention, clamped as AddClamped does: SQLite would turn
+    // an overflowing integer sum into a REAL.
+    auto apply = connection.Prepare(
+        "UPDATE jobs SET expires_at = CASE WHEN created_at <= ?2 THEN created_at + ?1 ELSE ?3 END"
+        " WHERE expires_at IS NOT (CASE WHEN created_at <= ?2 THEN created_at + ?1 ELSE ?3 END)");
+    apply->BindInt64(1, retention).BindInt64(2, kLatestTime - retention).BindInt64(3, kLatestTime);
+    apply->Run();
+    changed = connection.Changes();
+  });
+  return changed;
 }
 
 std::vector<std::string> SqliteJobStore::ReferencedFiles() {

@@ -33,8 +33,7 @@ class SqliteJobStore final : public JobStore {
                   Nanos now) override;
   bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
                     Nanos run_after, Nanos now) override;
-  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
-                               Nanos now) override;
+  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions, Nanos now) override;
   FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
                                       const ClaimRequest& next) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
@@ -43,6 +42,7 @@ class SqliteJobStore final : public JobStore {
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
   int ReleaseClaims(std::string_view worker_id, Nanos now) override;
   std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
+  std::int64_t ApplyRetention(Nanos retention) override;
   std::vector<std::string> ReferencedFiles() override;
   std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
   std::optional<Nanos> NextRunAfter() override;

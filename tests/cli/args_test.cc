@@ -9,10 +9,17 @@ namespace jobsd::cli {
 namespace {
 
 const CommandSpec& Spec() {
-  static const CommandSpec spec{"demo", "FILE", "A demo command.",
-                                {DbOption(), WorkersOption(), RetentionOption(), ListenOption(),
-                                 PublicUrlOption(), {"json", "", "", "", "as JSON"}},
-                                0, 1};
+  static const CommandSpec spec{"demo",
+                                "FILE",
+                                "A demo command.",
+                                {DbOption(),
+                                 WorkersOption(),
+                                 RetentionOption(),
+                                 ListenOption(),
+                                 PublicUrlOption(),
+                                 {"json", "", "", "", "as JSON"}},
+                                0,
+                                1};
   return spec;
 }
 
@@ -73,12 +80,32 @@ TEST(SettingsTest, DefaultsFollowTheContract) {
 }
 
 TEST(SettingsTest, ParsesListenRetentionAndPublicUrl) {
-  Settings settings = ResolveSettings(Parse(
-      Spec(), {"--listen", "0.0.0.0:9000", "--retention", "36h", "--public-url", "https://x.test/"}));
+  Settings settings = ResolveSettings(Parse(Spec(), {"--listen", "0.0.0.0:9000", "--retention",
+                                                     "36h", "--public-url", "https://x.test/"}));
   EXPECT_EQ(settings.listen_host, "0.0.0.0");
   EXPECT_EQ(settings.listen_port, 9000);
   EXPECT_EQ(settings.retention, 36 * 3600 * kNanosPerSecond);
   EXPECT_EQ(PublicUrl(settings), "https://x.test");
+}
+
+TEST(SettingsTest, PublicUrlKeepsPathAndPortAndDropsTrailingSlashes) {
+  struct Case {
+    std::string given, kept;
+  } cases[] = {
+      {"https://jobs.example.com", "https://jobs.example.com"},
+      {"http://127.0.0.1:9000/", "http://127.0.0.1:9000"},
+      {"https://example.com/jobsd//", "https://example.com/jobsd"},
+      {"HTTPS://[::1]:8443", "HTTPS://[::1]:8443"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(PublicUrl(ResolveSettings(Parse(Spec(), {"--public-url", c.given}))), c.kept);
+  }
+}
+
+TEST(SettingsTest, TheLongestRetentionStillExpiresBeforeTheLastStorableInstant) {
+  Settings settings = ResolveSettings(Parse(Spec(), {"--retention", "36500d"}));
+  EXPECT_EQ(settings.retention, 36500 * kNanosPerDay);
+  EXPECT_LT(SystemClock().Now(), kLatestTime - settings.retention);
 }
 
 TEST(SettingsTest, BadValuesNameTheirSource) {
@@ -93,6 +120,17 @@ TEST(SettingsTest, BadValuesNameTheirSource) {
       {{"--listen", "8080"}, "HOST:PORT"},
       {{"--listen", "127.0.0.1:99999"}, "--listen"},
       {{"--public-url", "ftp://x"}, "--public-url"},
+      {{"--public-url", "http://"}, "no host"},
+      {{"--public-url", "https:/x.test"}, "no host"},
+      {{"--public-url", "x.test"}, "not an absolute URL"},
+      {{"--public-url", "http://x.test\r\nSet-Cookie: a=b"}, "control character at byte 14"},
+      {{"--public-url", "http://x.test/\n"}, "control character"},
+      {{"--public-url", "http://x.test/?a=b"}, "query"},
+      {{"--public-url", "http://user:pw@x.test"}, "user or password"},
+      {{"--public-url", "http://x test"}, "not an absolute URL"},
+      {{"--retention", "100000d"}, "too long, a job created now would expire after 2262"},
+      {{"--retention", "9223372036s"}, "--retention"},
+      {{"--retention", "99999999999999999999d"}, "--retention"},
       {{"--db", ""}, "--db"},
   };
   for (const Case& c : cases) {

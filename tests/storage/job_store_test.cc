@@ -131,7 +131,9 @@ TEST_F(JobStoreTest, ChangeVersionMovesWithEveryCommitAndOnlyThen) {
 
   // Another process's commit (here: another connection).
   auto other = sqlite::Connection::Open(dir_ / "jobsd.db");
-  other->Exec("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE jobs SET updated_at = updated_at + 1 WHERE id = 'a'; COMMIT");
+  other->Exec(
+      "PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE jobs SET updated_at = updated_at + 1 "
+      "WHERE id = 'a'; COMMIT");
   EXPECT_NE(jobs_.ChangeVersion(), after_claim);
 }
 
@@ -358,6 +360,34 @@ TEST_F(JobStoreTest, ReleaseClaimsReturnsOnlyThatWorkersJobsWithoutCountingTheAt
   EXPECT_EQ(a.claimed_by, std::nullopt);
   EXPECT_EQ(Get("b").status, JobStatus::kStarted);
   EXPECT_EQ(jobs_.ReleaseClaims("w1", kT0 + 7), 0);
+}
+
+TEST_F(JobStoreTest, ApplyRetentionMakesTheRetentionInForceEveryJobsExpiry) {
+  Insert("old", kT0);                     // expires kT0 + 7d
+  Insert("new", kT0 + 2 * kNanosPerDay);  // expires kT0 + 9d
+  const Nanos now = kT0 + 2 * kNanosPerDay + kNanosPerDay / 2;
+
+  // Shorter: the job older than a day expires at once, the newer one later.
+  EXPECT_EQ(jobs_.ApplyRetention(kNanosPerDay), 2);
+  EXPECT_EQ(jobs_.FindJob("old", now), std::nullopt);
+  EXPECT_EQ(Get("new", now).expires_at, kT0 + 3 * kNanosPerDay);
+  EXPECT_EQ(jobs_.ListJobs({filter::Filter{}, 25, 0, now}).total, 1);
+  auto expired = jobs_.DeleteExpiredJobs(now, 10);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, "old");
+
+  // Longer: jobs not yet deleted are kept longer; the same retention again
+  // changes nothing.
+  Insert("kept", now);
+  EXPECT_EQ(jobs_.ApplyRetention(30 * kNanosPerDay), 2);
+  EXPECT_EQ(Get("kept", now).expires_at, now + 30 * kNanosPerDay);
+  EXPECT_EQ(Get("new", now).expires_at, kT0 + 32 * kNanosPerDay);
+  EXPECT_EQ(jobs_.ApplyRetention(30 * kNanosPerDay), 0);
+
+  // An expiry past the last storable instant is clamped, not wrapped into
+  // the past.
+  EXPECT_EQ(jobs_.ApplyRetention(kLatestTime - kT0), 2);
+  EXPECT_EQ(Get("kept", now).expires_at, kLatestTime);
 }
 
 TEST_F(JobStoreTest, DeleteExpiredJobsReturnsTheirFilesInBatches) {
