@@ -145,6 +145,13 @@ Settings ResolveSettings(const ParsedArgs& args) {
   }
   if (auto grace = args.Get("shutdown-grace")) {
     settings.shutdown_grace = ParseDurationOrThrow(*grace, args.SourceOf("shutdown-grace"));
+    // Waited for on the steady clock, whose deadline (now + grace) must not
+    // overflow into the past and end the wait at once.
+    constexpr Nanos kLongestGrace = 36500 * kNanosPerDay;
+    if (settings.shutdown_grace > kLongestGrace) {
+      throw UsageError("invalid duration '" + *grace + "' for " + args.SourceOf("shutdown-grace") +
+                       ": too long (at most 36500d)");
+    }
   }
   return settings;
 }

@@ -130,6 +130,7 @@ TEST(SettingsTest, BadValuesNameTheirSource) {
       {{"--public-url", "http://x test"}, "not an absolute URL"},
       {{"--retention", "100000d"}, "too long, a job created now would expire after 2262"},
       {{"--retention", "9223372036s"}, "--retention"},
+      {{"--shutdown-grace", "106751d"}, "--shutdown-grace"},
       {{"--retention", "99999999999999999999d"}, "--retention"},
       {{"--db", ""}, "--db"},
   };
