@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -18,8 +19,10 @@ namespace jobsd::storage {
 
 class SqliteJobStore final : public JobStore {
  public:
-  explicit SqliteJobStore(ConnectionPool& pool)
-      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }) {}
+  // `before_write`, when given, runs before every write transaction and may
+  // refuse it by throwing (the store file was deleted, say).
+  explicit SqliteJobStore(ConnectionPool& pool, std::function<void()> before_write = {})
+      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }, std::move(before_write)) {}
 
   InsertResult InsertJob(const NewJob& job) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
@@ -33,8 +36,7 @@ class SqliteJobStore final : public JobStore {
                   Nanos now) override;
   bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
                     Nanos run_after, Nanos now) override;
-  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
-                               Nanos now) override;
+  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions, Nanos now) override;
   FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
                                       const ClaimRequest& next) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
