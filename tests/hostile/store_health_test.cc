@@ -96,6 +96,20 @@ std::optional<std::vector<std::string>> Unprivileged(std::vector<std::string> ar
   return wrapped;
 }
 
+// Runs `jobsd serve` that should refuse to start: its result, or a failure
+// (exit code -1) if it is still running after 10 s, as it did before.
+RunResult ServeThatShouldRefuse(const std::vector<std::string>& argv,
+                                const std::map<std::string, std::string>& env,
+                                const fs::path& logs) {
+  testing::Background serve(argv, (logs / "refused").string(), env);
+  std::optional<RunResult> result = serve.Wait(10s);
+  if (result) return *result;
+  RunResult still_running;
+  still_running.err = "still running after 10 s: " + serve.Stderr();
+  still_running.out = serve.Stdout();
+  return still_running;  // ~Background kills it
+}
+
 std::string ErrorDetail(const HttpResponse& response) {
   boost::system::error_code ec;
   boost::json::value body = boost::json::parse(response.body, ec);
@@ -168,7 +182,7 @@ TEST(StoreHealthTest, ServeRefusesAStoreFileItCannotWriteWithOneLineAndExit1) {
   auto argv = Unprivileged({testing::JobsdBinary(), "serve"});
   if (!argv) GTEST_SKIP() << "running as root without setpriv: cannot drop privileges";
   const auto start = Clock::now();
-  RunResult result = testing::Run(*argv, jobsd.env());
+  RunResult result = ServeThatShouldRefuse(*argv, jobsd.env(), jobsd.dir().path());
   EXPECT_LT(Since(start), 10s);
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_EQ(LineCount(result.err), 1) << result.err;
@@ -190,7 +204,7 @@ TEST(StoreHealthTest, ServeRefusesAStoreWhoseDirectoryCannotHoldTheWalWithOneLin
   testing::TempDir exports;
   fs::permissions(exports.path(), fs::perms::all);
   env["JOBSD_EXPORTS"] = exports.path().string();
-  RunResult result = testing::Run(*argv, env);
+  RunResult result = ServeThatShouldRefuse(*argv, env, jobsd.dir().path());
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_EQ(LineCount(result.err), 1) << result.err;
   EXPECT_NE(result.err.find("directory"), std::string::npos) << result.err;
@@ -345,7 +359,8 @@ TEST(StoreHealthTest, ServeRefusesAnExportsPathThatIsAFileWithExit2) {
   LiveJobsd jobsd;
   testing::WriteFile(jobsd.dir() / "a-file", "not a folder");
   jobsd.env()["JOBSD_EXPORTS"] = (jobsd.dir() / "a-file").string();
-  RunResult result = jobsd.Jobsd({"serve"});
+  RunResult result =
+      ServeThatShouldRefuse({testing::JobsdBinary(), "serve"}, jobsd.env(), jobsd.dir().path());
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_EQ(LineCount(result.err), 1) << result.err;
   EXPECT_NE(result.err.find("not a directory"), std::string::npos) << result.err;
@@ -361,7 +376,7 @@ TEST(StoreHealthTest, ServeRefusesAnExportsFolderItCannotWriteWithExit1) {
                                        fs::perms::others_exec);
   auto argv = Unprivileged({testing::JobsdBinary(), "serve"});
   if (!argv) GTEST_SKIP() << "running as root without setpriv: cannot drop privileges";
-  RunResult result = testing::Run(*argv, jobsd.env());
+  RunResult result = ServeThatShouldRefuse(*argv, jobsd.env(), jobsd.dir().path());
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_EQ(LineCount(result.err), 1) << result.err;
   EXPECT_NE(result.err.find("exports"), std::string::npos) << result.err;
