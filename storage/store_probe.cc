@@ -86,6 +86,14 @@ StoreHealth StoreProbe::ProbeNow(std::chrono::milliseconds wait) {
     connection->Exec("ROLLBACK");
     return Healthy();
   } catch (const StoreError& e) {
+    if (e.fault() == StoreFault::kOther) {
+      // The round trip is plain SQL on a known table: what fails it is the
+      // file (truncated, damaged, or another program's database).
+      return StoreHealth{false,
+                         "the job store cannot be read (its file is damaged, truncated or not a "
+                         "jobsd store)",
+                         e.what()};
+    }
     return Broken(e.fault(), e.what());
   }
 }

@@ -171,6 +171,18 @@ TEST(StoreHealthTest, ReadyzAnswers503WhileTheStoreIsLockedAnd200AgainOnceItIsFr
   EXPECT_EQ(jobsd.Stop().exit_code, 0);
 }
 
+TEST(StoreHealthTest, ReadyzAnswers503WhenTheStoreFileIsTruncatedUnderIt) {
+  LiveJobsd jobsd;
+  ASSERT_TRUE(jobsd.Start());
+  ASSERT_TRUE(ReadyzBecomes(jobsd, 200, 5s));
+  fs::resize_file(jobsd.db(), 0);
+  EXPECT_TRUE(ReadyzBecomes(jobsd, 503, 3s)) << "readyz stayed 200 with the store truncated";
+  HttpResponse unready = jobsd.Get("/readyz");
+  EXPECT_NE(ErrorDetail(unready).find("truncated"), std::string::npos) << unready.body;
+  ExpectNoInternals(unready.body, jobsd);
+  jobsd.Stop();
+}
+
 // Item: a read-only store started, said ready, answered 500 to every write
 // and logged a hundred lines a second.
 TEST(StoreHealthTest, ServeRefusesAStoreFileItCannotWriteWithOneLineAndExit1) {
