@@ -40,6 +40,8 @@ constexpr uid_t kNobody = 65534;
 class WriteLock {
  public:
   explicit WriteLock(const fs::path& db) : connection_(storage::sqlite::Connection::Open(db)) {
+    // serve's own writes (a worker claiming a job) hold the lock for a moment.
+    connection_->SetBusyWait(5s, nullptr);
     connection_->Exec("BEGIN IMMEDIATE");
   }
   ~WriteLock() { Release(); }
