@@ -1,6 +1,7 @@
 #include "api/errors.h"
 
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -28,6 +29,26 @@ std::string WithValidUtf8(std::string text) {
     }
   }
   return text;
+}
+
+// The 503 detail for a store that could not take a write: what is wrong,
+// in words, never the store's own message (it names files and SQL).
+std::string StoreUnavailableDetail(StoreFault fault) {
+  switch (fault) {
+    case StoreFault::kBusy:
+      return std::string(kStoreBusyDetail);
+    case StoreFault::kDiskFull:
+      return "The disk is full: the job store cannot grow. Nothing was changed; retry once space "
+             "has been freed.";
+    case StoreFault::kMoved:
+      return "The job store file was removed or replaced while the service was running. Nothing "
+             "was changed; retry once the service has been restarted.";
+    default:
+      break;
+  }
+  std::string detail(DescribeStoreFault(fault));
+  detail[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(detail[0])));
+  return detail + ". Nothing was changed; retry the request shortly.";
 }
 
 }  // namespace
@@ -140,11 +161,12 @@ Response ErrorFromCurrentException(std::string_view request_id) {
                  request_id.data(), e.what());
     if (!e.transient()) return ErrorResponse(ErrorCode::kInternal, kInternalDetail, request_id);
     // The store was busy past the busy timeout (another process, e.g. an
-    // orders import, held its write lock) or hit an I/O error or a full
-    // disk: nothing was written, and the same request may well pass in a
-    // moment. 503 + Retry-After says exactly that to clients and proxies,
-    // where a 500 would read as a bug.
-    Response response = ErrorResponse(ErrorCode::kUnavailable, kStoreBusyDetail, request_id);
+    // orders import, held its write lock), hit an I/O error or a full disk,
+    // could not be written or was deleted: nothing was written, and the same request may well pass
+    // in a moment. 503 + Retry-After says exactly that to clients and proxies, where a 500 would
+    // read as a bug.
+    Response response =
+        ErrorResponse(ErrorCode::kUnavailable, StoreUnavailableDetail(e.fault()), request_id);
     response.headers.set(http::field::retry_after, "1");
     return response;
   } catch (const std::exception& e) {

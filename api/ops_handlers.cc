@@ -15,7 +15,16 @@ Response GetReady(const HandlerContext& context) {
   } catch (const std::exception&) {
     ready = false;  // a store that throws is not ready; that is the answer
   }
-  if (!ready) throw ApiError(ErrorCode::kUnavailable, "The service is not ready");
+  if (!ready) {
+    std::string reason;
+    try {
+      if (context.services.not_ready_reason) reason = context.services.not_ready_reason();
+    } catch (const std::exception&) {
+      reason.clear();
+    }
+    throw ApiError(ErrorCode::kUnavailable, reason.empty() ? "The service is not ready"
+                                                           : "The service is not ready: " + reason);
+  }
   return JsonResponse(http::status::ok, {{"status", "ready"}});
 }
 

@@ -31,6 +31,7 @@ HttpServer::HttpServer(ServerOptions options, ApiServices services)
     : options_(std::move(options)),
       services_(std::move(services)),
       blocking_pool_(static_cast<std::size_t>(std::max(1, options_.blocking_threads))),
+      write_pool_(static_cast<std::size_t>(std::max(1, options_.write_threads))),
       acceptor_(asio::make_strand(io_context_)),
       tracker_(std::make_unique<ConnectionTracker>()),
       access_log_(std::make_unique<AccessLog>(stderr)) {}
@@ -73,8 +74,8 @@ void HttpServer::Start() {
 }
 
 asio::awaitable<void> HttpServer::Listen() {
-  SessionContext context{options_,       *router_,  services_.metrics,
-                         blocking_pool_, *tracker_, *access_log_};
+  SessionContext context{options_,    *router_,  services_.metrics, blocking_pool_,
+                         write_pool_, *tracker_, *access_log_};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
                                                         asio::as_tuple(asio::use_awaitable));
@@ -125,6 +126,7 @@ void HttpServer::Join() {
     if (thread.joinable()) thread.join();
   }
   blocking_pool_.join();
+  write_pool_.join();
   access_log_->Flush();  // the lines of the last requests
   joined_ = true;
 }

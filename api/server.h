@@ -1,6 +1,8 @@
 // The HTTP server: an Asio listener and one session per connection, on
-// `io_threads` threads. Handlers (which touch the store) run on a separate
-// pool of `blocking_threads`, so a slow query never stalls socket I/O.
+// `io_threads` threads. Handlers (which touch the store) run on separate
+// pools, so a slow query never stalls socket I/O: reads on
+// `blocking_threads`, writes on `write_threads`, so a write waiting for the
+// store's lock never holds up a read (api/handler_lane.h).
 //
 // Lifecycle: construct, Start (binds; throws std::runtime_error), then
 // Stop and Join from a thread that is not one of the server's own.
@@ -28,7 +30,12 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
   std::string public_url;     // "": http://host:port
   int io_threads = 2;
-  int blocking_threads = 4;
+  int blocking_threads = 4;  // GET and HEAD handlers
+  // Every other handler. Writes share one writer (storage/group_writer.h),
+  // so only one of them waits on the store's lock; the rest wait for its
+  // outcome on a condition variable, and when the lock wait runs out they
+  // all get their 503 at once instead of each waiting it out in turn.
+  int write_threads = 8;
   std::size_t max_connections = 1024;    // beyond it: 503 and close
   std::size_t body_limit = 64 * 1024;    // beyond it: 413
   std::size_t header_limit = 16 * 1024;  // beyond it: 431
@@ -69,6 +76,7 @@ class HttpServer {
   ApiServices services_;
   boost::asio::io_context io_context_;
   boost::asio::thread_pool blocking_pool_;
+  boost::asio::thread_pool write_pool_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ConnectionTracker> tracker_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "engine/credentials.h"
 #include "engine/job_service.h"
@@ -16,6 +17,9 @@ struct ApiServices {
   Metrics& metrics;
   // GET /readyz: true once migrations ran and the store answers.
   std::function<bool()> ready;
+  // Why not, when `ready` says no: a sentence safe to show ("" or unset:
+  // no reason given).
+  std::function<std::string()> not_ready_reason = {};
 };
 
 }  // namespace jobsd::api

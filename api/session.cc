@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/access_log.h"
+#include "api/handler_lane.h"
 #include "api/request_id.h"
 #include "api/server.h"
 
@@ -208,10 +209,18 @@ asio::awaitable<bool> Session::ServeOne() {
   const auto start = Clock::now();
   const std::string request_id = NewRequestId();
   Request request = parser.release();
-  Response response = co_await asio::co_spawn(
-      context_.blocking_pool,
-      [&]() -> asio::awaitable<Response> { co_return context_.router.Handle(request, request_id); },
-      use_awaitable);
+  Response response;
+  const HandlerLane lane = LaneFor(request);
+  if (lane == HandlerLane::kInline) {
+    response = context_.router.Handle(request, request_id);
+  } else {
+    response = co_await asio::co_spawn(
+        lane == HandlerLane::kRead ? context_.blocking_pool : context_.write_pool,
+        [&]() -> asio::awaitable<Response> {
+          co_return context_.router.Handle(request, request_id);
+        },
+        use_awaitable);
+  }
 
   const bool keep_alive = request.keep_alive() && !context_.tracker.stopping();
   const bool head = request.method() == http::verb::head;

@@ -59,7 +59,8 @@ struct SessionContext {
   const ServerOptions& options;
   const Router& router;
   Metrics& metrics;
-  boost::asio::thread_pool& blocking_pool;
+  boost::asio::thread_pool& blocking_pool;  // reads (api/handler_lane.h)
+  boost::asio::thread_pool& write_pool;     // writes
   ConnectionTracker& tracker;
   AccessLog& access_log;
 };

@@ -5,9 +5,11 @@
 
 namespace jobsd::cli {
 
-std::unique_ptr<storage::Database> OpenStore(const Settings& settings) {
+std::unique_ptr<storage::Database> OpenStore(const Settings& settings, int busy_timeout_ms) {
   try {
-    return storage::Database::Open(storage::DatabaseOptions{settings.db});
+    storage::DatabaseOptions options{settings.db};
+    options.busy_timeout_ms = busy_timeout_ms;
+    return storage::Database::Open(options);
   } catch (const std::exception& e) {
     throw CommandError("cannot open the store " + settings.db.string() + ": " + e.what());
   }
@@ -17,7 +19,7 @@ void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db) {
   registry.Register("order_export", std::make_unique<OrderExportJob>(db.orders()));
 }
 
-App::App(const Settings& s) : settings(s), db(OpenStore(s)) {
+App::App(const Settings& s, int busy_timeout_ms) : settings(s), db(OpenStore(s, busy_timeout_ms)) {
   RegisterBuiltinJobTypes(registry, *db);
   JobServiceOptions options;
   options.retention = settings.retention;

@@ -13,15 +13,21 @@
 
 namespace jobsd::cli {
 
+// How long a write waits for the lock another process holds. Commands wait
+// a minute: an import merges in one transaction, and a `jobs submit` made
+// meanwhile should wait for it rather than fail.
+inline constexpr int kCommandBusyTimeoutMs = 60'000;
+
 // Opens the store of `settings.db`, migrating it. Failures become
 // CommandError with the store's reason.
-std::unique_ptr<storage::Database> OpenStore(const Settings& settings);
+std::unique_ptr<storage::Database> OpenStore(const Settings& settings,
+                                             int busy_timeout_ms = kCommandBusyTimeoutMs);
 
 // Registers the job types this binary runs (order_export).
 void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db);
 
 struct App {
-  explicit App(const Settings& settings);
+  explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs);
 
   Settings settings;
   std::unique_ptr<storage::Database> db;

@@ -8,14 +8,19 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "api/server.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/startup_checks.h"
 #include "engine/credentials.h"
 #include "engine/metrics.h"
 #include "engine/worker_pool.h"
@@ -62,6 +67,44 @@ void KeepFreedMemoryForReuse() {
 #endif
 }
 
+// How long a request or a worker of `serve` waits for the write lock that
+// another process holds (an import, a `sqlite3` shell) before giving up:
+// the API then answers 503 + Retry-After and the worker retries with
+// backoff. Short enough that a client hears back while it still waits;
+// the commands themselves wait a minute (kCommandBusyTimeoutMs).
+constexpr int kServeBusyTimeoutMs = 5'000;
+
+// At most this long for requests in flight to finish on SIGTERM, and never
+// more than the grace.
+constexpr auto kMaxRequestDrain = std::chrono::seconds(10);
+
+// Once the grace has passed, every wait on the store's lock gives up at
+// once, so that shutdown does not wait out another process's lock.
+class GraceDeadline {
+ public:
+  GraceDeadline(storage::Database& db, std::chrono::steady_clock::time_point deadline)
+      : thread_([this, &db, deadline] {
+          std::unique_lock lock(mutex_);
+          if (!done_.wait_until(lock, deadline, [this] { return finished_; })) {
+            db.AbortLockWaits();
+          }
+        }) {}
+  ~GraceDeadline() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    done_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  bool finished_ = false;  // guarded by mutex_
+  std::thread thread_;     // last: starts once the rest exists
+};
+
 }  // namespace
 
 int RunServe(const Args& raw) {
@@ -78,7 +121,17 @@ int RunServe(const Args& raw) {
   const sigset_t stop_signals = BlockStopSignals();
   KeepFreedMemoryForReuse();
 
-  App app(settings);
+  // Refuse to start, in one line, rather than serve a store or an exports
+  // folder that cannot be written (API.md section 15).
+  CheckExportsDir(std::filesystem::absolute(settings.exports).lexically_normal(),
+                  args.SourceOf("exports"));
+  CheckStorePathWritable(settings.db);
+  App app(settings, kServeBusyTimeoutMs);
+  try {
+    app.db->CheckWritable();
+  } catch (const StoreError& e) {
+    throw CommandError(e.what());
+  }
   // The retention in force applies to every job, not only to new ones
   // (API.md section 1); the worker pool's first retention sweep then
   // deletes what this expired, files included.
@@ -107,9 +160,17 @@ int RunServe(const Args& raw) {
   server_options.host = settings.listen_host;
   server_options.port = settings.listen_port;
   server_options.public_url = settings.public_url;
+  server_options.stop_timeout = std::min<std::chrono::seconds>(
+      kMaxRequestDrain, std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::nanoseconds(settings.shutdown_grace)));
   std::atomic<bool> ready{false};
+  // /readyz: a real round trip to the store, at most once a second.
   api::ApiServices services{*app.jobs, auth, metrics,
-                            [&ready, &app] { return ready.load() && app.db->Ping(); }};
+                            [&ready, &app] { return ready.load() && app.db->Health().ok; },
+                            [&ready, &app]() -> std::string {
+                              if (!ready.load()) return "jobsd is starting or stopping";
+                              return app.db->Health().problem;
+                            }};
   api::HttpServer server(server_options, services);
   try {
     server.Start();
@@ -136,10 +197,17 @@ int RunServe(const Args& raw) {
             << ": shutting down (send it again to stop at once)\n";
   ready.store(false);
 
+  // Everything must end within the grace: requests in flight, running jobs,
+  // and any wait on the lock (GraceDeadline).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(settings.shutdown_grace);
   std::atomic<bool> drained{false};
   std::thread drain([&] {
+    GraceDeadline grace(*app.db, deadline);
     server.Stop();
-    pool.Shutdown(settings.shutdown_grace);
+    const auto left = std::max(std::chrono::steady_clock::duration::zero(),
+                               deadline - std::chrono::steady_clock::now());
+    pool.Shutdown(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
     server.Join();
     drained.store(true);
     // Wakes the sigwait below if no second signal came.
@@ -148,6 +216,7 @@ int RunServe(const Args& raw) {
   sigwait(&stop_signals, &signal_number);
   if (!drained.load()) {
     std::cerr << "jobsd: second signal: stopping running jobs now\n";
+    app.db->AbortLockWaits();
     pool.ForceStop();
   }
   drain.join();

@@ -28,7 +28,8 @@ struct JobContext {
 struct JobOutcome {
   enum class Kind { kSuccess, kFailed, kRetry };
   Kind kind = Kind::kSuccess;
-  std::string error;       // kFailed, kRetry
+  std::string error;       // kFailed, kRetry: shown to clients, so no paths or internals
+  std::string detail;      // kFailed, kRetry: the internals, for the log only
   std::string file_path;   // kSuccess: the file, already renamed into place
   std::string file_token;  // kSuccess: the secret part of its public URL
   std::int64_t row_count = 0;

@@ -101,7 +101,6 @@ void OrderExportJob::ValidateFilter(std::string_view filter) const {
 
 JobOutcome OrderExportJob::Run(const JobContext& context) {
   const fs::path dir = fs::absolute(context.exports_dir).lexically_normal();
-  const std::string where = "cannot write export file in " + dir.string() + ": ";
   try {
     // A filter that was valid at submission stays valid; if the catalog has
     // changed since, the job cannot succeed on any retry.
@@ -134,14 +133,35 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
   } catch (const Interrupted&) {
     return JobOutcome::Retry("interrupted by shutdown");
   } catch (const std::system_error& e) {
-    // I/O errors (disk full, quota, EIO, even permissions being fixed by an
-    // operator) may pass; the attempt limit bounds the retries.
-    return JobOutcome::Retry(where + e.code().message());
+    // The job's error is shown to clients: it says what went wrong, the
+    // log gets where (the directory is an internal of this host).
+    const std::string detail = "cannot write the export file in " + dir.string() + ": " + e.what();
+    const bool disk_full =
+        e.code() == std::errc::no_space_on_device ||
+        (e.code().category() == std::generic_category() && e.code().value() == EDQUOT);
+    if (disk_full) {
+      // Retrying would fill the disk again, and an export must never fill
+      // it (API.md section 15): fail, the partial file already removed.
+      JobOutcome outcome = JobOutcome::Failed("The export could not be written: the disk is full");
+      outcome.detail = detail;
+      return outcome;
+    }
+    // Other I/O errors (EIO, even permissions being fixed by an operator)
+    // may pass; the attempt limit bounds the retries.
+    JobOutcome outcome =
+        JobOutcome::Retry("The export could not be written: " + e.code().message());
+    outcome.detail = detail;
+    return outcome;
   } catch (const StoreError& e) {
-    const std::string message = std::string("cannot read orders: ") + e.what();
-    return e.transient() ? JobOutcome::Retry(message) : JobOutcome::Failed(message);
+    const std::string message =
+        "The orders could not be read: " + std::string(DescribeStoreFault(e.fault()));
+    JobOutcome outcome = e.transient() ? JobOutcome::Retry(message) : JobOutcome::Failed(message);
+    outcome.detail = e.what();
+    return outcome;
   } catch (const std::exception& e) {
-    return JobOutcome::Failed(std::string("export failed: ") + e.what());
+    JobOutcome outcome = JobOutcome::Failed("The export failed unexpectedly");
+    outcome.detail = e.what();
+    return outcome;
   }
 }
 

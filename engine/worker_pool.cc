@@ -3,9 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -130,20 +129,24 @@ int WorkerPool::ClaimBatch() const {
   return static_cast<int>(std::clamp<Nanos>(work_per_batch / average, 1, options_.max_claim_batch));
 }
 
-void WorkerPool::ClaimMore(const std::string& worker_id) {
+bool WorkerPool::ClaimMore(const std::string& worker_id) {
   const int batch = ClaimBatch();
   std::vector<ClaimedJob> claims;
   try {
     const Nanos now = clock_.Now();
     claims = store_.ClaimJobs(ClaimRequest{worker_id, batch, now, now + options_.lease});
   } catch (const std::exception& e) {
-    LogError(std::string("claiming jobs failed, will retry: ") + e.what());
-    return;
+    const auto delay = claim_failures_.Failed(e.what());
+    std::lock_guard lock(mutex_);
+    claim_delay_ = delay;
+    return false;
   }
+  claim_failures_.Succeeded();
   const bool several = claims.size() > 1;
   Enqueue(std::move(claims));
   // More than this worker can take at once: let the idle ones share.
   if (several) wake_.notify_all();
+  return true;
 }
 
 // Hands claimed jobs to the workers, or back to pending once no worker is
@@ -195,12 +198,18 @@ void WorkerPool::WorkerLoop(int index) {
       std::lock_guard lock(mutex_);
       generation = wake_generation_;
     }
-    ClaimMore(worker_id);
+    const bool claimed_ok = ClaimMore(worker_id);
     if (TakeQueued(claimed)) {
       RunClaimed(std::move(claimed));
       continue;
     }
     std::unique_lock lock(mutex_);
+    if (!claimed_ok) {
+      // The store refused: back off, whatever wakes us (a new job would
+      // meet the same store), until shutdown.
+      wake_.wait_for(lock, claim_delay_, [&] { return stopping_.load(); });
+      continue;
+    }
     wake_.wait_for(lock, ToDuration(options_.poll_interval), [&] {
       return stopping_.load() || wake_generation_ != generation || !queued_.empty();
     });
@@ -231,18 +240,27 @@ void WorkerPool::RunClaimed(ClaimedJob claimed) {
   if (handler == nullptr) {
     outcome = JobOutcome::Failed("job type [" + job.job_type + "] is not known to this jobsd");
   } else {
+    // A job's error is shown to clients: it says what went wrong in words;
+    // the internals (store messages, paths) go to the log in `detail`.
     try {
       JobContext context{job, options_.exports_dir,
                          [this, lost] { return forced_.load() || lost->load(); }};
       outcome = handler->Run(context);
     } catch (const StoreError& e) {
-      outcome = e.transient() ? JobOutcome::Retry(std::string("the store was unavailable: ") + e.what())
-                              : JobOutcome::Failed(std::string("the store failed: ") + e.what());
+      const std::string message =
+          "The job could not run: " + std::string(DescribeStoreFault(e.fault()));
+      outcome = e.transient() ? JobOutcome::Retry(message) : JobOutcome::Failed(message);
+      outcome.detail = e.what();
     } catch (const std::system_error& e) {
-      outcome = JobOutcome::Retry(e.what());
+      outcome = JobOutcome::Retry("The job could not run: " + e.code().message());
+      outcome.detail = e.what();
     } catch (const std::exception& e) {
-      outcome = JobOutcome::Failed(std::string("the job failed unexpectedly: ") + e.what());
+      outcome = JobOutcome::Failed("The job failed unexpectedly");
+      outcome.detail = e.what();
     }
+  }
+  if (outcome.kind != JobOutcome::Kind::kSuccess && !outcome.detail.empty()) {
+    LogError("job " + job.id + ": " + outcome.error + ": " + outcome.detail);
   }
   const Nanos run_time = (SteadyClock::now() - steady_start).count();
   average_run_.store((average_run_.load() * 7 + run_time) / 8);
@@ -306,8 +324,7 @@ WorkerPool::Finished WorkerPool::Decide(ClaimedJob claimed, const JobOutcome& ou
         completion.kind = JobCompletion::Kind::kRetry;
         completion.error = outcome.error + " (attempt " + std::to_string(job.attempts) + " of " +
                            std::to_string(job.max_attempts) + "; will retry)";
-        completion.run_after =
-            clock_.Now() + options_.retry.Delay(job.attempts, UnitRandom());
+        completion.run_after = clock_.Now() + options_.retry.Delay(job.attempts, UnitRandom());
       }
       break;
   }
@@ -366,10 +383,10 @@ void WorkerPool::Commit(std::vector<Finished>& batch) {
       } else {
         applied = store_.FinishJobs(completions, now);
       }
+      outcome_failures_.Succeeded();
     } catch (const std::exception& e) {
-      LogError("recording the outcome of " + std::to_string(batch.size()) +
-               " job(s) failed: " + e.what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+      std::this_thread::sleep_for(outcome_failures_.Failed(
+          e.what() + std::string(" (their leases will expire and the jobs run again)")));
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -416,8 +433,14 @@ void WorkerPool::MaintenanceLoop() {
         DeleteExpiredOnce();
         next_retention = now + ToDuration(options_.retention_interval);
       }
+      maintenance_failures_.Succeeded();
     } catch (const std::exception& e) {
-      LogError(std::string("maintenance failed, will retry: ") + e.what());
+      // Whichever task failed left its time in the past: without a delay
+      // it would run again at once, and fail, a hundred times a second.
+      const auto retry_at = SteadyClock::now() + maintenance_failures_.Failed(e.what());
+      if (next_heartbeat <= now) next_heartbeat = retry_at;
+      if (next_rescue <= now) next_rescue = retry_at;
+      if (next_retention <= now) next_retention = retry_at;
     }
     std::unique_lock lock(mutex_);
     const auto wake_at = std::min({next_heartbeat, next_rescue, next_retention});

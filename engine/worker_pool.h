@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/failure_episode.h"
 #include "engine/job_store.h"
 #include "engine/job_type.h"
 #include "engine/retry_policy.h"
@@ -106,7 +107,8 @@ class WorkerPool {
 
   void WorkerLoop(int index);
   bool TakeQueued(ClaimedJob& out);
-  void ClaimMore(const std::string& worker_id);
+  // False when the claim failed: the caller waits claim_failures_'s delay.
+  bool ClaimMore(const std::string& worker_id);
   void Enqueue(std::vector<ClaimedJob> claims);
   int PrefetchCount();
   int ClaimBatch() const;
@@ -133,6 +135,16 @@ class WorkerPool {
   std::atomic<bool> stopping_{false};  // no new claims
   std::atomic<bool> forced_{false};    // running jobs should stop now
   std::atomic<Nanos> average_run_{0};  // moving average of run time
+
+  // A store that stays locked, read-only or full fails every try: logged
+  // once per episode, retried with backoff.
+  FailureEpisode claim_failures_{"claiming jobs", std::chrono::milliseconds(200),
+                                 std::chrono::seconds(5)};
+  FailureEpisode outcome_failures_{"recording job outcomes", std::chrono::milliseconds(50),
+                                   std::chrono::seconds(1)};
+  FailureEpisode maintenance_failures_{"maintenance (leases, rescue, retention)",
+                                       std::chrono::seconds(1), std::chrono::seconds(30)};
+  std::chrono::milliseconds claim_delay_{0};  // guarded by mutex_: after a failed claim
 
   std::mutex mutex_;
   std::condition_variable wake_;       // work to claim or queued

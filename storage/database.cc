@@ -11,6 +11,8 @@
 #include "storage/sqlite_credential_store.h"
 #include "storage/sqlite_job_store.h"
 #include "storage/sqlite_order_store.h"
+#include "storage/store_file.h"
+#include "storage/store_probe.h"
 
 namespace jobsd::storage {
 namespace {
@@ -32,8 +34,9 @@ std::string QueryText(sqlite::Connection& connection, std::string_view sql) {
 std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options) {
   auto connection = sqlite::Connection::Open(options.path);
   // First, so that everything below (journal_mode needs a lock) waits for
-  // other connections instead of failing at once with SQLITE_BUSY.
-  connection->Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
+  // other connections instead of failing at once with SQLITE_BUSY. Our own
+  // busy handler rather than PRAGMA busy_timeout: shutdown can cut it short.
+  connection->SetBusyWait(std::chrono::milliseconds(options.busy_timeout_ms), options.abort_waits);
   // Only takes effect before the first table exists, and must precede
   // journal_mode=WAL, which writes the file header: so only on a fresh
   // (empty) file. Asking on an existing store would also wait for the write
@@ -49,7 +52,7 @@ std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& option
   if (mode != "wal") {
     throw StoreError("sqlite: cannot use WAL journal mode on " + options.path.string() +
                          " (got \"" + mode + "\")",
-                     /*transient=*/false);
+                     /*transient=*/false, StoreFault::kIo);
   }
   // FULL, not the WAL-usual NORMAL: with NORMAL a commit is durable against
   // a crash of the process (kill -9) but the last transactions can be lost
@@ -70,8 +73,14 @@ namespace {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(const DatabaseOptions& options)
-      : pool_([options] { return OpenConnection(options); }, kMaxConnections),
-        jobs_(pool_),
+      : options_(options),
+        watch_(options.path),
+        probe_(options, watch_),
+        pool_([options] { return OpenConnection(options); }, kMaxConnections),
+        // Every write transaction of the job store first checks that the
+        // path still names our file: a job is never acknowledged into a
+        // deleted store.
+        jobs_(pool_, [this] { watch_.Verify(); }),
         orders_(pool_, options),
         credentials_(pool_) {}
 
@@ -86,6 +95,30 @@ class SqliteDatabase final : public Database {
     return CurrentSchemaVersion(*connection);
   }
 
+  StoreHealth Health() override { return probe_.Check(); }
+
+  void CheckWritable() override {
+    watch_.Verify();
+    auto connection = pool_.Borrow();
+    if (connection->ReadOnly()) {
+      throw StoreError("the store " + options_.path.string() +
+                           " is read-only: this process may not write the file",
+                       /*transient=*/false, StoreFault::kReadOnly);
+    }
+    try {
+      sqlite::Transaction transaction(*connection);  // BEGIN IMMEDIATE
+      transaction.Rollback();
+    } catch (const StoreError& e) {
+      // Another process writing (an import) proves nothing against us.
+      if (e.fault() == StoreFault::kBusy) return;
+      throw StoreError("the store " + options_.path.string() + " cannot be written: " +
+                           std::string(DescribeStoreFault(e.fault())) + " (" + e.what() + ")",
+                       /*transient=*/false, e.fault());
+    }
+  }
+
+  void AbortLockWaits() override { options_.abort_waits->store(true); }
+
   bool Ping() override {
     try {
       auto connection = pool_.Borrow();
@@ -97,7 +130,10 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  ConnectionPool pool_;  // declared first: the stores borrow from it
+  DatabaseOptions options_;
+  StoreFileWatch watch_;
+  StoreProbe probe_;
+  ConnectionPool pool_;  // declared before the stores: they borrow from it
   SqliteJobStore jobs_;
   SqliteOrderStore orders_;
   SqliteCredentialStore credentials_;
@@ -116,9 +152,12 @@ std::unique_ptr<Database> Database::Open(const DatabaseOptions& options) {
           /*transient=*/false);
     }
   }
-  auto first = OpenConnection(options);
+  DatabaseOptions opened = options;
+  if (opened.abort_waits == nullptr)
+    opened.abort_waits = std::make_shared<std::atomic<bool>>(false);
+  auto first = OpenConnection(opened);
   Migrate(*first);
-  auto database = std::make_unique<SqliteDatabase>(options);
+  auto database = std::make_unique<SqliteDatabase>(opened);
   database->Start(std::move(first));
   return database;
 }

@@ -3,8 +3,11 @@
 // thread borrows its own connection from a small pool.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "engine/credential_store.h"
 #include "engine/job_store.h"
@@ -19,6 +22,16 @@ struct DatabaseOptions {
   // transaction, API.md section 7), so job writes made meanwhile (a POST, a
   // claim, `jobs submit`) wait for it rather than fail.
   int busy_timeout_ms = 60'000;
+  // Set to true, every wait for the lock gives up at once (shutdown). Open
+  // makes one when none is given; Database::AbortLockWaits sets it.
+  std::shared_ptr<std::atomic<bool>> abort_waits = nullptr;
+};
+
+// What the readiness probe found.
+struct StoreHealth {
+  bool ok = false;
+  std::string problem;  // when not ok: a sentence safe to show clients
+  std::string detail;   // for the log: may name files, never shown to clients
 };
 
 class Database {
@@ -34,6 +47,18 @@ class Database {
 
   virtual int SchemaVersion() = 0;  // highest migration applied
   virtual bool Ping() = 0;          // the store answers a trivial query
+
+  // Whether the store can be read and written right now: a real round trip
+  // at most once a second, the last answer in between (storage/store_probe.h).
+  virtual StoreHealth Health() = 0;
+  // For `serve` at start-up: throws StoreError with a sentence that says
+  // why when this process cannot write the store (read-only file or
+  // directory, file gone). A lock held elsewhere is not a reason.
+  virtual void CheckWritable() = 0;
+  // Every wait for the write lock, now and later, gives up at once
+  // (SQLITE_BUSY): shutdown past its grace does not wait out another
+  // process's lock.
+  virtual void AbortLockWaits() = 0;
 };
 
 // The number of the newest migration compiled into this binary.

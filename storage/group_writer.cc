@@ -18,9 +18,20 @@ void GroupWriter::Write(const Work& work, Sync sync) {
     std::vector<Pending*> group;
     group.swap(queue_);
     lock.unlock();
-    Commit(group);
+    const std::exception_ptr busy = Commit(group);
     lock.lock();
     for (Pending* pending : group) pending->done = true;
+    if (busy) {
+      // The lock stayed held by another process for the whole wait. The
+      // writes queued meanwhile would each wait it out again, one group
+      // after another, holding their threads (and clients) for minutes:
+      // they get the same answer now (503 + Retry-After for a request).
+      for (Pending* pending : queue_) {
+        pending->error = busy;
+        pending->done = true;
+      }
+      queue_.clear();
+    }
     // Whoever queued meanwhile leads the next group.
     leader_ = false;
     done_.notify_all();
@@ -28,13 +39,14 @@ void GroupWriter::Write(const Work& work, Sync sync) {
   if (mine.error) std::rethrow_exception(mine.error);
 }
 
-void GroupWriter::Commit(const std::vector<Pending*>& group) {
+std::exception_ptr GroupWriter::Commit(const std::vector<Pending*>& group) {
   Sync sync = Sync::kNormal;
   for (const Pending* pending : group) {
     if (pending->sync == Sync::kFull) sync = Sync::kFull;
   }
   sqlite::Connection* connection = nullptr;
   try {
+    if (before_each_) before_each_();
     connection = &Connection();
     SetSync(sync);
     sqlite::Transaction transaction(*connection);
@@ -58,11 +70,19 @@ void GroupWriter::Commit(const std::vector<Pending*>& group) {
     }
     transaction.Commit();
   } catch (...) {
-    for (Pending* pending : group) pending->error = std::current_exception();
+    const std::exception_ptr error = std::current_exception();
+    for (Pending* pending : group) pending->error = error;
     // Left inside a transaction it cannot end, the connection is useless:
     // drop it, the next group opens a new one.
     if (connection != nullptr && !connection->InAutocommit()) connection_.reset();
+    try {
+      throw;
+    } catch (const StoreError& e) {
+      if (e.fault() == StoreFault::kBusy) return error;
+    } catch (...) {
+    }
   }
+  return nullptr;
 }
 
 sqlite::Connection& GroupWriter::Connection() {

@@ -42,8 +42,11 @@ class GroupWriter {
   };
 
   // `open` makes the writing connection (on first use, and again after a
-  // failure left it unusable).
-  explicit GroupWriter(Opener open) : open_(std::move(open)) {}
+  // failure left it unusable). `before_each`, when given, runs before each
+  // group's transaction; if it throws, every write of the group gets that
+  // error and nothing is written.
+  explicit GroupWriter(Opener open, std::function<void()> before_each = {})
+      : open_(std::move(open)), before_each_(std::move(before_each)) {}
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
@@ -64,12 +67,14 @@ class GroupWriter {
     bool done = false;  // guarded by mutex_
   };
 
-  // Runs one group in one transaction. Only the leader calls it.
-  void Commit(const std::vector<Pending*>& group);
+  // Runs one group in one transaction. Only the leader calls it. Returns
+  // the group's error when it waited out the lock in vain (busy), else null.
+  std::exception_ptr Commit(const std::vector<Pending*>& group);
   sqlite::Connection& Connection();
   void SetSync(Sync sync);
 
   Opener open_;
+  std::function<void()> before_each_;
 
   std::mutex mutex_;
   std::condition_variable done_;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace jobsd::storage::sqlite {
@@ -20,6 +22,10 @@ bool IsTransient(int code) {
     // A race on the WAL index between connections; SQLite documents it as
     // retryable.
     case SQLITE_PROTOCOL:
+    // The file or its directory lost write permission, or the file system
+    // was remounted read-only: nothing was written, and an operator can put
+    // it right without restarting us.
+    case SQLITE_READONLY:
       return true;
     // SQLITE_CANTOPEN is deliberately NOT transient: it almost always means
     // a missing directory or wrong permissions, which no retry fixes, and
@@ -31,6 +37,27 @@ bool IsTransient(int code) {
   }
 }
 
+StoreFault FaultOf(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PROTOCOL:
+      return StoreFault::kBusy;
+    case SQLITE_FULL:
+      return StoreFault::kDiskFull;
+    case SQLITE_READONLY:
+      return StoreFault::kReadOnly;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return StoreFault::kIo;
+    default:
+      return StoreFault::kOther;
+  }
+}
+
+// The message names what we were doing ("step", "open") but never the
+// statement: messages reach logs that operators read and retry loops
+// repeat, and SQL text there is noise (and, before, leaked to clients).
 void Throw(sqlite3* db, int code, std::string_view context) {
   std::string message = "sqlite: ";
   message += context;
@@ -43,7 +70,7 @@ void Throw(sqlite3* db, int code, std::string_view context) {
   message += " (code ";
   message += std::to_string(code);
   message += ")";
-  throw SqliteError(message, code, IsTransient(code));
+  throw SqliteError(message, code, IsTransient(code), FaultOf(code));
 }
 
 // --- Statement -------------------------------------------------------------
@@ -55,7 +82,7 @@ Statement::Statement(sqlite3* db, std::string_view sql, bool persistent) : db_(d
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt_);
     stmt_ = nullptr;
-    Throw(db, sqlite3_extended_errcode(db), "prepare [" + std::string(sql) + "]");
+    Throw(db, sqlite3_extended_errcode(db), "prepare");
   }
   if (stmt_ == nullptr) throw SqliteError("sqlite: prepare: empty statement", SQLITE_MISUSE, false);
 }
@@ -111,14 +138,11 @@ bool Statement::Step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   // With sqlite3_prepare_v3 the step result is already the (extended) code.
-  std::string context = "step [";
-  context += sqlite3_sql(stmt_);
-  context += "]";
   int code = sqlite3_extended_errcode(db_);
   if ((code & 0xff) != (rc & 0xff)) code = rc;
   // Leave the statement reusable; the error is reported below.
   sqlite3_reset(stmt_);
-  Throw(db_, code, context);
+  Throw(db_, code, "step");
 }
 
 void Statement::Run() {
@@ -185,9 +209,9 @@ std::unique_ptr<Connection> Connection::Open(const std::filesystem::path& path, 
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     // On most failures SQLite still allocates a handle that holds the message.
-    std::string context = "open " + path.string();
     try {
-      Throw(db, db != nullptr ? sqlite3_extended_errcode(db) : rc, context);
+      // The path is for the log (clients never see a store's message).
+      Throw(db, db != nullptr ? sqlite3_extended_errcode(db) : rc, "open " + path.string());
     } catch (...) {
       sqlite3_close_v2(db);
       throw;
@@ -197,15 +221,45 @@ std::unique_ptr<Connection> Connection::Open(const std::filesystem::path& path, 
   return std::unique_ptr<Connection>(new Connection(db));
 }
 
+std::unique_ptr<Connection> Connection::OpenExisting(const std::filesystem::path& path) {
+  return Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE);
+}
+
 void Connection::Exec(std::string_view sql) {
   std::string text(sql);  // sqlite3_exec wants a NUL-terminated string
   char* error = nullptr;
   int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
-    std::string context = "exec [" + text.substr(0, 200) + "]";
     if (error != nullptr) sqlite3_free(error);
-    Throw(db_.get(), sqlite3_extended_errcode(db_.get()), context);
+    Throw(db_.get(), sqlite3_extended_errcode(db_.get()), "exec");
   }
+}
+
+void Connection::SetBusyWait(std::chrono::milliseconds timeout,
+                             std::shared_ptr<const std::atomic<bool>> abort) {
+  busy_wait_ = std::make_unique<BusyWait>();
+  busy_wait_->timeout = timeout;
+  busy_wait_->abort = std::move(abort);
+  sqlite3_busy_handler(db_.get(), &Connection::OnBusy, busy_wait_.get());
+}
+
+// SQLite calls this while a lock it wants is held elsewhere; `count` is 0 on
+// the first call of each wait. Returning 0 gives up (SQLITE_BUSY).
+int Connection::OnBusy(void* arg, int count) {
+  auto* wait = static_cast<BusyWait*>(arg);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) wait->started = now;
+  if (wait->abort != nullptr && wait->abort->load()) return 0;
+  const auto waited = now - wait->started;
+  if (waited >= wait->timeout) return 0;
+  // SQLite's own busy_timeout sleeps grow like this; capped at 100 ms so
+  // that an abort is seen within a tenth of a second.
+  static constexpr int kDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kSteps = static_cast<int>(sizeof kDelaysMs / sizeof kDelaysMs[0]);
+  const auto delay = std::chrono::milliseconds(kDelaysMs[std::min(count, kSteps - 1)]);
+  std::this_thread::sleep_for(
+      std::min<std::chrono::steady_clock::duration>(delay, wait->timeout - waited));
+  return 1;
 }
 
 CachedStatement Connection::Prepare(std::string_view sql) {
@@ -222,6 +276,8 @@ Statement Connection::PrepareUncached(std::string_view sql) { return Statement(d
 std::int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }
 
 bool Connection::InAutocommit() const { return sqlite3_get_autocommit(db_.get()) != 0; }
+
+bool Connection::ReadOnly() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
 
 std::string Connection::LastErrorMessage() const { return sqlite3_errmsg(db_.get()); }
 

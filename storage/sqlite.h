@@ -6,6 +6,8 @@
 // SQLite's message and result code.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -24,8 +26,9 @@ namespace jobsd::storage::sqlite {
 // A StoreError that also keeps the (extended) SQLite result code.
 class SqliteError : public StoreError {
  public:
-  SqliteError(const std::string& what, int code, bool transient)
-      : StoreError(what, transient), code_(code) {}
+  SqliteError(const std::string& what, int code, bool transient,
+              StoreFault fault = StoreFault::kOther)
+      : StoreError(what, transient, fault), code_(code) {}
   int code() const { return code_; }                 // extended result code
   int primary_code() const { return code_ & 0xff; }  // e.g. SQLITE_BUSY
 
@@ -36,6 +39,8 @@ class SqliteError : public StoreError {
 // Whether an error with this result code may pass when the operation is
 // retried. See sqlite.cc for the reasoning behind each code.
 bool IsTransient(int code);
+// What kind of trouble a result code is (busy, disk full, ...).
+StoreFault FaultOf(int code);
 
 // Throws SqliteError for `code`, with `context` (what we were doing) and the
 // connection's current error message (db may be null).
@@ -112,12 +117,21 @@ class Connection {
   // Flags are SQLITE_OPEN_*; 0 means read-write, create, extended result
   // codes, no internal mutex (a connection is used by one thread at a time).
   static std::unique_ptr<Connection> Open(const std::filesystem::path& path, int flags = 0);
+  // Read-write on a file that must exist already (never creates one).
+  static std::unique_ptr<Connection> OpenExisting(const std::filesystem::path& path);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Runs one or more statements, ignoring any rows.
   void Exec(std::string_view sql);
+
+  // Like PRAGMA busy_timeout (waits up to `timeout` for another connection's
+  // lock, with the same growing sleeps), but gives up at once, with
+  // SQLITE_BUSY, when `*abort` is true: shutdown does not wait out a lock.
+  // A null `abort` never aborts.
+  void SetBusyWait(std::chrono::milliseconds timeout,
+                   std::shared_ptr<const std::atomic<bool>> abort);
 
   // A statement from this connection's cache, prepared once per SQL text.
   // For fixed SQL only: dynamic SQL (filters) would grow the cache forever.
@@ -129,6 +143,9 @@ class Connection {
   std::int64_t Changes() const;
   // False inside an explicit transaction.
   bool InAutocommit() const;
+  // True when SQLite opened the main database read-only (the file is not
+  // writable by this process).
+  bool ReadOnly() const;
   std::string LastErrorMessage() const;
   int LastErrorCode() const;
   std::size_t CachedStatementCount() const { return cache_.size(); }
@@ -143,10 +160,18 @@ class Connection {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct BusyWait {
+    std::chrono::milliseconds timeout{0};
+    std::shared_ptr<const std::atomic<bool>> abort;
+    std::chrono::steady_clock::time_point started;
+  };
+  static int OnBusy(void* wait, int count);
   explicit Connection(sqlite3* db);
 
-  // Declared first so it is destroyed last: statements are finalized
-  // (cache_ destroyed) before the connection closes.
+  // Outlives db_ (declared before it): SQLite calls OnBusy with it.
+  std::unique_ptr<BusyWait> busy_wait_;
+  // Declared before the cache so it is destroyed last: statements are
+  // finalized (cache_ destroyed) before the connection closes.
   std::unique_ptr<sqlite3, Closer> db_;
   std::unordered_map<std::string, std::unique_ptr<Statement>, Hash, std::equal_to<>> cache_;
 };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -18,8 +19,10 @@ namespace jobsd::storage {
 
 class SqliteJobStore final : public JobStore {
  public:
-  explicit SqliteJobStore(ConnectionPool& pool)
-      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }) {}
+  // `before_write`, when given, runs before every write transaction and may
+  // refuse it by throwing (the store file was deleted, say).
+  explicit SqliteJobStore(ConnectionPool& pool, std::function<void()> before_write = {})
+      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }, std::move(before_write)) {}
 
   InsertResult InsertJob(const NewJob& job) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;

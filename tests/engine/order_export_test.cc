@@ -282,9 +282,12 @@ TEST_F(OrderExportTest, UnwritableExportsDirIsRetryable) {
   testing::WriteFile(not_a_dir, "x");
   const JobOutcome outcome = RunExport(db_->orders(), not_a_dir / "exports", "", NewUuidV4());
   EXPECT_EQ(outcome.kind, JobOutcome::Kind::kRetry);
-  EXPECT_TRUE(outcome.error.starts_with("cannot write export file in " +
-                                        (not_a_dir / "exports").string() + ": "))
-      << outcome.error;
+  // The error is shown to clients: what went wrong, not where; the log
+  // gets the folder.
+  EXPECT_TRUE(outcome.error.starts_with("The export could not be written: ")) << outcome.error;
+  EXPECT_EQ(outcome.error.find(dir_.path().string()), std::string::npos) << outcome.error;
+  EXPECT_NE(outcome.detail.find((not_a_dir / "exports").string()), std::string::npos)
+      << outcome.detail;
   EXPECT_EQ(testing::ReadFile(not_a_dir), "x");
 }
 

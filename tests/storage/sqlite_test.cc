@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "tests/support/temp_dir.h"
 
@@ -162,16 +166,75 @@ TEST_F(SqliteTest, BusyWriterIsATransientError) {
   retried.Commit();
 }
 
+TEST_F(SqliteTest, StepErrorsNameTheFailureButNotTheStatement) {
+  Insert(1, "one");
+  try {
+    Insert(1, "again");
+    FAIL() << "expected a constraint violation";
+  } catch (const SqliteError& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("UNIQUE constraint failed"), std::string::npos) << what;
+    // Messages reach logs on every retry; statements made them unreadable.
+    EXPECT_EQ(what.find("INSERT"), std::string::npos) << what;
+  }
+}
+
+TEST_F(SqliteTest, BusyWaitGivesUpWhenAbortedInsteadOfWaitingOutTheLock) {
+  auto other = Connection::Open(dir_ / "test.db");
+  auto abort = std::make_shared<std::atomic<bool>>(false);
+  other->SetBusyWait(std::chrono::seconds(30), abort);
+  Transaction holder(*db_);  // holds the write lock
+  Insert(1, "one");
+  std::thread stopper([abort] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    abort->store(true);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Transaction blocked(*other);
+    ADD_FAILURE() << "expected SQLITE_BUSY";
+  } catch (const SqliteError& error) {
+    EXPECT_EQ(error.primary_code(), SQLITE_BUSY);
+    EXPECT_EQ(error.fault(), StoreFault::kBusy);
+  }
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(SqliteTest, BusyWaitWaitsForALockThatIsReleasedInTime) {
+  auto other = Connection::Open(dir_ / "test.db");
+  other->SetBusyWait(std::chrono::seconds(10), nullptr);
+  auto holder = std::make_unique<Transaction>(*db_);
+  Insert(1, "one");
+  std::thread releaser([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    holder->Commit();
+  });
+  Transaction waited(*other);  // gets the lock once released
+  waited.Commit();
+  releaser.join();
+}
+
+TEST(SqliteErrorTest, FaultClassification) {
+  EXPECT_EQ(FaultOf(SQLITE_BUSY), StoreFault::kBusy);
+  EXPECT_EQ(FaultOf(SQLITE_FULL), StoreFault::kDiskFull);
+  EXPECT_EQ(FaultOf(SQLITE_READONLY), StoreFault::kReadOnly);
+  EXPECT_EQ(FaultOf(SQLITE_READONLY_DBMOVED), StoreFault::kReadOnly);
+  EXPECT_EQ(FaultOf(SQLITE_IOERR_WRITE), StoreFault::kIo);
+  EXPECT_EQ(FaultOf(SQLITE_CONSTRAINT), StoreFault::kOther);
+}
+
 TEST(SqliteErrorTest, TransientClassification) {
   struct Case {
     int code;
     bool transient;
   };
   const Case cases[] = {
-      {SQLITE_BUSY, true},     {SQLITE_BUSY_SNAPSHOT, true}, {SQLITE_LOCKED, true},
-      {SQLITE_IOERR, true},    {SQLITE_IOERR_FSYNC, true},   {SQLITE_FULL, true},
-      {SQLITE_PROTOCOL, true}, {SQLITE_CANTOPEN, false},     {SQLITE_CONSTRAINT, false},
-      {SQLITE_CORRUPT, false}, {SQLITE_MISUSE, false},       {SQLITE_ERROR, false},
+      {SQLITE_BUSY, true},        {SQLITE_BUSY_SNAPSHOT, true}, {SQLITE_LOCKED, true},
+      {SQLITE_IOERR, true},       {SQLITE_IOERR_FSYNC, true},   {SQLITE_FULL, true},
+      {SQLITE_PROTOCOL, true},    {SQLITE_READONLY, true},      {SQLITE_CANTOPEN, false},
+      {SQLITE_CONSTRAINT, false}, {SQLITE_CORRUPT, false},      {SQLITE_MISUSE, false},
+      {SQLITE_ERROR, false},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(IsTransient(c.code), c.transient) << "code " << c.code;

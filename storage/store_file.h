@@ -1,0 +1,34 @@
+// Whether the store's path still names the file jobsd opened. Deleting (or
+// replacing) a SQLite file under an open connection does not stop SQLite:
+// it goes on writing into the unlinked inode, and every write is lost at
+// the next start. Comparing the path's device and inode with those seen at
+// open time tells us before a write is acknowledged.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace jobsd::storage {
+
+class StoreFileWatch {
+ public:
+  // Records the identity of the file at `path` now (right after opening it).
+  explicit StoreFileWatch(std::filesystem::path path);
+
+  // A sentence for the log when the path no longer names that file (gone,
+  // replaced, unreadable), else nullopt. One stat(2).
+  std::optional<std::string> Problem() const;
+  // Throws StoreError (StoreFault::kMoved, transient) when Problem() has one.
+  void Verify() const;
+
+ private:
+  std::filesystem::path path_;
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
+  bool known_ = false;
+};
+
+}  // namespace jobsd::storage
