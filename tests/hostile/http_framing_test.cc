@@ -150,7 +150,7 @@ TEST_F(HttpFramingTest, MissingHostIsRejectedAndClosed) {
   EXPECT_NE(Detail(exchange).find("Host"), std::string::npos) << exchange.bytes;
   // HTTP/1.0 has no Host requirement.
   const RawExchange old = Send("GET /healthz HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(testing::ParseResponse(old.bytes).status, 200) << old.bytes;
+  EXPECT_EQ(old.bytes.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old.bytes;
 }
 
 TEST_F(HttpFramingTest, RepeatedHostIsRejectedAndClosed) {
@@ -299,8 +299,10 @@ TEST_F(HttpFramingTest, ChunkedBodyFramedWithBareLineFeedsIsAnswered400AtOnce) {
 
 TEST_F(HttpFramingTest, HeaderFramedWithBareLineFeedsIsAnswered400AtOnce) {
   const auto start = std::chrono::steady_clock::now();
-  const RawExchange exchange =
-      testing::SendRaw(server_.port(), "GET /healthz HTTP/1.1\nHost: x\n\n", 10s);
+  // In two packets: once Beast has seen part of a header it waits for the
+  // CRLF CRLF that ends it, which a client using bare LFs never sends.
+  const RawExchange exchange = testing::SendRawInParts(
+      server_.port(), {"GET /healthz HTTP/1.1\r\nHost: x", "\nX-Y: z\n\n"}, 100ms, 10s);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << "waited for a CRLF";
   ExpectRejectedAndClosed(exchange, "bare LF in the header");
 }
