@@ -111,11 +111,11 @@ RequestReader::Step RequestReader::ParseHeader(beast::flat_buffer& buffer) {
   if (buffer.size() == 0 || Text(buffer) == "\r") return Step::kNeedMore;
   boost::system::error_code ec;
   // Beast may take the request line before the rest of the header has
-  // arrived; the header's bytes are kept to be checked once it is whole.
+  // arrived; those bytes are kept to be checked once the header is whole.
   const std::size_t used = parser_.put(buffer.data(), ec);
-  raw_header_.append(Text(buffer).substr(0, used));
-  buffer.consume(used);
   if (ec == http::error::need_more) {
+    raw_header_.append(Text(buffer).substr(0, used));
+    buffer.consume(used);
     // Beast waits for CRLF CRLF, which never comes when the client ends its
     // lines with a bare LF: answer now instead of at the read timeout.
     if (HasBareLineFeed(raw_header_ + std::string(Text(buffer)))) {
@@ -125,9 +125,15 @@ RequestReader::Step RequestReader::ParseHeader(beast::flat_buffer& buffer) {
     return Step::kNeedMore;
   }
   if (ec) return FailParse(ec);
-  std::optional<std::string> problem = FramingProblem(parser_.get(), raw_header_);
+  // Mostly the header arrives in one piece and is checked where it lies.
+  std::string_view raw = Text(buffer).substr(0, used);
+  if (!raw_header_.empty()) {
+    raw_header_.append(raw);
+    raw = raw_header_;
+  }
+  std::optional<std::string> problem = FramingProblem(parser_.get(), raw);
+  buffer.consume(used);
   raw_header_.clear();
-  raw_header_.shrink_to_fit();
   if (problem) return Fail(ErrorCode::kBadRequest, *std::move(problem));
   header_fields_ = FieldCount(parser_.get());
   return Step::kDone;
