@@ -10,7 +10,40 @@ int HexValue(char c) {
   return -1;
 }
 
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = IsAsciiAlpha(a[i]) ? static_cast<char>(a[i] | 0x20) : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::optional<std::string> OriginForm(std::string_view target) {
+  if (!target.empty() && target.front() == '/') return std::string(target);
+  const std::size_t scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view scheme = target.substr(0, scheme_end);
+  if (!IEquals(scheme, "http") && !IEquals(scheme, "https")) return std::nullopt;
+  const std::string_view rest = target.substr(scheme_end + 3);
+  const std::size_t authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  // RFC 9110 section 4.2.1: an http URI with an empty host is invalid;
+  // userinfo ("user@host") is deprecated and never needed by a client here.
+  if (authority.empty() || authority.front() == ':' ||
+      authority.find('@') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  if (authority_end == std::string_view::npos) return std::string("/");
+  const std::string_view path_and_query = rest.substr(authority_end);
+  if (path_and_query.front() == '#') return std::nullopt;
+  if (path_and_query.front() == '?') return "/" + std::string(path_and_query);
+  return std::string(path_and_query);
+}
 
 std::optional<std::string_view> QueryParams::Find(std::string_view name) const {
   for (const auto& [key, value] : params_) {
@@ -57,8 +90,10 @@ std::optional<QueryParams> ParseQuery(std::string_view query, bool plus_as_space
   return params;
 }
 
-std::optional<RequestTarget> ParseRequestTarget(std::string_view target) {
-  if (target.empty() || target.front() != '/') return std::nullopt;
+std::optional<RequestTarget> ParseRequestTarget(std::string_view full_target) {
+  const std::optional<std::string> origin_form = OriginForm(full_target);
+  if (!origin_form) return std::nullopt;
+  const std::string_view target = *origin_form;
   const std::size_t question = target.find('?');
   const std::string_view raw_path = target.substr(0, question);
   RequestTarget parsed;

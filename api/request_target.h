@@ -40,7 +40,13 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
 // Parses `a=1&b=2` (no leading '?'). nullopt for a malformed escape.
 std::optional<QueryParams> ParseQuery(std::string_view query, bool plus_as_space);
 
-// Origin form only ("/path?query"). nullopt when malformed.
+// The origin form ("/path?query") of a request target in origin form or in
+// absolute form ("http://host:port/path?query", RFC 9112 section 3.2.2:
+// a server must accept it; the path and query are what count). nullopt
+// for any other form.
+std::optional<std::string> OriginForm(std::string_view target);
+
+// Origin or absolute form. nullopt when malformed.
 std::optional<RequestTarget> ParseRequestTarget(std::string_view target);
 
 }  // namespace jobsd::api

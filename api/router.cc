@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <algorithm>
+
 #include "api/errors.h"
 #include "api/request_id.h"
 #include "api/request_target.h"
@@ -23,11 +25,17 @@ bool MatchPart(std::string_view part, std::string_view segment, std::string_view
   return true;
 }
 
+bool Serves(const std::vector<http::verb>& methods, http::verb method) {
+  return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+// The route's methods, with HEAD after GET where GET serves it.
 std::string AllowHeader(const std::vector<http::verb>& methods) {
   std::string allow;
   for (http::verb method : methods) {
     if (!allow.empty()) allow += ", ";
     allow += http::to_string(method);
+    if (method == http::verb::get && !Serves(methods, http::verb::head)) allow += ", HEAD";
   }
   return allow;
 }
@@ -84,17 +92,35 @@ bool Router::Authorized(const Request& request) const {
   return services_.auth.ValidateToken(value);
 }
 
+void Router::CheckToken(const Request& request, std::string_view path) const {
+  if (!IsV2Path(path) || Authorized(request)) return;
+  throw ApiError(ErrorCode::kInvalidToken,
+                 request.find(http::field::authorization) == request.end()
+                     ? "An Authorization header with a Bearer access token is required"
+                     : "The access token is missing, invalid or expired");
+}
+
+std::optional<Response> Router::PrecheckBeforeBody(const Request& header,
+                                                   std::string_view request_id) const {
+  const std::optional<RequestTarget> target = ParseRequestTarget(header.target());
+  // A bad target is answered as usual once the body is read.
+  if (!target) return std::nullopt;
+  Response response;
+  try {
+    CheckToken(header, target->path);
+    return std::nullopt;
+  } catch (...) {
+    response = ErrorFromCurrentException(request_id);
+  }
+  response.headers.set("X-Request-Id", request_id);
+  return response;
+}
+
 Response Router::Dispatch(const Request& request, std::string_view request_id,
                           std::string& route_name) const {
   const std::optional<RequestTarget> target = ParseRequestTarget(request.target());
   if (!target) throw ApiError(ErrorCode::kBadRequest, "The request target is not a valid URL");
-
-  if (IsV2Path(target->path) && !Authorized(request)) {
-    throw ApiError(ErrorCode::kInvalidToken,
-                   request.find(http::field::authorization) == request.end()
-                       ? "An Authorization header with a Bearer access token is required"
-                       : "The access token is missing, invalid or expired");
-  }
+  CheckToken(request, target->path);
 
   const std::vector<std::string>& segments = target->segments;
   for (const Route& route : routes_) {
@@ -108,13 +134,19 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
 
     route_name = route.name;
     std::vector<http::verb> allowed;
+    for (const MethodHandler& candidate : route.methods) allowed.push_back(candidate.method);
+    // HEAD falls back to GET (RFC 9110 section 9.3.2) unless the route
+    // handles HEAD itself.
+    const http::verb wanted =
+        request.method() == http::verb::head && !Serves(allowed, http::verb::head)
+            ? http::verb::get
+            : request.method();
     for (const MethodHandler& candidate : route.methods) {
-      if (candidate.method == request.method()) {
-        HandlerContext context{request,    services_,     public_url_, request_id,
-                               param,      target->query, list_cache_};
+      if (candidate.method == wanted) {
+        HandlerContext context{request, services_,     public_url_, request_id,
+                               param,   target->query, list_cache_};
         return candidate.handler(context);
       }
-      allowed.push_back(candidate.method);
     }
     Response response =
         ErrorResponse(ErrorCode::kMethodNotAllowed,

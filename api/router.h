@@ -3,11 +3,13 @@
 //
 // Order of checks, as API.md section 3 requires: on /v2/* the bearer token
 // first (401 for any path, known or not), then the path (404), then the
-// method (405 with Allow). Every response carries X-Request-Id.
+// method (405 with Allow). HEAD is served wherever GET is, by the GET
+// handler (the session sends no body). Every response carries X-Request-Id.
 //
 // Thread-safe: Handle may run on many threads at once.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,13 @@ class Router {
   // With a fresh request id (tests).
   Response Handle(const Request& request) const;
 
+  // For a request whose header asks for `100 Continue` (the body not yet
+  // read): the answer that does not depend on the body, when it is a
+  // refusal (401 on /v2/* without a valid token), so that the client is not
+  // invited to send a body that will not be read. nullopt to go on.
+  std::optional<Response> PrecheckBeforeBody(const Request& header,
+                                             std::string_view request_id) const;
+
   const std::string& public_url() const { return public_url_; }
 
  private:
@@ -44,6 +53,9 @@ class Router {
   Response Dispatch(const Request& request, std::string_view request_id,
                     std::string& route_name) const;
   bool Authorized(const Request& request) const;
+  // Throws the 401 of API.md section 3 when `path` is under /v2 and the
+  // request carries no valid token.
+  void CheckToken(const Request& request, std::string_view path) const;
 
   ApiServices services_;
   // Shared by every thread that handles requests; locks inside.

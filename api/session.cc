@@ -12,6 +12,7 @@
 #include "api/access_log.h"
 #include "api/handler_lane.h"
 #include "api/request_id.h"
+#include "api/request_reader.h"
 #include "api/server.h"
 
 namespace jobsd::api {
@@ -25,6 +26,7 @@ namespace {
 
 constexpr auto kAsTuple = asio::as_tuple(use_awaitable);
 constexpr std::size_t kFileChunkBytes = 64 * 1024;
+constexpr std::size_t kReadBytes = 4096;
 // After an error that ends the connection, unread request bytes are
 // drained for a moment so that closing does not reset the connection
 // before the client has read our answer.
@@ -44,20 +46,6 @@ template <class Body>
 void TakeHeaders(http::response<Body>& message, Response& response) {
   http::fields& fields = message;
   fields = std::move(response.headers);
-}
-
-// A parse error of the request itself (bad Content-Length, bad chunk, bad
-// header syntax), as opposed to the peer closing or the timer firing.
-bool IsMalformedRequest(const boost::system::error_code& ec) {
-  return ec.category() == make_error_code(http::error::bad_content_length).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
-}
-
-// Beast counts the request line in the header limit and fills in the
-// target once that line is parsed; without a target, the request line alone
-// was too long, which RFC 9112 section 3 answers with 414.
-bool RequestLineUnfinished(const http::request_parser<http::string_body>& parser) {
-  return parser.get().target().empty();
 }
 
 }  // namespace
@@ -160,55 +148,27 @@ asio::awaitable<bool> Session::ServeOne() {
 
   // Reading: the whole request must arrive within read_timeout.
   stream_.expires_after(options.read_timeout);
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-  parser.body_limit(options.body_limit);
-  auto [header_ec, header_bytes] =
-      co_await http::async_read_header(stream_, buffer_, parser, kAsTuple);
-  if (header_ec == http::error::header_limit) {
-    if (RequestLineUnfinished(parser)) {
-      co_await SendErrorAndLinger(ErrorCode::kUriTooLong, "The request line is too long");
-    } else {
-      co_await SendErrorAndLinger(ErrorCode::kHeadersTooLarge, "The request headers are too large");
+  RequestReader reader(options.header_limit, options.body_limit);
+  if (!co_await ReadPart(reader, &RequestReader::ParseHeader)) co_return false;
+  const Request& header = reader.header();
+  if (header.version() >= 11 && beast::iequals(header[http::field::expect], "100-continue")) {
+    // Refused before the body is sent (a 401 on /v2/* without a valid
+    // token), so no 100 Continue invites a body that will not be read.
+    if (std::optional<Response> refusal = co_await PrecheckOnPool(header)) {
+      co_await SendAndLinger(*refusal);
+      co_return false;
     }
-    co_return false;
-  }
-  if (header_ec == http::error::body_limit) {
-    co_await SendErrorAndLinger(
-        ErrorCode::kPayloadTooLarge,
-        "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
-    co_return false;
-  }
-  if (IsMalformedRequest(header_ec)) {
-    co_await SendErrorAndLinger(ErrorCode::kBadRequest,
-                                "The request is not valid HTTP/1.1: " + header_ec.message());
-    co_return false;
-  }
-  if (header_ec) co_return false;  // closed or timed out
-  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-    http::response<http::empty_body> proceed{http::status::continue_, parser.get().version()};
+    http::response<http::empty_body> proceed{http::status::continue_, header.version()};
     co_await http::async_write(stream_, proceed, use_awaitable);
   }
-  auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer_, parser, kAsTuple);
-  if (body_ec == http::error::body_limit) {
-    co_await SendErrorAndLinger(
-        ErrorCode::kPayloadTooLarge,
-        "The request body is larger than " + std::to_string(options.body_limit) + " bytes");
-    co_return false;
-  }
-  if (IsMalformedRequest(body_ec)) {
-    co_await SendErrorAndLinger(ErrorCode::kBadRequest,
-                                "The request is not valid HTTP/1.1: " + body_ec.message());
-    co_return false;
-  }
-  if (body_ec) co_return false;
+  if (!co_await ReadPart(reader, &RequestReader::ParseBody)) co_return false;
 
   // Busy: handle on the blocking pool, come back to this strand to write.
   phase_ = Phase::kBusy;
   stream_.expires_never();
   const auto start = Clock::now();
   const std::string request_id = NewRequestId();
-  Request request = parser.release();
+  Request request = reader.Release();
   Response response;
   const HandlerLane lane = LaneFor(request);
   if (lane == HandlerLane::kInline) {
@@ -296,20 +256,55 @@ asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, b
   }
 }
 
+asio::awaitable<bool> Session::ReadPart(RequestReader& reader, ReadStep step) {
+  for (;;) {
+    switch ((reader.*step)(buffer_)) {
+      case RequestReader::Step::kDone:
+        co_return true;
+      case RequestReader::Step::kFailed:
+        co_await SendErrorAndLinger(reader.failure().code, reader.failure().detail);
+        co_return false;
+      case RequestReader::Step::kNeedMore:
+        break;
+    }
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadBytes), kAsTuple);
+    if (ec) co_return false;  // closed, reset or timed out: nobody to answer
+    buffer_.commit(n);
+  }
+}
+
+asio::awaitable<std::optional<Response>> Session::PrecheckOnPool(const Request& header) {
+  const auto start = Clock::now();
+  const std::string request_id = NewRequestId();
+  std::optional<Response> refusal = co_await asio::co_spawn(
+      context_.blocking_pool,
+      [&]() -> asio::awaitable<std::optional<Response>> {
+        co_return context_.router.PrecheckBeforeBody(header, request_id);
+      },
+      use_awaitable);
+  if (refusal) {
+    // Logged here: the caller only sends it.
+    Record(header.method_string(), header.target(), *refusal, request_id, start);
+  }
+  co_return refusal;
+}
+
 asio::awaitable<void> Session::SendErrorAndLinger(ErrorCode code, std::string_view detail) {
   const auto start = Clock::now();
   const std::string request_id = NewRequestId();
   Response response = ErrorResponse(code, detail, request_id);
   response.headers.set("X-Request-Id", request_id);
   response.route = "unmatched";
-  bool written = true;
+  Record("-", "-", response, request_id, start);
+  co_await SendAndLinger(response);
+}
+
+asio::awaitable<void> Session::SendAndLinger(Response& response) {
   try {
     co_await Write(response, false, 11, false);
   } catch (const std::exception&) {
-    written = false;
+    co_return;  // the client is gone
   }
-  Record("-", "-", response, request_id, start);
-  if (!written) co_return;
 
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);

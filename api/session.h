@@ -17,9 +17,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "api/errors.h"
 #include "api/http_types.h"
+#include "api/request_reader.h"
 #include "api/router.h"
 #include "engine/metrics.h"
 
@@ -88,7 +90,20 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> Write(Response& response, bool head, unsigned version,
                                      bool keep_alive);
   boost::asio::awaitable<void> WriteFile(Response& response, unsigned version, bool keep_alive);
+  // Runs `step` of `reader` on the buffered bytes, reading more while it
+  // needs them; false when the connection must end (the client closed or
+  // was too slow, or the request was refused and answered here).
+  using ReadStep = RequestReader::Step (RequestReader::*)(boost::beast::flat_buffer&);
+  boost::asio::awaitable<bool> ReadPart(RequestReader& reader, ReadStep step);
+  // The router's answer to a header that asks for 100 Continue, when it
+  // refuses it before the body (logged); nullopt to go on.
+  boost::asio::awaitable<std::optional<Response>> PrecheckOnPool(const Request& header);
+  // Logs and sends an error, then ends the connection.
   boost::asio::awaitable<void> SendErrorAndLinger(ErrorCode code, std::string_view detail);
+  // Sends `response` with Connection: close, then drains what the client
+  // still sends for a moment, so that closing does not reset the connection
+  // before the client has read the answer.
+  boost::asio::awaitable<void> SendAndLinger(Response& response);
   void Record(std::string_view method, std::string_view target, const Response& response,
               std::string_view request_id, std::chrono::steady_clock::time_point start);
 

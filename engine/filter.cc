@@ -35,7 +35,29 @@ std::string JoinOps(const std::vector<Op>& ops) {
   return JoinNames(names);
 }
 
-[[noreturn]] void Fail(std::string reason) { throw FilterError(reason); }
+// Control characters of the quoted text become visible (\x00): a NUL kept
+// as it is would cut the reason short wherever it is read as a C string
+// (what() is one), and the others would hide what the client sent.
+std::string WithVisibleControls(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void Fail(const std::string& reason) {
+  throw FilterError(WithVisibleControls(reason));
+}
 
 std::string At(std::size_t position) { return " in condition " + std::to_string(position); }
 

@@ -27,9 +27,28 @@ TEST(ParseRequestTargetTest, EncodedSlashStaysInItsSegment) {
 }
 
 TEST(ParseRequestTargetTest, RejectsMalformedTargets) {
-  for (const char* bad : {"", "v2/jobs", "http://host/v2", "/a%zz", "/a%2", "/a?b=%"}) {
+  for (const char* bad :
+       {"", "v2/jobs", "*", "ftp://host/v2", "http:///v2", "http://:80/v2", "http://user@host/v2",
+        "http:/v2", "http://host#frag", "/a%zz", "/a%2", "/a?b=%"}) {
     EXPECT_FALSE(ParseRequestTarget(bad)) << bad;
   }
+}
+
+TEST(ParseRequestTargetTest, AbsoluteFormIsReadByItsPathAndQuery) {
+  // RFC 9112 section 3.2.2: a server must accept the absolute form.
+  auto target = ParseRequestTarget("http://127.0.0.1:8080/v2/jobs?page[limit]=5");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path, "/v2/jobs");
+  EXPECT_EQ(target->segments, (std::vector<std::string>{"v2", "jobs"}));
+  EXPECT_EQ(target->query.Find("page[limit]"), "5");
+  target = ParseRequestTarget("HTTPS://example.com");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path, "/");
+  target = ParseRequestTarget("http://example.com?filter=x");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path, "/");
+  EXPECT_EQ(target->query.Find("filter"), "x");
+  EXPECT_EQ(OriginForm("/a?b"), "/a?b");
 }
 
 TEST(ParseQueryTest, FormEncodingTurnsPlusIntoSpace) {

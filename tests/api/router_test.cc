@@ -86,13 +86,14 @@ TEST_F(RouterTest, WrongMethodIs405WithAllow) {
     const char* target;
     const char* allow;
   } kCases[] = {
-      {V::delete_, "/v2/jobs", "GET, POST"},
-      {V::put, "/v2/jobs/abc", "GET"},
-      {V::post, "/v2/jobs/abc/file", "GET"},
+      {V::delete_, "/v2/jobs", "GET, HEAD, POST"},
+      {V::put, "/v2/jobs/abc", "GET, HEAD"},
+      {V::post, "/v2/jobs/abc/file", "GET, HEAD"},
       {V::get, "/oauth/access_token", "POST"},
+      {V::head, "/oauth/access_token", "POST"},
       {V::post, "/exports/abc.csv", "GET, HEAD"},
-      {V::post, "/healthz", "GET"},
-      {V::delete_, "/metrics", "GET"},
+      {V::post, "/healthz", "GET, HEAD"},
+      {V::delete_, "/metrics", "GET, HEAD"},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.target);
@@ -100,6 +101,34 @@ TEST_F(RouterTest, WrongMethodIs405WithAllow) {
     ExpectError(response, 405, "Method Not Allowed", "");
     EXPECT_EQ(response.headers[http::field::allow], c.allow);
   }
+}
+
+TEST_F(RouterTest, HeadIsAnsweredLikeGet) {
+  for (const char* target : {"/healthz", "/readyz", "/metrics", "/v2/jobs", "/v2/jobs/nope"}) {
+    SCOPED_TRACE(target);
+    const Response get = router_.Handle(Authed(MakeRequest(V::get, target), token_));
+    const Response head = router_.Handle(Authed(MakeRequest(V::head, target), token_));
+    EXPECT_EQ(head.status, get.status);
+    EXPECT_EQ(head.route, get.route);
+    EXPECT_EQ(head.headers[http::field::content_type], get.headers[http::field::content_type]);
+  }
+  // Without a token, HEAD on /v2 is refused like GET.
+  EXPECT_EQ(router_.Handle(MakeRequest(V::head, "/v2/jobs")).status, http::status::unauthorized);
+}
+
+TEST_F(RouterTest, PrecheckBeforeBodyRefusesOnlyAMissingOrBadTokenOnV2) {
+  const std::optional<Response> refused =
+      router_.PrecheckBeforeBody(MakeRequest(V::post, "/v2/jobs"), "rid");
+  ASSERT_TRUE(refused);
+  ExpectError(*refused, 401, "Unable to validate access token", "");
+  EXPECT_EQ(refused->headers["X-Request-Id"], "rid");
+  Request wrong = MakeRequest(V::post, "/v2/jobs");
+  wrong.set(http::field::authorization, "Bearer nope");
+  EXPECT_TRUE(router_.PrecheckBeforeBody(wrong, "rid"));
+  EXPECT_FALSE(
+      router_.PrecheckBeforeBody(Authed(MakeRequest(V::post, "/v2/jobs"), token_), "rid"));
+  EXPECT_FALSE(router_.PrecheckBeforeBody(MakeRequest(V::post, "/oauth/access_token"), "rid"));
+  EXPECT_FALSE(router_.PrecheckBeforeBody(MakeRequest(V::post, "/nope"), "rid"));
 }
 
 TEST_F(RouterTest, BadTokensAre401) {

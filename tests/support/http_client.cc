@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <thread>
 
 namespace jobsd::testing {
 namespace {
@@ -89,17 +90,27 @@ bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response) {
 
 RawExchange SendRaw(int port, const std::string& request, std::chrono::milliseconds timeout,
                     bool half_close) {
+  return SendRawInParts(port, {request}, std::chrono::milliseconds(0), timeout, half_close);
+}
+
+RawExchange SendRawInParts(int port, const std::vector<std::string>& parts,
+                           std::chrono::milliseconds pause, std::chrono::milliseconds timeout,
+                           bool half_close) {
   RawExchange exchange;
   const int fd = Connect(port);
   if (fd < 0) {
     exchange.closed = true;
     return exchange;
   }
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(pause);
+    const std::string& part = parts[i];
+    std::size_t sent = 0;
+    while (sent < part.size()) {
+      const ssize_t n = send(fd, part.data() + sent, part.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
   }
   if (half_close) shutdown(fd, SHUT_WR);
   char buffer[16384];

@@ -33,6 +33,13 @@ RawExchange SendRaw(int port, const std::string& request,
                     std::chrono::milliseconds timeout = std::chrono::seconds(5),
                     bool half_close = false);
 
+// The same with the request in `parts`, sent `pause` apart: a client whose
+// bytes arrive in several packets, so that the server parses them in steps.
+RawExchange SendRawInParts(int port, const std::vector<std::string>& parts,
+                           std::chrono::milliseconds pause,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                           bool half_close = false);
+
 // Every complete response in `raw`, in order (a pipelined exchange may
 // hold several). A trailing incomplete one is left out.
 std::vector<HttpResponse> ParseResponses(const std::string& raw);
