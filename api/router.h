@@ -8,6 +8,7 @@
 // Thread-safe: Handle may run on many threads at once.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,9 @@ class Router {
 
   Response Dispatch(const Request& request, std::string_view request_id,
                     std::string& route_name) const;
-  bool Authorized(const Request& request) const;
+  // The client_id of the request's bearer token, nullopt when it has none
+  // that is valid.
+  std::optional<std::string> AuthorizedClient(const Request& request) const;
 
   ApiServices services_;
   // Shared by every thread that handles requests; locks inside.
