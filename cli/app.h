@@ -17,8 +17,10 @@ namespace jobsd::cli {
 // CommandError with the store's reason.
 std::unique_ptr<storage::Database> OpenStore(const Settings& settings);
 
-// Registers the job types this binary runs (order_export).
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db);
+// Registers the job types this binary runs (order_export), with the
+// limits of `settings` (--min-free-disk).
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db,
+                             const Settings& settings);
 
 struct App {
   explicit App(const Settings& settings);

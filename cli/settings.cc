@@ -3,6 +3,8 @@
 #include <charconv>
 #include <thread>
 
+#include "engine/byte_size.h"
+
 namespace jobsd::cli {
 namespace {
 
@@ -24,6 +26,17 @@ Nanos ParseDurationOrThrow(const std::string& text, const std::string& source) {
   if (!value) {
     throw UsageError("invalid duration '" + text + "' for " + source + ": " + reason +
                      " (use a whole number with s, m, h or d, e.g. 30s, 7d)");
+  }
+  return *value;
+}
+
+std::int64_t ParseByteSizeOrThrow(const std::string& text, const std::string& source) {
+  std::string reason;
+  std::optional<std::int64_t> value = ParseByteSize(text, &reason);
+  if (!value) {
+    throw UsageError("invalid size '" + text + "' for " + source + ": " + reason +
+                     " (use a whole number of bytes, or with K, M, G or T, alone or as KiB, MiB,"
+                     " GiB, TiB: e.g. 512MiB, 1GiB; 0 turns the check off)");
   }
   return *value;
 }
@@ -53,6 +66,17 @@ OptionSpec RetentionOption() {
 OptionSpec ShutdownGraceOption() {
   return {"shutdown-grace", "DURATION", "JOBSD_SHUTDOWN_GRACE", "30s",
           "how long running jobs may finish on SIGTERM"};
+}
+
+OptionSpec MaxActiveJobsOption() {
+  return {"max-active-jobs", "N", "JOBSD_MAX_ACTIVE_JOBS", "100",
+          "jobs pending or started at once per API client; one more POST /v2/jobs answers 429 "
+          "(0: no limit)"};
+}
+OptionSpec MinFreeDiskOption() {
+  return {"min-free-disk", "SIZE", "JOBSD_MIN_FREE_DISK", "1GiB",
+          "free space an export leaves on the exports' file system, or it fails (K, M, G, T "
+          "or KiB, MiB, GiB, TiB; 0: no check)"};
 }
 
 Settings ResolveSettings(const ParsedArgs& args) {
@@ -100,6 +124,13 @@ Settings ResolveSettings(const ParsedArgs& args) {
   }
   if (auto grace = args.Get("shutdown-grace")) {
     settings.shutdown_grace = ParseDurationOrThrow(*grace, args.SourceOf("shutdown-grace"));
+  }
+  if (auto max_active = args.Get("max-active-jobs")) {
+    settings.max_active_jobs = static_cast<int>(
+        ParseWhole(*max_active, args.SourceOf("max-active-jobs"), 0, 1'000'000'000));
+  }
+  if (auto min_free = args.Get("min-free-disk")) {
+    settings.min_free_disk = ParseByteSizeOrThrow(*min_free, args.SourceOf("min-free-disk"));
   }
   return settings;
 }
