@@ -184,9 +184,11 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
     // Not retried: the space is taken by something other than this job,
     // and an operator has to make room. No path: clients see this.
     const std::string reserve = FormatByteSize(e.min_free_disk);
-    return JobOutcome::Failed("Export stopped: it would leave less than " + reserve +
-                              " free on the exports disk (--min-free-disk " + reserve +
-                              "); free some space, then submit the job again");
+    return JobOutcome::Failed(
+        "Export stopped: the exports disk is full down to its reserve (going on "
+        "would leave less than " +
+        reserve + " free, --min-free-disk " + reserve +
+        "); free some space, then submit the job again");
   } catch (const Interrupted&) {
     return JobOutcome::Retry("interrupted by shutdown");
   } catch (const std::system_error& e) {

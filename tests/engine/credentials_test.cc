@@ -154,6 +154,7 @@ TEST_F(CredentialsTest, TenFailuresThrottleTheClientIdUntilTheOldestIsAMinuteOld
 
 TEST_F(CredentialsTest, IssuingPastTheTokenCapRetiresTheOldestAtOnce) {
   const ClientCredentials client = auth_.CreateClient();
+  clock_.Advance(1);  // listed oldest first
   const ClientCredentials other = auth_.CreateClient();
   const std::string others = auth_.IssueToken(other.client_id, other.client_secret)->access_token;
   std::vector<std::string> tokens;
