@@ -8,6 +8,7 @@
 
 #include "api/json_text.h"
 #include "engine/job_service.h"
+#include "engine/limits.h"
 
 namespace jobsd::api {
 namespace {
@@ -74,6 +75,8 @@ http::status StatusOf(ErrorCode code) {
       return http::status::unprocessable_entity;
     case ErrorCode::kUriTooLong:
       return http::status::uri_too_long;
+    case ErrorCode::kTooManyRequests:
+      return http::status::too_many_requests;
     case ErrorCode::kHeadersTooLarge:
       return http::status::request_header_fields_too_large;
     case ErrorCode::kInternal:
@@ -106,6 +109,8 @@ std::string_view TitleOf(ErrorCode code) {
       return "Unprocessable Entity";
     case ErrorCode::kUriTooLong:
       return "URI Too Long";
+    case ErrorCode::kTooManyRequests:
+      return "Too Many Requests";
     case ErrorCode::kHeadersTooLarge:
       return "Request Header Fields Too Large";
     case ErrorCode::kInternal:
@@ -150,6 +155,10 @@ Response ErrorFromCurrentException(std::string_view request_id) {
     throw;
   } catch (const ApiError& e) {
     return ErrorResponse(e.code(), e.what(), request_id, e.meta());
+  } catch (const LimitReached& e) {
+    Response response = ErrorResponse(ErrorCode::kTooManyRequests, e.what(), request_id);
+    response.headers.set(http::field::retry_after, std::to_string(e.retry_after_seconds()));
+    return response;
   } catch (const IdempotencyConflict& e) {
     return ErrorResponse(ErrorCode::kConflict, e.what(), request_id);
   } catch (const InvalidRequest& e) {

@@ -27,6 +27,7 @@ enum class ErrorCode {
   kRangeNotSatisfiable,  // 416 Range Not Satisfiable
   kUnprocessable,        // 422 Unprocessable Entity
   kUriTooLong,           // 414 URI Too Long
+  kTooManyRequests,      // 429 Too Many Requests (a limit of API.md section 15)
   kHeadersTooLarge,      // 431 Request Header Fields Too Large
   kInternal,             // 500 Internal Server Error
   kUnavailable,          // 503 Service Unavailable
@@ -63,7 +64,8 @@ Response ErrorResponse(ErrorCode code, std::string_view detail, std::string_view
                        const boost::json::object& meta = {});
 
 // Call inside a catch block: maps the exception in flight to its response
-// (ApiError, InvalidRequest -> 400, IdempotencyConflict -> 409, a transient
+// (ApiError, InvalidRequest -> 400, IdempotencyConflict -> 409,
+// LimitReached -> 429 with Retry-After, a transient
 // StoreError -> 503 with Retry-After, anything else -> 500; store errors and
 // the unexpected are logged to stderr with the request id).
 Response ErrorFromCurrentException(std::string_view request_id);

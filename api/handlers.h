@@ -20,6 +20,8 @@ struct HandlerContext {
   std::string_view path_param;  // {id} or {token} of the route, else ""
   const QueryParams& query;
   ListCache& list_cache;  // GET /v2/jobs bodies while still right
+  // On /v2/*: the client_id the bearer token belongs to; "" elsewhere.
+  std::string_view client_id = {};
 };
 
 using Handler = Response (*)(const HandlerContext&);

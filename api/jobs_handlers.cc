@@ -73,7 +73,9 @@ Job FindJobOr404(const HandlerContext& context) {
 }  // namespace
 
 Response PostJob(const HandlerContext& context) {
-  CreateJobResult result = context.services.jobs.Create(ParseCreateBody(context.request));
+  CreateJobRequest create = ParseCreateBody(context.request);
+  if (!context.client_id.empty()) create.client_id = std::string(context.client_id);
+  CreateJobResult result = context.services.jobs.Create(create);
   Response response =
       JsonTextResponse(http::status::accepted, JobDocument(result.job, context.public_url));
   response.headers.set(http::field::location, JobUrl(context.public_url, result.job.id));

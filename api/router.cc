@@ -77,23 +77,25 @@ Response Router::Handle(const Request& request, std::string_view request_id) con
   return response;
 }
 
-bool Router::Authorized(const Request& request) const {
+std::optional<std::string> Router::AuthorizedClient(const Request& request) const {
   auto it = request.find(http::field::authorization);
-  if (it == request.end()) return false;
+  if (it == request.end()) return std::nullopt;
   std::string_view value = it->value();
   constexpr std::string_view kScheme = "Bearer ";
   if (value.size() <= kScheme.size() ||
       !boost::beast::iequals(value.substr(0, kScheme.size()), kScheme)) {
-    return false;
+    return std::nullopt;
   }
   value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return services_.auth.ValidateToken(value);
+  return services_.auth.Authenticate(value);
 }
 
-void Router::CheckToken(const Request& request, std::string_view path) const {
-  if (!IsV2Path(path) || Authorized(request)) return;
+std::optional<std::string> Router::CheckToken(const Request& request,
+                                             std::string_view path) const {
+  if (!IsV2Path(path)) return std::nullopt;
+  if (std::optional<std::string> client = AuthorizedClient(request)) return client;
   throw ApiError(ErrorCode::kInvalidToken,
                  request.find(http::field::authorization) == request.end()
                      ? "An Authorization header with a Bearer access token is required"
@@ -120,8 +122,9 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
                           std::string& route_name) const {
   const std::optional<RequestTarget> target = ParseRequestTarget(request.target());
   if (!target) throw ApiError(ErrorCode::kBadRequest, "The request target is not a valid URL");
-  CheckToken(request, target->path);
+  const std::optional<std::string> client_id = CheckToken(request, target->path);
 
+  const std::string_view client = client_id ? std::string_view(*client_id) : std::string_view();
   const std::vector<std::string>& segments = target->segments;
   for (const Route& route : routes_) {
     if (route.parts.size() != segments.size()) continue;
@@ -144,7 +147,7 @@ Response Router::Dispatch(const Request& request, std::string_view request_id,
     for (const MethodHandler& candidate : route.methods) {
       if (candidate.method == wanted) {
         HandlerContext context{request, services_,     public_url_, request_id,
-                               param,   target->query, list_cache_};
+                               param,   target->query, list_cache_, client};
         return candidate.handler(context);
       }
     }

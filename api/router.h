@@ -52,10 +52,12 @@ class Router {
 
   Response Dispatch(const Request& request, std::string_view request_id,
                     std::string& route_name) const;
-  bool Authorized(const Request& request) const;
-  // Throws the 401 of API.md section 3 when `path` is under /v2 and the
-  // request carries no valid token.
-  void CheckToken(const Request& request, std::string_view path) const;
+  // The client_id of the request's bearer token, nullopt when it has none
+  // that is valid.
+  std::optional<std::string> AuthorizedClient(const Request& request) const;
+  // On /v2 paths: the client_id of the request's valid token, or throws the
+  // 401 of API.md section 3; elsewhere nullopt.
+  std::optional<std::string> CheckToken(const Request& request, std::string_view path) const;
 
   ApiServices services_;
   // Shared by every thread that handles requests; locks inside.

@@ -15,14 +15,17 @@ std::unique_ptr<storage::Database> OpenStore(const Settings& settings, int busy_
   }
 }
 
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db) {
-  registry.Register("order_export", std::make_unique<OrderExportJob>(db.orders()));
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db,
+                             const Settings& settings) {
+  registry.Register("order_export",
+                    std::make_unique<OrderExportJob>(db.orders(), settings.min_free_disk));
 }
 
 App::App(const Settings& s, int busy_timeout_ms) : settings(s), db(OpenStore(s, busy_timeout_ms)) {
-  RegisterBuiltinJobTypes(registry, *db);
+  RegisterBuiltinJobTypes(registry, *db, settings);
   JobServiceOptions options;
   options.retention = settings.retention;
+  options.max_active_jobs_per_client = settings.max_active_jobs;
   jobs = std::make_unique<JobService>(db->jobs(), registry, clock, options);
 }
 

@@ -23,8 +23,10 @@ inline constexpr int kCommandBusyTimeoutMs = 60'000;
 std::unique_ptr<storage::Database> OpenStore(const Settings& settings,
                                              int busy_timeout_ms = kCommandBusyTimeoutMs);
 
-// Registers the job types this binary runs (order_export).
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db);
+// Registers the job types this binary runs (order_export), with the
+// limits of `settings` (--min-free-disk).
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db,
+                             const Settings& settings);
 
 struct App {
   explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs);

@@ -15,6 +15,8 @@ int RunMigrate(const Args& args);
 int RunOrdersImport(const Args& args);
 int RunOrdersSeed(const Args& args);
 int RunCredentialsCreate(const Args& args);
+int RunCredentialsList(const Args& args);
+int RunCredentialsRevoke(const Args& args);
 int RunJobsSubmit(const Args& args);
 int RunJobsList(const Args& args);
 int RunJobsGet(const Args& args);

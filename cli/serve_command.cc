@@ -114,7 +114,7 @@ int RunServe(const Args& raw) {
       "Runs the HTTP API and the workers on the store. Prints first-run API credentials when "
       "the store has none.",
       {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
-       RetentionOption(), ShutdownGraceOption()}};
+       RetentionOption(), ShutdownGraceOption(), MaxActiveJobsOption(), MinFreeDiskOption()}};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <thread>
 
+#include "engine/byte_size.h"
+
 namespace jobsd::cli {
 namespace {
 
@@ -71,6 +73,17 @@ std::string CheckPublicUrl(std::string url, const std::string& source) {
   return url;
 }
 
+std::int64_t ParseByteSizeOrThrow(const std::string& text, const std::string& source) {
+  std::string reason;
+  std::optional<std::int64_t> value = ParseByteSize(text, &reason);
+  if (!value) {
+    throw UsageError("invalid size '" + text + "' for " + source + ": " + reason +
+                     " (use a whole number of bytes, or with K, M, G or T, alone or as KiB, MiB,"
+                     " GiB, TiB: e.g. 512MiB, 1GiB; 0 turns the check off)");
+  }
+  return *value;
+}
+
 }  // namespace
 
 OptionSpec DbOption() { return {"db", "PATH", "JOBSD_DB", "./var/jobsd.db", "SQLite store file"}; }
@@ -94,6 +107,17 @@ OptionSpec RetentionOption() {
 OptionSpec ShutdownGraceOption() {
   return {"shutdown-grace", "DURATION", "JOBSD_SHUTDOWN_GRACE", "30s",
           "how long running jobs may finish on SIGTERM"};
+}
+
+OptionSpec MaxActiveJobsOption() {
+  return {"max-active-jobs", "N", "JOBSD_MAX_ACTIVE_JOBS", "100",
+          "jobs pending or started at once per API client; one more POST /v2/jobs answers 429 "
+          "(0: no limit)"};
+}
+OptionSpec MinFreeDiskOption() {
+  return {"min-free-disk", "SIZE", "JOBSD_MIN_FREE_DISK", "1GiB",
+          "free space an export leaves on the exports' file system, or it fails (K, M, G, T "
+          "or KiB, MiB, GiB, TiB; 0: no check)"};
 }
 
 Settings ResolveSettings(const ParsedArgs& args) {
@@ -152,6 +176,13 @@ Settings ResolveSettings(const ParsedArgs& args) {
       throw UsageError("invalid duration '" + *grace + "' for " + args.SourceOf("shutdown-grace") +
                        ": too long (at most 36500d)");
     }
+  }
+  if (auto max_active = args.Get("max-active-jobs")) {
+    settings.max_active_jobs = static_cast<int>(
+        ParseWhole(*max_active, args.SourceOf("max-active-jobs"), 0, 1'000'000'000));
+  }
+  if (auto min_free = args.Get("min-free-disk")) {
+    settings.min_free_disk = ParseByteSizeOrThrow(*min_free, args.SourceOf("min-free-disk"));
   }
   return settings;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/args.h"
+#include "engine/limits.h"
 #include "engine/time.h"
 
 namespace jobsd::cli {
@@ -21,6 +22,9 @@ struct Settings {
   int workers = 0;         // 0: number of cores
   Nanos retention = 7 * kNanosPerDay;
   Nanos shutdown_grace = 30 * kNanosPerSecond;
+  // API.md section 15; 0 turns either off.
+  int max_active_jobs = kDefaultMaxActiveJobs;
+  std::int64_t min_free_disk = kDefaultMinFreeDiskBytes;
 };
 
 // Option specs, to compose each command's list.
@@ -31,6 +35,8 @@ OptionSpec PublicUrlOption();
 OptionSpec WorkersOption();
 OptionSpec RetentionOption();
 OptionSpec ShutdownGraceOption();
+OptionSpec MaxActiveJobsOption();
+OptionSpec MinFreeDiskOption();
 
 // Reads whichever of the options above the command has. Throws UsageError.
 Settings ResolveSettings(const ParsedArgs& args);

@@ -1,5 +1,5 @@
-// jobsd migrate, orders import|seed, credentials create: commands that
-// prepare a store.
+// jobsd migrate, orders import|seed, credentials create|list|revoke:
+// commands that prepare a store.
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -134,6 +134,68 @@ int RunCredentialsCreate(const Args& raw) {
     std::cout << "client_id: " << created.client_id << "\n"
               << "client_secret: " << created.client_secret << "\n";
   }
+  return 0;
+}
+
+int RunCredentialsList(const Args& raw) {
+  const CommandSpec spec{
+      "credentials list",
+      "",
+      "Lists the API clients, oldest first, with when each was created and how many live access "
+      "tokens it holds. Secrets are never shown (only their hashes are stored).",
+      {DbOption(),
+       {"json", "", "", "",
+        "print {\"data\":[{\"client_id\":…,\"created_at\":…,\"live_tokens\":…}]}"}}};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  auto db = OpenStore(settings);
+  SystemClock clock;
+  Authenticator auth(db->credentials(), clock);
+  const std::vector<ClientSummary> clients = auth.ListClients();
+  if (args.Flag("json")) {
+    boost::json::array data;
+    for (const ClientSummary& client : clients) {
+      data.push_back(boost::json::object{{"client_id", client.client_id},
+                                         {"created_at", FormatRfc3339Nano(client.created_at)},
+                                         {"live_tokens", client.live_tokens}});
+    }
+    std::cout << boost::json::serialize(boost::json::object{{"data", std::move(data)}}) << "\n";
+    return 0;
+  }
+  if (clients.empty()) {
+    std::cout << "no API clients (jobsd credentials create makes one)\n";
+    return 0;
+  }
+  for (const ClientSummary& client : clients) {
+    std::cout << client.client_id << "  created " << FormatRfc3339Nano(client.created_at) << "  "
+              << client.live_tokens << " live token" << (client.live_tokens == 1 ? "" : "s")
+              << "\n";
+  }
+  return 0;
+}
+
+int RunCredentialsRevoke(const Args& raw) {
+  const CommandSpec spec{
+      "credentials revoke",
+      "CLIENT_ID",
+      "Deletes an API client and its access tokens. A running jobsd serve stops accepting its "
+      "tokens within a second; its jobs stay.",
+      {DbOption()},
+      1,
+      1};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  const std::string& client_id = args.positionals[0];
+  auto db = OpenStore(settings);
+  SystemClock clock;
+  Authenticator auth(db->credentials(), clock);
+  if (!auth.DeleteClient(client_id)) {
+    throw CommandError("credentials revoke: no API client has client_id '" + client_id +
+                       "' (jobsd credentials list shows them)");
+  }
+  std::cout << "revoked client " << client_id << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/time.h"
 
@@ -24,6 +25,13 @@ struct StoredToken {
   Nanos expires_at = 0;
 };
 
+// What `jobsd credentials list` shows of a client: never its secret.
+struct ClientSummary {
+  std::string client_id;
+  Nanos created_at = 0;
+  std::int64_t live_tokens = 0;  // not expired at the time asked
+};
+
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
@@ -36,6 +44,12 @@ class CredentialStore {
   // Only tokens whose client still exists and that expire after `now`.
   virtual std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) = 0;
   virtual void DeleteExpiredTokens(Nanos now) = 0;
+  // Keeps the client's `keep` newest live tokens and deletes the others
+  // (and its expired ones); returns the hashes of the live ones deleted.
+  virtual std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
+                                                      Nanos now) = 0;
+  // Every client, oldest first.
+  virtual std::vector<ClientSummary> ListClients(Nanos now) = 0;
 };
 
 }  // namespace jobsd

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <string>
 
 #include "engine/random.h"
 
@@ -69,6 +70,13 @@ ClientCredentials Authenticator::CreateClient() {
 
 std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
                                                      std::string_view client_secret) {
+  if (std::optional<Nanos> wait = failed_attempts_.WaitBeforeAttempt(client_id, clock_.Now())) {
+    const Nanos seconds = (*wait + kNanosPerSecond - 1) / kNanosPerSecond;  // rounded up
+    throw LimitReached("Too many failed attempts for this client_id (at most " +
+                           std::to_string(kMaxFailedTokenAttempts) + " a minute); retry in " +
+                           std::to_string(seconds) + " s",
+                       static_cast<int>(seconds));
+  }
   std::optional<StoredClient> client;
   if (!client_id.empty()) client = store_.FindClient(client_id);
   // Hash even for an unknown client so that timing does not tell which
@@ -76,34 +84,49 @@ std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
   const std::string salt = client ? client->secret_salt : std::string(kSaltBytes * 2, '0');
   const std::string presented = SaltedHash(salt, client_secret);
   const std::string expected = client ? client->secret_hash : std::string(presented.size(), 'x');
-  if (!ConstantTimeEquals(presented, expected) || !client) return std::nullopt;
+  if (!ConstantTimeEquals(presented, expected) || !client) {
+    failed_attempts_.RecordFailure(client_id, clock_.Now());
+    return std::nullopt;
+  }
+  failed_attempts_.Forget(client_id);
 
   const Nanos now = clock_.Now();
   IssuedToken issued{RandomHex(kTokenBytes), now + kTokenLifetimeSeconds * kNanosPerSecond,
                      kTokenLifetimeSeconds};
   store_.InsertToken(
       StoredToken{Sha256Hex(issued.access_token), client->client_id, issued.expires_at});
+  ForgetTokens(store_.RetireOldestTokens(client->client_id, kMaxLiveTokensPerClient, now));
   return issued;
 }
 
-bool Authenticator::ValidateToken(std::string_view token) {
-  if (token.empty()) return false;
+std::optional<std::string> Authenticator::Authenticate(std::string_view token) {
+  if (token.empty()) return std::nullopt;
   std::string hash = Sha256Hex(token);
   const Nanos now = clock_.Now();
   {
     std::lock_guard lock(known_mutex_);
     if (auto it = known_.find(hash); it != known_.end()) {
-      if (now < it->second.expires_at && now - it->second.checked_at < kTokenRecheck) return true;
+      if (now < it->second.expires_at && now - it->second.checked_at < kTokenRecheck) {
+        return it->second.client_id;
+      }
       known_.erase(it);
     }
   }
   std::optional<StoredToken> stored = store_.FindToken(hash, now);
-  if (!stored) return false;
+  if (!stored) return std::nullopt;
   std::lock_guard lock(known_mutex_);
   if (known_.size() >= kMaxKnownTokens) known_.clear();  // bounded; refills on demand
   known_[std::move(hash)] = KnownToken{stored->client_id, stored->expires_at, now};
-  return true;
+  return std::move(stored->client_id);
 }
+
+void Authenticator::ForgetTokens(const std::vector<std::string>& hashes) {
+  if (hashes.empty()) return;
+  std::lock_guard lock(known_mutex_);
+  for (const std::string& hash : hashes) known_.erase(hash);
+}
+
+std::vector<ClientSummary> Authenticator::ListClients() { return store_.ListClients(clock_.Now()); }
 
 bool Authenticator::HasAnyClient() { return store_.CountClients() > 0; }
 

@@ -12,6 +12,8 @@
 #include <unordered_map>
 
 #include "engine/credential_store.h"
+#include "engine/failed_attempts.h"
+#include "engine/limits.h"
 #include "engine/sha256.h"  // Sha256Hex, defined in credentials.cc
 #include "engine/time.h"
 
@@ -42,18 +44,32 @@ class Authenticator {
   // nullopt when the client is unknown or the secret does not match. The
   // comparison runs in constant time, and an unknown client costs the
   // same hashing as a known one.
+  //
+  // Throws LimitReached, without looking at the secret, while the client_id
+  // has had kMaxFailedTokenAttempts failures within the last
+  // kFailedTokenAttemptWindow (right or wrong secret: it is the guessing
+  // that is slowed down). A client keeps kMaxLiveTokensPerClient live
+  // tokens: a new one retires the oldest, which stops working at once.
   std::optional<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret);
 
-  // True for a token issued here, not expired, whose client still exists.
-  // A token found valid is remembered (by its hash) for kTokenRecheck, so
-  // a busy client costs no store query per request; DeleteClient forgets
-  // that client's tokens at once.
-  bool ValidateToken(std::string_view token);
+  // The client_id of a token issued here, not expired, whose client still
+  // exists; nullopt otherwise. A token found valid is remembered (by its
+  // hash) for kTokenRecheck, so a busy client costs a store query per
+  // token every kTokenRecheck rather than per request. DeleteClient and a
+  // retiring IssueToken forget tokens at once; a client deleted by another
+  // process (jobsd credentials revoke) loses access within kTokenRecheck.
+  std::optional<std::string> Authenticate(std::string_view token);
+  bool ValidateToken(std::string_view token) { return Authenticate(token).has_value(); }
 
   bool HasAnyClient();
 
   // Revokes a client and every token issued to it; false when unknown.
   bool DeleteClient(std::string_view client_id);
+
+  // Every client with its count of live tokens, oldest first.
+  std::vector<ClientSummary> ListClients();
+
+  static constexpr Nanos kTokenRecheck = kNanosPerSecond / 2;
 
  private:
   struct KnownToken {
@@ -61,11 +77,13 @@ class Authenticator {
     Nanos expires_at = 0;
     Nanos checked_at = 0;
   };
-  static constexpr Nanos kTokenRecheck = 5 * kNanosPerSecond;
   static constexpr std::size_t kMaxKnownTokens = 10'000;
+
+  void ForgetTokens(const std::vector<std::string>& hashes);
 
   CredentialStore& store_;
   const Clock& clock_;
+  FailedAttempts failed_attempts_;
   std::mutex known_mutex_;
   std::unordered_map<std::string, KnownToken> known_;  // by token hash; guarded by known_mutex_
 };

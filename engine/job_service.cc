@@ -45,6 +45,8 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
   job.created_at = clock_.Now();
   job.expires_at = AddClamped(job.created_at, options_.retention);
   job.max_attempts = options_.max_attempts;
+  job.client_id = request.client_id;
+  job.max_active_for_client = options_.max_active_jobs_per_client;
   if (request.idempotency_key) {
     job.idempotency_key = request.idempotency_key;
     // The key must come back with the same request to mean "the same job".
@@ -62,6 +64,14 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
 CreateJobResult JobService::Create(const CreateJobRequest& request) {
   Validate(request);
   InsertResult inserted = store_.InsertJob(MakeNewJob(request));
+  if (inserted.active_limit_reached) {
+    const std::string limit = std::to_string(options_.max_active_jobs_per_client);
+    throw LimitReached("This client already has " + limit +
+                           " jobs pending or started, the most it may have at once"
+                           " (--max-active-jobs " +
+                           limit + "); retry once some have finished",
+                       kActiveJobsRetryAfterSeconds);
+  }
   if (inserted.key_conflict) {
     throw IdempotencyConflict(
         "Idempotency-Key was already used with a different request; use a new key for a new job");
@@ -79,6 +89,8 @@ std::vector<Job> JobService::CreateMany(const std::vector<CreateJobRequest>& req
     }
     Validate(request);
     jobs.push_back(MakeNewJob(request));
+    // Batches come from the command line and benchmarks, not from clients.
+    jobs.back().max_active_for_client = 0;
   }
   std::vector<Job> created;
   created.reserve(jobs.size());

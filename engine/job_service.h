@@ -13,6 +13,7 @@
 
 #include "engine/job_store.h"
 #include "engine/job_type.h"
+#include "engine/limits.h"
 #include "engine/time.h"
 
 namespace jobsd {
@@ -42,6 +43,8 @@ struct CreateJobRequest {
   std::string job_type;
   std::string filter;
   std::optional<std::string> idempotency_key;
+  // The API client asking (nullopt: the command line, which no limit counts).
+  std::optional<std::string> client_id = {};
 };
 
 struct CreateJobResult {
@@ -59,6 +62,8 @@ struct JobServiceOptions {
   Nanos retention = 7 * kNanosPerDay;
   int max_attempts = 5;
   Nanos idempotency_window = kNanosPerDay;
+  // Jobs pending or started at once per API client; 0: no limit.
+  int max_active_jobs_per_client = kDefaultMaxActiveJobs;
 };
 
 class JobService {
@@ -68,7 +73,10 @@ class JobService {
 
   // Throws InvalidRequest for an unknown type, a bad filter (detail
   // kBadFilterDetail, reason the parser's) or an idempotency key reused with
-  // another request. Returns once the job is durably stored.
+  // another request, and LimitReached when the client already has
+  // max_active_jobs_per_client jobs pending or started (a repeat of an
+  // Idempotency-Key is not a new job and is never refused for it). Returns
+  // once the job is durably stored.
   CreateJobResult Create(const CreateJobRequest& request);
 
   // Creates many jobs in one transaction (all or none), after validating

@@ -62,12 +62,19 @@ struct NewJob {
   std::optional<std::string> idempotency_key;
   std::string request_hash;
   Nanos idempotency_expires_at = 0;
+  // The API client creating the job (nullopt: the command line). With
+  // max_active_for_client > 0 the insert is refused when that client
+  // already has so many jobs pending or started; the count and the insert
+  // are one write transaction, so concurrent inserts cannot both pass.
+  std::optional<std::string> client_id;
+  int max_active_for_client = 0;
 };
 
 struct InsertResult {
   Job job;
-  bool created = true;        // false: an earlier job with the same key
-  bool key_conflict = false;  // same key, different request: job is the earlier one
+  bool created = true;                // false: an earlier job with the same key
+  bool key_conflict = false;          // same key, different request: job is the earlier one
+  bool active_limit_reached = false;  // nothing written; job is empty
 };
 
 struct JobQuery {

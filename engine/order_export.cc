@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <system_error>
 
+#include "engine/byte_size.h"
 #include "engine/csv_writer.h"
 #include "engine/filter.h"
 #include "engine/job_store.h"
@@ -21,9 +23,48 @@ namespace fs = std::filesystem;
 // Thrown from inside the scan when shutdown asks the job to stop.
 struct Interrupted {};
 
+// Thrown when writing on would leave less than --min-free-disk free.
+struct FreeDiskReserveReached {
+  std::int64_t min_free_disk;
+};
+
+// Stops the export before it eats into the free space kept for everything
+// else on the exports' file system. statvfs is asked every
+// kFreeDiskCheckBytes written, not per row.
+class FreeDiskGuard {
+ public:
+  FreeDiskGuard(int fd, std::int64_t min_free_disk) : fd_(fd), min_free_disk_(min_free_disk) {}
+
+  // Throws FreeDiskReserveReached when writing `coming` more bytes could
+  // leave less than the reserve free.
+  void Check(std::int64_t coming) const {
+    if (min_free_disk_ <= 0) return;
+    struct statvfs stats {};
+    if (::fstatvfs(fd_, &stats) != 0) {
+      throw std::system_error(errno, std::generic_category(), "statvfs");
+    }
+    // f_bavail: what unprivileged writers may still use (root's reserve
+    // is not ours to count on).
+    const auto free_bytes = static_cast<long double>(stats.f_bavail) * stats.f_frsize;
+    if (free_bytes - static_cast<long double>(coming) < static_cast<long double>(min_free_disk_)) {
+      throw FreeDiskReserveReached{min_free_disk_};
+    }
+  }
+
+ private:
+  int fd_;
+  std::int64_t min_free_disk_;
+};
+
 class CsvSink final : public OrderRowSink {
  public:
-  CsvSink(CsvWriter& writer, const JobContext& context) : writer_(writer), context_(context) {}
+  CsvSink(CsvWriter& writer, const JobContext& context, const FreeDiskGuard& disk)
+      : writer_(writer), context_(context), disk_(disk) {}
+
+  // What may reach the disk before the next check: the writer's buffer
+  // and the next stretch.
+  static constexpr std::int64_t kComing =
+      kFreeDiskCheckBytes + static_cast<std::int64_t>(CsvWriter::kDefaultBufferSize);
 
   void OnRow(const ColumnValue* values) override {
     writer_.WriteRow(values);
@@ -31,12 +72,18 @@ class CsvSink final : public OrderRowSink {
         context_.stop_requested()) {
       throw Interrupted{};
     }
+    if (writer_.bytes() >= next_disk_check_) {
+      disk_.Check(kComing);
+      next_disk_check_ = writer_.bytes() + kFreeDiskCheckBytes;
+    }
   }
 
  private:
   CsvWriter& writer_;
   const JobContext& context_;
+  const FreeDiskGuard& disk_;
   std::int64_t rows_ = 0;
+  std::int64_t next_disk_check_ = kFreeDiskCheckBytes;
 };
 
 // Closes the descriptor and removes the temporary file unless released:
@@ -113,9 +160,11 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
 
     fs::create_directories(dir);
     TempFile temp(dir / (".tmp-" + context.job.id + "-" + RandomHex(8) + ".csv"));
+    const FreeDiskGuard disk(temp.fd(), min_free_disk_);
+    disk.Check(CsvSink::kComing);
     CsvWriter writer(temp.fd());
     writer.WriteHeader();
-    CsvSink sink(writer, context);
+    CsvSink sink(writer, context, disk);
     const std::int64_t rows = store_.ScanOrders(parsed, sink);
     writer.Flush();
     if (rows == 0) {
@@ -130,6 +179,15 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
     temp.RenameTo(target);
     SyncDirectory(dir);
     return JobOutcome::Success(target.string(), file_token, rows);
+  } catch (const FreeDiskReserveReached& e) {
+    // Not retried: the space is taken by something other than this job,
+    // and an operator has to make room. No path: clients see this.
+    const std::string reserve = FormatByteSize(e.min_free_disk);
+    return JobOutcome::Failed(
+        "Export stopped: the exports disk is full down to its reserve (going on "
+        "would leave less than " +
+        reserve + " free, --min-free-disk " + reserve +
+        "); free some space, then submit the job again");
   } catch (const Interrupted&) {
     return JobOutcome::Retry("interrupted by shutdown");
   } catch (const std::system_error& e) {

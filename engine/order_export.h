@@ -5,11 +5,18 @@
 // into place (and the directory synced) before Run returns success, so a
 // reader never sees it half-written and a crash leaves only a temporary
 // file, which the start-up sweep removes.
+//
+// An export keeps `min_free_disk` bytes free on the exports' file system
+// (API.md section 15): it looks at the free space before it starts and
+// after every kFreeDiskCheckBytes it writes, and fails, its partial file
+// removed, when going on would leave less.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "engine/job_type.h"
+#include "engine/limits.h"
 #include "engine/order_store.h"
 
 namespace jobsd {
@@ -19,7 +26,9 @@ inline constexpr std::string_view kNoResultsError = "No results matched the supp
 
 class OrderExportJob final : public JobHandler {
  public:
-  explicit OrderExportJob(OrderStore& store) : store_(store) {}
+  // min_free_disk 0: no free-space check.
+  explicit OrderExportJob(OrderStore& store, std::int64_t min_free_disk = kDefaultMinFreeDiskBytes)
+      : store_(store), min_free_disk_(min_free_disk) {}
 
   void ValidateFilter(std::string_view filter) const override;
   JobOutcome Run(const JobContext& context) override;
@@ -29,6 +38,7 @@ class OrderExportJob final : public JobHandler {
 
  private:
   OrderStore& store_;
+  std::int64_t min_free_disk_;
 };
 
 }  // namespace jobsd

@@ -71,4 +71,39 @@ void SqliteCredentialStore::DeleteExpiredTokens(Nanos now) {
   remove->Run();
 }
 
+std::vector<std::string> SqliteCredentialStore::RetireOldestTokens(std::string_view client_id,
+                                                                   int keep, Nanos now) {
+  auto connection = pool_.Borrow();
+  // Tokens all live kTokenLifetimeSeconds, so the newest expire last; rowid
+  // orders those issued within the same nanosecond. The client's expired
+  // tokens go too (they count for nothing and only take room).
+  auto retire = connection->Prepare(
+      "DELETE FROM access_tokens WHERE client_id = ?1 AND (expires_at <= ?3 OR token_hash IN"
+      " (SELECT token_hash FROM access_tokens WHERE client_id = ?1 AND expires_at > ?3"
+      "  ORDER BY expires_at DESC, rowid DESC LIMIT -1 OFFSET ?2))"
+      " RETURNING token_hash, expires_at");
+  retire->BindText(1, client_id).BindInt64(2, keep).BindInt64(3, now);
+  std::vector<std::string> retired;
+  while (retire->Step()) {
+    if (retire->ColumnInt64(1) > now) retired.push_back(retire->ColumnString(0));
+  }
+  return retired;
+}
+
+std::vector<ClientSummary> SqliteCredentialStore::ListClients(Nanos now) {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare(
+      "SELECT c.client_id, c.created_at,"
+      " (SELECT count(*) FROM access_tokens t WHERE t.client_id = c.client_id"
+      "  AND t.expires_at > ?1)"
+      " FROM api_clients c ORDER BY c.created_at, c.client_id");
+  select->BindInt64(1, now);
+  std::vector<ClientSummary> clients;
+  while (select->Step()) {
+    clients.push_back(
+        ClientSummary{select->ColumnString(0), select->ColumnInt64(1), select->ColumnInt64(2)});
+  }
+  return clients;
+}
+
 }  // namespace jobsd::storage

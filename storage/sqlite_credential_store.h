@@ -17,6 +17,9 @@ class SqliteCredentialStore final : public CredentialStore {
   void InsertToken(const StoredToken& token) override;
   std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) override;
   void DeleteExpiredTokens(Nanos now) override;
+  std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
+                                              Nanos now) override;
+  std::vector<ClientSummary> ListClients(Nanos now) override;
 
  private:
   ConnectionPool& pool_;

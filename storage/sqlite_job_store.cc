@@ -115,11 +115,28 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
     }
   }
 
+  if (job.client_id && job.max_active_for_client > 0) {
+    // Same terms as the WHERE of jobs_active_by_client (0006), so that this
+    // reads that index only: at most max_active_for_client entries.
+    auto active = db->Prepare(
+        "SELECT count(*) FROM jobs WHERE client_id = ?1"
+        " AND (status = 'pending' OR status = 'started')");
+    active->BindText(1, *job.client_id);
+    active->Step();
+    const std::int64_t count = active->ColumnInt64(0);
+    if (count >= job.max_active_for_client) {
+      InsertResult refused;
+      refused.created = false;
+      refused.active_limit_reached = true;
+      return refused;  // nothing written
+    }
+  }
+
   auto insert = db->Prepare(
       "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
       " updated_at, run_after, expires_at, idempotency_key, request_hash,"
-      " idempotency_expires_at)"
-      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9)");
+      " idempotency_expires_at, client_id)"
+      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)");
   insert->BindText(1, job.id)
       .BindText(2, job.job_type)
       .BindText(3, job.filter)
@@ -131,6 +148,7 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
         .BindText(8, job.request_hash)
         .BindInt64(9, job.idempotency_expires_at);
   }
+  if (job.client_id) insert->BindText(10, *job.client_id);
   insert->Run();
 
   InsertResult result;

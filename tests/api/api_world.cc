@@ -11,7 +11,12 @@ ApiWorld::ApiWorld(int busy_timeout_ms) {
   database = storage::Database::Open({dir / "jobsd.db", busy_timeout_ms});
   registry.Register(std::string(kOrderExportType),
                     std::make_unique<OrderExportJob>(database->orders()));
-  jobs = std::make_unique<JobService>(database->jobs(), registry, clock, JobServiceOptions{});
+  // No worker runs here, so every job posted stays pending: the suites post
+  // hundreds from one client. The per-client limit is tested against the
+  // real binary (tests/hostile/limits_test.cc).
+  JobServiceOptions options;
+  options.max_active_jobs_per_client = 0;
+  jobs = std::make_unique<JobService>(database->jobs(), registry, clock, options);
   auth = std::make_unique<Authenticator>(database->credentials(), clock);
 }
 

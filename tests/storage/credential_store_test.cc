@@ -1,6 +1,8 @@
 // SqliteCredentialStore: clients and hashed tokens, expiry and cascade.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "storage/database.h"
 #include "storage/sqlite.h"
 #include "storage/sqlite_credential_store.h"
@@ -87,6 +89,34 @@ TEST_F(CredentialStoreTest, DeleteClientTakesItsTokensWithIt) {
       "SELECT count(*) FROM access_tokens WHERE client_id = 'client-1'");
   ASSERT_TRUE(left.Step());
   EXPECT_EQ(left.ColumnInt64(0), 0);  // removed by ON DELETE CASCADE, not merely hidden by the join
+}
+
+TEST_F(CredentialStoreTest, RetireOldestTokensKeepsTheNewestLiveOnes) {
+  credentials_.InsertClient({"client-1", "00", "11", kT0});
+  credentials_.InsertClient({"client-2", "00", "11", kT0 + 1});
+  credentials_.InsertToken({"expired", "client-1", kT0 - 1});
+  for (int i = 0; i < 5; ++i) {
+    credentials_.InsertToken({"t" + std::to_string(i), "client-1", kT0 + 100 + i});
+  }
+  credentials_.InsertToken({"same-ns", "client-1", kT0 + 104});  // issued with t4: later rowid
+  credentials_.InsertToken({"theirs", "client-2", kT0 + 50});
+
+  std::vector<std::string> retired = credentials_.RetireOldestTokens("client-1", 3, kT0);
+  std::sort(retired.begin(), retired.end());
+  EXPECT_EQ(retired, (std::vector<std::string>{"t0", "t1", "t2"})) << "expired ones not listed";
+  for (const char* kept : {"t3", "t4", "same-ns"}) {
+    EXPECT_TRUE(credentials_.FindToken(kept, kT0).has_value()) << kept;
+  }
+  EXPECT_TRUE(credentials_.FindToken("theirs", kT0).has_value());
+  EXPECT_TRUE(credentials_.RetireOldestTokens("client-1", 3, kT0).empty());
+
+  std::vector<ClientSummary> clients = credentials_.ListClients(kT0);
+  ASSERT_EQ(clients.size(), 2u);
+  EXPECT_EQ(clients[0].client_id, "client-1");
+  EXPECT_EQ(clients[0].created_at, kT0);
+  EXPECT_EQ(clients[0].live_tokens, 3);
+  EXPECT_EQ(clients[1].live_tokens, 1);
+  EXPECT_EQ(credentials_.ListClients(kT0 + 60)[1].live_tokens, 0) << "expired by then";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SqliteJobStore against a real store file: every verb of engine/job_store.h.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 
@@ -424,6 +425,58 @@ TEST_F(JobStoreTest, CountByStatusCountsEveryStatus) {
   EXPECT_EQ(counts.at(JobStatus::kStarted), 1);
   EXPECT_EQ(counts.at(JobStatus::kSuccess), 1);
   EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+}
+
+TEST_F(JobStoreTest, AClientsActiveJobsAreLimitedAndFinishedOnesFreeTheirPlace) {
+  auto for_client = [&](std::string id, std::string client, Nanos at) {
+    NewJob job = MakeJob(std::move(id), at);
+    job.client_id = std::move(client);
+    job.max_active_for_client = 2;
+    return jobs_.InsertJob(job);
+  };
+  EXPECT_TRUE(for_client("a1", "alice", kT0).created);
+  EXPECT_TRUE(for_client("a2", "alice", kT0 + 1).created);
+  Insert("cli", kT0 + 2);  // no client: never counted
+  InsertResult refused = for_client("a3", "alice", kT0 + 3);
+  EXPECT_FALSE(refused.created);
+  EXPECT_TRUE(refused.active_limit_reached);
+  EXPECT_FALSE(jobs_.FindJob("a3", kT0 + 3).has_value()) << "nothing written";
+  EXPECT_TRUE(for_client("b1", "bob", kT0 + 4).created) << "other clients are apart";
+
+  // started still counts; failed (or success) does not.
+  ClaimedJob claimed = ClaimOne(kT0 + 5);
+  ASSERT_EQ(claimed.job.id, "a1");
+  EXPECT_TRUE(for_client("a3", "alice", kT0 + 6).active_limit_reached);
+  ASSERT_TRUE(jobs_.MarkFailed("a1", claimed.claim_token, "boom", kT0 + 7));
+  EXPECT_TRUE(for_client("a3", "alice", kT0 + 8).created);
+
+  // The count reads the partial index, not the table.
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  auto plan = connection->Prepare(
+      "EXPLAIN QUERY PLAN SELECT count(*) FROM jobs WHERE client_id = ?1"
+      " AND (status = 'pending' OR status = 'started')");
+  ASSERT_TRUE(plan->Step());
+  EXPECT_NE(plan->ColumnText(3).find("jobs_active_by_client"), std::string_view::npos)
+      << plan->ColumnText(3);
+}
+
+TEST_F(JobStoreTest, ConcurrentInsertsAtAClientsLimitLetOnlyTheLimitThrough) {
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, refused{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        NewJob job = MakeJob("job-" + std::to_string(t) + "-" + std::to_string(i), kT0 + i);
+        job.client_id = "alice";
+        job.max_active_for_client = 7;
+        InsertResult result = jobs_.InsertJob(job);
+        (result.created ? created : refused)++;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 7);
+  EXPECT_EQ(refused.load(), 33);
 }
 
 TEST_F(JobStoreTest, ConcurrentInsertsAreGroupCommittedAndEachIsStored) {
