@@ -31,8 +31,9 @@ std::string QueryText(sqlite::Connection& connection, std::string_view sql) {
 }  // namespace
 
 // Settings that live on the connection, applied to every one we open.
-std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options) {
-  auto connection = sqlite::Connection::Open(options.path);
+std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options, bool create) {
+  auto connection = create ? sqlite::Connection::Open(options.path)
+                           : sqlite::Connection::OpenExisting(options.path);
   // First, so that everything below (journal_mode needs a lock) waits for
   // other connections instead of failing at once with SQLITE_BUSY. Our own
   // busy handler rather than PRAGMA busy_timeout: shutdown can cut it short.
@@ -76,13 +77,14 @@ class SqliteDatabase final : public Database {
       : options_(options),
         watch_(options.path),
         probe_(options, watch_),
-        pool_([options] { return OpenConnection(options); }, kMaxConnections),
+        pool_([options] { return OpenConnection(options, /*create=*/false); }, kMaxConnections),
         // Every write transaction of the job store first checks that the
         // path still names our file: a job is never acknowledged into a
         // deleted store.
         jobs_(pool_, [this] { watch_.Verify(); }),
         orders_(pool_, options),
-        credentials_(pool_) {}
+        // Issued tokens and new clients are acknowledged writes too.
+        credentials_(pool_, [this] { watch_.Verify(); }) {}
 
   void Start(std::unique_ptr<sqlite::Connection> first) { pool_.Adopt(std::move(first)); }
 

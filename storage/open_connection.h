@@ -10,6 +10,10 @@
 
 namespace jobsd::storage {
 
-std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options);
+// With `create` false the store's file must exist already: the pool opens
+// its later connections so, and a store deleted under a running serve then
+// fails to open instead of coming back as an empty file at the same path.
+std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& options,
+                                                   bool create = true);
 
 }  // namespace jobsd::storage

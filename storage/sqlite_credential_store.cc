@@ -3,6 +3,7 @@
 namespace jobsd::storage {
 
 void SqliteCredentialStore::InsertClient(const StoredClient& client) {
+  BeforeWrite();
   auto connection = pool_.Borrow();
   auto insert = connection->Prepare(
       "INSERT INTO api_clients (client_id, secret_salt, secret_hash, created_at)"
@@ -33,6 +34,7 @@ std::int64_t SqliteCredentialStore::CountClients() {
 }
 
 bool SqliteCredentialStore::DeleteClient(std::string_view client_id) {
+  BeforeWrite();
   auto connection = pool_.Borrow();
   // access_tokens.client_id is ON DELETE CASCADE (foreign keys are on for
   // every connection of ours), so the client's tokens go in the same statement.
@@ -43,6 +45,7 @@ bool SqliteCredentialStore::DeleteClient(std::string_view client_id) {
 }
 
 void SqliteCredentialStore::InsertToken(const StoredToken& token) {
+  BeforeWrite();
   auto connection = pool_.Borrow();
   auto insert = connection->Prepare(
       "INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES (?, ?, ?)");
@@ -73,6 +76,7 @@ void SqliteCredentialStore::DeleteExpiredTokens(Nanos now) {
 
 std::vector<std::string> SqliteCredentialStore::RetireOldestTokens(std::string_view client_id,
                                                                    int keep, Nanos now) {
+  BeforeWrite();
   auto connection = pool_.Borrow();
   // Tokens all live kTokenLifetimeSeconds, so the newest expire last; rowid
   // orders those issued within the same nanosecond. The client's expired

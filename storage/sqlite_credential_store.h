@@ -1,6 +1,8 @@
 // engine/credential_store.h on SQLite: API clients and hashed access tokens.
 #pragma once
 
+#include <functional>
+
 #include "engine/credential_store.h"
 #include "storage/connection_pool.h"
 
@@ -8,7 +10,10 @@ namespace jobsd::storage {
 
 class SqliteCredentialStore final : public CredentialStore {
  public:
-  explicit SqliteCredentialStore(ConnectionPool& pool) : pool_(pool) {}
+  // `before_write` runs before every write and may throw StoreError to
+  // refuse it (the database checks there that its file is still in place).
+  explicit SqliteCredentialStore(ConnectionPool& pool, std::function<void()> before_write = {})
+      : pool_(pool), before_write_(std::move(before_write)) {}
 
   void InsertClient(const StoredClient& client) override;
   std::optional<StoredClient> FindClient(std::string_view client_id) override;
@@ -22,7 +27,12 @@ class SqliteCredentialStore final : public CredentialStore {
   std::vector<ClientSummary> ListClients(Nanos now) override;
 
  private:
+  void BeforeWrite() const {
+    if (before_write_) before_write_();
+  }
+
   ConnectionPool& pool_;
+  std::function<void()> before_write_;
 };
 
 }  // namespace jobsd::storage

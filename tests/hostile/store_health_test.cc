@@ -366,6 +366,16 @@ TEST(StoreHealthTest, AStoreFileDeletedWhileServingIsNotReadyAndRefusesWrites) {
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_NE(ErrorDetail(refused).find("removed"), std::string::npos) << refused.body;
   ExpectNoInternals(refused.body, jobsd);
+  // A token is an acknowledged write too: refused, not issued into the
+  // deleted file.
+  const std::string form = "grant_type=client_credentials&client_id=" + jobsd.client_id() +
+                           "&client_secret=" + jobsd.client_secret();
+  HttpResponse token = jobsd.Post("/oauth/access_token", form,
+                                  {"Content-Type: application/x-www-form-urlencoded"});
+  EXPECT_EQ(token.status, 503) << token.body;
+  // Reads on new connections fail rather than make an empty store there.
+  for (int i = 0; i < 8; ++i) jobsd.Get("/v2/jobs", {jobsd.AuthHeader()});
+  EXPECT_FALSE(fs::exists(jobsd.db())) << "an empty store was created at the deleted path";
   EXPECT_EQ(jobsd.Stop().exit_code, 0);
 }
 
