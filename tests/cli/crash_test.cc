@@ -6,12 +6,9 @@
 //
 // JOBSD_CRASH_KILLS sets the number of kills (default 20) and
 // JOBSD_CRASH_SEED the random seed (printed, to replay a failing run).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -28,6 +25,7 @@
 #include <thread>
 
 #include "engine/job.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -79,97 +77,9 @@ int TakenBack(const std::string& serve_stderr) {
   return std::stoi(match[1]);
 }
 
-// ---- A minimal HTTP/1.1 client (Connection: close, read to EOF) ----------
-
-struct HttpResponse {
-  bool complete = false;  // a whole response arrived (not cut by a kill)
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lowercase names
-  std::string body;
-};
-
-HttpResponse ParseResponse(const std::string& raw) {
-  HttpResponse response;
-  const std::size_t head_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) return response;
-  response.status = std::atoi(raw.c_str() + 9);
-  std::size_t line = raw.find("\r\n") + 2;
-  while (line < head_end) {
-    const std::size_t end = raw.find("\r\n", line);
-    const std::string header = raw.substr(line, end - line);
-    const std::size_t colon = header.find(':');
-    if (colon != std::string::npos) {
-      std::string name = header.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::size_t value = colon + 1;
-      while (value < header.size() && header[value] == ' ') ++value;
-      response.headers[name] = header.substr(value);
-    }
-    line = end + 2;
-  }
-  std::string body = raw.substr(head_end + 4);
-  if (response.headers["transfer-encoding"] == "chunked") {
-    std::string decoded;
-    std::size_t at = 0;
-    for (;;) {
-      const std::size_t size_end = body.find("\r\n", at);
-      if (size_end == std::string::npos) return response;
-      const std::size_t size = std::stoul(body.substr(at, size_end - at), nullptr, 16);
-      if (size == 0) break;
-      if (size_end + 2 + size > body.size()) return response;
-      decoded.append(body, size_end + 2, size);
-      at = size_end + 2 + size + 2;
-    }
-    response.body = std::move(decoded);
-    response.complete = true;
-    return response;
-  }
-  const auto length = response.headers.find("content-length");
-  if (length == response.headers.end()) return response;
-  response.complete = body.size() == std::stoul(length->second);
-  response.body = std::move(body);
-  return response;
-}
-
-HttpResponse Http(int port, const std::string& method, const std::string& target,
-                  const std::vector<std::string>& headers = {}, const std::string& body = "") {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return {};
-  // A server that hangs instead of answering must fail the test, not hang it.
-  timeval timeout{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return {};
-  }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  for (const std::string& header : headers) request += header + "\r\n";
-  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  request += "Connection: close\r\n\r\n" + body;
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string raw;
-  static thread_local std::vector<char> buffer(1 << 16);
-  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;) raw.append(buffer.data(), n);
-  close(fd);
-  return ParseResponse(raw);
-}
-
-// The path of an absolute URL (http://host:port/path -> /path).
-std::string UrlPath(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  const std::size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return path == std::string::npos ? "/" : url.substr(path);
-}
+using testing::Http;
+using testing::HttpResponse;
+using testing::UrlPath;
 
 // ---- The store, read-only, through the SQLite C API ---------------------
 
@@ -217,8 +127,8 @@ std::vector<StoredJob> ReadStoredJobs(const std::filesystem::path& db,
 // kill), so with many kills the suite never kills a server running one of
 // these: it lets it finish. With the default 20 kills this never happens.
 std::vector<StoredJob> JobsOnTheirLastAttempt(const std::filesystem::path& db) {
-  return ReadStoredJobs(db, "status = 'started' AND interruptions + 1 >= " +
-                                std::to_string(kMaxInterruptions));
+  return ReadStoredJobs(
+      db, "status = 'started' AND interruptions + 1 >= " + std::to_string(kMaxInterruptions));
 }
 
 // ---- The fixture: a store in a temp dir, the real binary ----------------
@@ -567,9 +477,9 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
   std::cout << "crash suite: " << log.cli_submissions << " CLI and " << log.http_submissions
             << " HTTP submissions (" << log.http_refused << " not acknowledged), " << taken_back
             << " running jobs taken back after kills, " << kills_deferred
-            << " kills deferred for a job at its interruption limit, " << log.downloads << " downloads ("
-            << log.interrupted_downloads << " cut by a kill), " << seconds << " s, seed " << seed
-            << "\n";
+            << " kills deferred for a job at its interruption limit, " << log.downloads
+            << " downloads (" << log.interrupted_downloads << " cut by a kill), " << seconds
+            << " s, seed " << seed << "\n";
   std::cout << "crash suite: " << kills_survived << " kills survived, " << checked
             << " jobs checked, " << files_verified << " files verified\n";
 }
@@ -654,8 +564,8 @@ TEST_F(CrashTest, OrdersImportWhileServingFailsNoSubmission) {
     }
   }
 
-  Background import({JobsdBinary(), "orders", "import", file.string()},
-                    (dir_ / "import").string(), Env());
+  Background import({JobsdBinary(), "orders", "import", file.string()}, (dir_ / "import").string(),
+                    Env());
   int submitted = 0, while_importing = 0;
   std::optional<RunResult> import_result;
   while (!import_result) {

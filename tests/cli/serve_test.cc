@@ -1,16 +1,14 @@
 // `jobsd serve` as a real process: it picks up jobs submitted by another
 // process, exports them, answers HTTP, and stops cleanly on signals.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <regex>
 #include <thread>
 
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,28 +23,16 @@ std::string Str(const boost::json::value& value) {
 using namespace std::chrono_literals;
 using testing::Background;
 using testing::JobsdBinary;
-using testing::TestDataFile;
 using testing::RunResult;
+using testing::TestDataFile;
 
-// One HTTP/1.1 request with Connection: close; returns the raw response.
+// One HTTP/1.1 request with Connection: close; returns the raw response
+// ("" when nothing listens).
 std::string HttpGet(int port, const std::string& target) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  (void)!write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, n);
-  close(fd);
-  return response;
+  return testing::SendRaw(
+             port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+             30s)
+      .bytes;
 }
 
 class ServeTest : public ::testing::Test {
