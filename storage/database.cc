@@ -1,8 +1,10 @@
 #include "storage/database.h"
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "storage/connection_pool.h"
 #include "storage/migrations.h"
@@ -49,7 +51,23 @@ std::unique_ptr<sqlite::Connection> OpenConnection(const DatabaseOptions& option
   // WAL: readers (list, export scans) never block the writer, nor it them.
   // The mode is persistent; switch only when it is not WAL yet.
   std::string mode = QueryText(*connection, "PRAGMA journal_mode");
-  if (mode != "wal") mode = QueryText(*connection, "PRAGMA journal_mode = WAL");
+  // Two first opens of a new file that switch it at once deadlock in the
+  // rollback journal (each holds a shared lock and wants the exclusive
+  // one), and SQLite then fails one at once without its busy handler: that
+  // one tries again, and finds WAL set by the other.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  while (mode != "wal") {
+    try {
+      mode = QueryText(*connection, "PRAGMA journal_mode = WAL");
+    } catch (const StoreError& e) {
+      if (e.fault() != StoreFault::kBusy || std::chrono::steady_clock::now() >= give_up) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      mode = QueryText(*connection, "PRAGMA journal_mode");
+      continue;
+    }
+    break;
+  }
   if (mode != "wal") {
     throw StoreError("sqlite: cannot use WAL journal mode on " + options.path.string() +
                          " (got \"" + mode + "\")",
