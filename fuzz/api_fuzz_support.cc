@@ -46,8 +46,12 @@ ApiWorld& World() {
     w->database = storage::Database::Open({w->dir / "jobsd.db"});
     w->registry.Register(std::string(kOrderExportType),
                          std::make_unique<OrderExportJob>(w->database->orders()));
-    w->jobs = std::make_unique<JobService>(w->database->jobs(), w->registry, w->clock,
-                                           JobServiceOptions{});
+    // No worker runs here, so every job posted stays pending: without the
+    // per-client limit (tests/hostile/limits_test.cc covers it), the
+    // fuzzers would see 429 once 100 jobs were posted.
+    JobServiceOptions options;
+    options.max_active_jobs_per_client = 0;
+    w->jobs = std::make_unique<JobService>(w->database->jobs(), w->registry, w->clock, options);
     w->auth = std::make_unique<Authenticator>(w->database->credentials(), w->clock);
     const ClientCredentials client = w->auth->CreateClient();
     w->token = w->auth->IssueToken(client.client_id, client.client_secret).value().access_token;
