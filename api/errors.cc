@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "api/json_text.h"
-#include "engine/job_service.h"
+#include "engine/queue/job_service.h"
 #include "engine/limits.h"
 
 namespace jobsd::api {

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "engine/job.h"
-#include "engine/job_service.h"
-#include "engine/job_store.h"
+#include "engine/queue/job.h"
+#include "engine/queue/job_service.h"
+#include "engine/queue/job_store.h"
 
 namespace jobsd::api {
 

@@ -31,7 +31,7 @@ struct ServerOptions {
   std::string public_url;     // "": http://host:port
   int io_threads = 2;
   int blocking_threads = 4;  // GET and HEAD handlers
-  // Every other handler. Writes share one writer (storage/group_writer.h),
+  // Every other handler. Writes share one writer (storage/sqlite/group_writer.h),
   // so only one of them waits on the store's lock; the rest wait for its
   // outcome on a condition variable, and when the lock wait runs out they
   // all get their 503 at once instead of each waiting it out in turn.

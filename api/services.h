@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/credentials.h"
-#include "engine/job_service.h"
+#include "engine/queue/job_service.h"
 #include "engine/metrics.h"
 
 namespace jobsd::api {

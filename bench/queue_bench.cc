@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/job_service.h"
-#include "engine/worker_pool.h"
-#include "storage/database.h"
+#include "engine/queue/job_service.h"
+#include "engine/queue/worker_pool.h"
+#include "storage/sqlite/database.h"
 
 namespace jobsd::bench {
 namespace {

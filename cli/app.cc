@@ -1,21 +1,22 @@
 #include "cli/app.h"
 
 #include "cli/args.h"
-#include "engine/order_export.h"
+#include "storage/open_store.h"
+#include "engine/orders/order_export.h"
 
 namespace jobsd::cli {
 
-std::unique_ptr<storage::Database> OpenStore(const Settings& settings, int busy_timeout_ms) {
+std::unique_ptr<storage::Store> OpenStore(const Settings& settings, int busy_timeout_ms) {
   try {
-    storage::DatabaseOptions options{settings.db};
+    storage::StoreOptions options{settings.db};
     options.busy_timeout_ms = busy_timeout_ms;
-    return storage::Database::Open(options);
+    return storage::Store::Open(options);
   } catch (const std::exception& e) {
     throw CommandError("cannot open the store " + settings.db.string() + ": " + e.what());
   }
 }
 
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db,
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db,
                              const Settings& settings) {
   registry.Register("order_export",
                     std::make_unique<OrderExportJob>(db.orders(), settings.min_free_disk));

@@ -6,10 +6,10 @@
 #include <memory>
 
 #include "cli/settings.h"
-#include "engine/job_service.h"
-#include "engine/job_type.h"
+#include "engine/queue/job_service.h"
+#include "engine/queue/job_type.h"
 #include "engine/time.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace jobsd::cli {
 
@@ -20,19 +20,19 @@ inline constexpr int kCommandBusyTimeoutMs = 60'000;
 
 // Opens the store of `settings.db`, migrating it. Failures become
 // CommandError with the store's reason.
-std::unique_ptr<storage::Database> OpenStore(const Settings& settings,
+std::unique_ptr<storage::Store> OpenStore(const Settings& settings,
                                              int busy_timeout_ms = kCommandBusyTimeoutMs);
 
 // Registers the job types this binary runs (order_export), with the
 // limits of `settings` (--min-free-disk).
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Database& db,
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db,
                              const Settings& settings);
 
 struct App {
   explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs);
 
   Settings settings;
-  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<storage::Store> db;
   JobTypeRegistry registry;
   SystemClock clock;
   std::unique_ptr<JobService> jobs;

@@ -7,7 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "engine/job_store.h"
+#include "engine/queue/job_store.h"
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include "cli/startup_checks.h"
 #include "engine/credentials.h"
 #include "engine/metrics.h"
-#include "engine/worker_pool.h"
+#include "engine/queue/worker_pool.h"
 
 namespace jobsd::cli {
 namespace {
@@ -82,7 +82,7 @@ constexpr auto kMaxRequestDrain = std::chrono::seconds(10);
 // once, so that shutdown does not wait out another process's lock.
 class GraceDeadline {
  public:
-  GraceDeadline(storage::Database& db, std::chrono::steady_clock::time_point deadline)
+  GraceDeadline(storage::Store& db, std::chrono::steady_clock::time_point deadline)
       : thread_([this, &db, deadline] {
           std::unique_lock lock(mutex_);
           if (!done_.wait_until(lock, deadline, [this] { return finished_; })) {

@@ -12,8 +12,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "engine/credentials.h"
-#include "engine/order_import.h"
-#include "engine/order_seed.h"
+#include "engine/orders/order_import.h"
+#include "engine/orders/order_seed.h"
 
 namespace jobsd::cli {
 namespace {

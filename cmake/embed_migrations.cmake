@@ -25,8 +25,8 @@ foreach(sql_file IN LISTS sql_files)
     "    {${version}, \"${file_name}\", R\"${delimiter}(${sql})${delimiter}\"},\n")
 endforeach()
 
-set(content "// Generated from migrations/*.sql by cmake/embed_migrations.cmake. Do not edit.
-#include \"storage/migrations.h\"
+set(content "// Generated from migrations/<backend>/*.sql by cmake/embed_migrations.cmake. Do not edit.
+#include \"storage/sqlite/migrations.h\"
 
 namespace jobsd::storage {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/job.h"
+#include "engine/queue/job.h"
 #include "engine/time.h"
 
 namespace jobsd {

@@ -1,4 +1,4 @@
-#include "engine/job_store.h"
+#include "engine/queue/job_store.h"
 
 namespace jobsd {
 

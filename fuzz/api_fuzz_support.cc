@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "engine/order_export.h"
+#include "engine/orders/order_export.h"
 
 namespace jobsd::fuzz {
 namespace {

@@ -12,11 +12,11 @@
 #include "api/http_types.h"
 #include "api/router.h"
 #include "engine/credentials.h"
-#include "engine/job_service.h"
-#include "engine/job_type.h"
+#include "engine/queue/job_service.h"
+#include "engine/queue/job_type.h"
 #include "engine/metrics.h"
 #include "engine/time.h"
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 
 namespace jobsd::fuzz {
 

@@ -1,5 +1,5 @@
 // Fuzzes the filter language (engine/filter.h) and its SQL compiler
-// (storage/filter_sql.h) over both catalogs. The input is the filter text.
+// (storage/sqlite/filter_sql.h) over both catalogs. The input is the filter text.
 //
 // Properties, beyond "does not crash":
 //  - a rejection is a FilterError with a reason; nothing else escapes Parse;
@@ -23,10 +23,10 @@
 #include <variant>
 
 #include "engine/filter.h"
-#include "engine/order.h"
-#include "storage/filter_sql.h"
-#include "storage/migrations.h"
-#include "storage/sqlite.h"
+#include "engine/orders/order.h"
+#include "storage/sqlite/filter_sql.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzzes the import line parser (engine/order_json.h). The input is one line.
+// Fuzzes the import line parser (engine/orders/order_json.h). The input is one line.
 //
 // Properties, beyond "does not crash":
 //  - exactly one of order and error: a rejection always says why;
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/order_json.h"
+#include "engine/orders/order_json.h"
 #include "engine/time.h"
 
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/order_export.h"
+#include "engine/orders/order_export.h"
 #include "engine/random.h"
 
 namespace jobsd::api::testing {

@@ -9,8 +9,8 @@
 
 #include "api/http_types.h"
 #include "api/services.h"
-#include "engine/job_type.h"
-#include "storage/database.h"
+#include "engine/queue/job_type.h"
+#include "storage/sqlite/database.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 

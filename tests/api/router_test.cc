@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "api/errors.h"
-#include "storage/open_connection.h"
+#include "storage/sqlite/open_connection.h"
 #include "tests/api/api_world.h"
 
 namespace jobsd::api {

@@ -14,8 +14,8 @@
 
 #include "api/server.h"
 #include "engine/filter.h"
-#include "engine/order_import.h"
-#include "storage/sqlite.h"
+#include "engine/orders/order_import.h"
+#include "storage/sqlite/sqlite.h"
 #include "tests/api/api_world.h"
 
 namespace jobsd::api {

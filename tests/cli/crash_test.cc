@@ -24,7 +24,7 @@
 #include <set>
 #include <thread>
 
-#include "engine/job.h"
+#include "engine/queue/job.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"

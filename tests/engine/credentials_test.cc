@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 

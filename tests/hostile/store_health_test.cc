@@ -20,7 +20,7 @@
 #include <optional>
 #include <thread>
 
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 #include "tests/support/live_jobsd.h"
 
 namespace jobsd {

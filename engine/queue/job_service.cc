@@ -1,0 +1,129 @@
+#include "engine/queue/job_service.h"
+
+#include <string>
+
+#include "engine/filter.h"
+#include "engine/random.h"
+#include "engine/sha256.h"
+
+namespace jobsd {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+}  // namespace
+
+JobService::JobService(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+                       JobServiceOptions options)
+    : store_(store), registry_(registry), clock_(clock), options_(options) {}
+
+void JobService::Validate(const CreateJobRequest& request) const {
+  const JobHandler* handler = registry_.Find(request.job_type);
+  if (handler == nullptr) {
+    throw InvalidRequest("Unknown job_type [" + request.job_type +
+                         "]; registered job types are: " + JoinNames(registry_.Names()));
+  }
+  try {
+    handler->ValidateFilter(request.filter);
+  } catch (const filter::FilterError& e) {
+    throw InvalidRequest(std::string(kBadFilterDetail), e.what());
+  }
+}
+
+NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
+  NewJob job;
+  job.id = NewUuidV4();
+  job.job_type = request.job_type;
+  job.filter = request.filter;
+  job.created_at = clock_.Now();
+  job.expires_at = AddClamped(job.created_at, options_.retention);
+  job.max_attempts = options_.max_attempts;
+  job.client_id = request.client_id;
+  job.max_active_for_client = options_.max_active_jobs_per_client;
+  if (request.idempotency_key) {
+    job.idempotency_key = request.idempotency_key;
+    // The key must come back with the same request to mean "the same job".
+    // A NUL separates the parts so that no two requests hash alike by
+    // moving bytes from one field to the other.
+    std::string canonical = request.job_type;
+    canonical.push_back('\0');
+    canonical += request.filter;
+    job.request_hash = Sha256Hex(canonical);
+    job.idempotency_expires_at = AddClamped(job.created_at, options_.idempotency_window);
+  }
+  return job;
+}
+
+CreateJobResult JobService::Create(const CreateJobRequest& request) {
+  Validate(request);
+  InsertResult inserted = store_.InsertJob(MakeNewJob(request));
+  if (inserted.active_limit_reached) {
+    const std::string limit = std::to_string(options_.max_active_jobs_per_client);
+    throw LimitReached("This client already has " + limit +
+                           " jobs pending or started, the most it may have at once"
+                           " (--max-active-jobs " +
+                           limit + "); retry once some have finished",
+                       kActiveJobsRetryAfterSeconds);
+  }
+  if (inserted.key_conflict) {
+    throw IdempotencyConflict(
+        "Idempotency-Key was already used with a different request; use a new key for a new job");
+  }
+  if (inserted.created && on_created_) on_created_();
+  return CreateJobResult{std::move(inserted.job), inserted.created};
+}
+
+std::vector<Job> JobService::CreateMany(const std::vector<CreateJobRequest>& requests) {
+  std::vector<NewJob> jobs;
+  jobs.reserve(requests.size());
+  for (const CreateJobRequest& request : requests) {
+    if (request.idempotency_key) {
+      throw InvalidRequest("an Idempotency-Key applies to one job; create such jobs one by one");
+    }
+    Validate(request);
+    jobs.push_back(MakeNewJob(request));
+    // Batches come from the command line and benchmarks, not from clients.
+    jobs.back().max_active_for_client = 0;
+  }
+  std::vector<Job> created;
+  created.reserve(jobs.size());
+  for (InsertResult& inserted : store_.InsertJobs(jobs)) created.push_back(std::move(inserted.job));
+  if (!created.empty() && on_created_) on_created_();
+  return created;
+}
+
+std::optional<Job> JobService::Get(std::string_view id) const {
+  return store_.FindJob(id, clock_.Now());
+}
+
+std::optional<Job> JobService::GetByFileToken(std::string_view token) const {
+  std::optional<Job> job = store_.FindJobByFileToken(token, clock_.Now());
+  if (job && job->status != JobStatus::kSuccess) return std::nullopt;
+  return job;
+}
+
+JobPage JobService::List(const ListJobsRequest& request) const {
+  JobQuery query;
+  try {
+    query.filter = filter::Parse(request.filter, filter::JobFields());
+  } catch (const filter::FilterError& e) {
+    throw InvalidRequest(std::string(kBadFilterDetail), e.what());
+  }
+  query.limit = request.limit;
+  query.offset = request.offset;
+  query.now = clock_.Now();
+  return store_.ListJobs(query);
+}
+
+std::map<JobStatus, std::int64_t> JobService::CountByStatus() const {
+  return store_.CountByStatus(clock_.Now());
+}
+
+}  // namespace jobsd

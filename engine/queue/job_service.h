@@ -1,0 +1,116 @@
+// The engine's front door for the API and the command line: create, find
+// and list jobs. Validates before anything is stored, and wakes the workers
+// when a job is created in this process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/queue/job_store.h"
+#include "engine/queue/job_type.h"
+#include "engine/limits.h"
+#include "engine/time.h"
+
+namespace jobsd {
+
+// Input a client got wrong. `detail` is the sentence for the client;
+// `reason` (may be empty) the specifics, e.g. of a filter rejection.
+class InvalidRequest : public std::runtime_error {
+ public:
+  InvalidRequest(std::string detail, std::string reason = {})
+      : std::runtime_error(detail), reason_(std::move(reason)) {}
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
+// An Idempotency-Key reused within its window for a different request.
+// The API answers 409 Conflict.
+class IdempotencyConflict : public InvalidRequest {
+ public:
+  using InvalidRequest::InvalidRequest;
+};
+
+inline constexpr std::string_view kBadFilterDetail = "Could not parse the supplied filter";
+
+struct CreateJobRequest {
+  std::string job_type;
+  std::string filter;
+  std::optional<std::string> idempotency_key;
+  // The API client asking (nullopt: the command line, which no limit counts).
+  std::optional<std::string> client_id = {};
+};
+
+struct CreateJobResult {
+  Job job;
+  bool created = true;
+};
+
+struct ListJobsRequest {
+  std::string filter;  // over job fields; "" means all
+  int limit = 25;
+  std::int64_t offset = 0;
+};
+
+struct JobServiceOptions {
+  Nanos retention = 7 * kNanosPerDay;
+  int max_attempts = 5;
+  Nanos idempotency_window = kNanosPerDay;
+  // Jobs pending or started at once per API client; 0: no limit.
+  int max_active_jobs_per_client = kDefaultMaxActiveJobs;
+};
+
+class JobService {
+ public:
+  JobService(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
+             JobServiceOptions options);
+
+  // Throws InvalidRequest for an unknown type, a bad filter (detail
+  // kBadFilterDetail, reason the parser's) or an idempotency key reused with
+  // another request, and LimitReached when the client already has
+  // max_active_jobs_per_client jobs pending or started (a repeat of an
+  // Idempotency-Key is not a new job and is never refused for it). Returns
+  // once the job is durably stored.
+  CreateJobResult Create(const CreateJobRequest& request);
+
+  // Creates many jobs in one transaction (all or none), after validating
+  // every request. Idempotency keys are not taken here.
+  std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
+
+  std::optional<Job> Get(std::string_view id) const;
+  std::optional<Job> GetByFileToken(std::string_view token) const;
+  // Throws InvalidRequest for a bad filter.
+  JobPage List(const ListJobsRequest& request) const;
+  // JobStore::ChangeVersion: read it before List, and a page listed then
+  // stays right while the version is the same and the clock is before the
+  // page's valid_until.
+  std::uint64_t ListVersion() const { return store_.ChangeVersion(); }
+  std::map<JobStatus, std::int64_t> CountByStatus() const;
+
+  // Called after each successful Create (the worker pool's wake-up).
+  // Makes this service's retention the one in force for every job in the
+  // store (JobStore::ApplyRetention); returns how many jobs changed.
+  std::int64_t ApplyRetention() { return store_.ApplyRetention(options_.retention); }
+
+  void SetOnCreated(std::function<void()> callback) { on_created_ = std::move(callback); }
+
+  const Clock& clock() const { return clock_; }
+
+ private:
+  void Validate(const CreateJobRequest& request) const;
+  NewJob MakeNewJob(const CreateJobRequest& request) const;
+
+  JobStore& store_;
+  const JobTypeRegistry& registry_;
+  const Clock& clock_;
+  JobServiceOptions options_;
+  std::function<void()> on_created_;
+};
+
+}  // namespace jobsd

@@ -1,0 +1,34 @@
+#include "storage/open_store.h"
+
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/migrations.h"
+
+namespace jobsd::storage {
+
+Backend BackendOf(std::string_view location) {
+  if (location.starts_with("postgres://") || location.starts_with("postgresql://")) {
+    return Backend::kPostgres;
+  }
+  return Backend::kSqlite;
+}
+
+std::unique_ptr<Store> OpenStore(const StoreOptions& options) {
+  switch (BackendOf(options.location)) {
+    case Backend::kSqlite: {
+      DatabaseOptions sqlite;
+      sqlite.path = options.location;
+      sqlite.busy_timeout_ms = options.busy_timeout_ms;
+      return Database::Open(sqlite);
+    }
+    case Backend::kPostgres:
+      break;
+  }
+  throw StoreError("this jobsd has no PostgreSQL store yet: give --db a SQLite file path",
+                   /*transient=*/false);
+}
+
+int LatestSchemaVersion(Backend backend) {
+  return backend == Backend::kSqlite ? LatestSchemaVersion() : 0;
+}
+
+}  // namespace jobsd::storage

@@ -1,0 +1,34 @@
+// The one place that maps a --db location to a backend. A path (the
+// default, ./var/jobsd.db) is a SQLite file; a URI names another backend.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace jobsd::storage {
+
+struct StoreOptions {
+  std::string location;  // a SQLite file path, or a backend URI
+  // How long a write waits for a lock held by another connection or
+  // process (an import merging its orders) before it fails as busy.
+  int busy_timeout_ms = 60'000;
+};
+
+enum class Backend { kSqlite, kPostgres };
+
+// Which backend `location` names: postgres:// and postgresql:// URIs are
+// PostgreSQL, anything else a SQLite file path.
+Backend BackendOf(std::string_view location);
+
+// Opens the store at `location`, creating and migrating it as needed.
+// Throws StoreError (with a sentence for the person who typed the
+// location) when it cannot, including for a backend this binary lacks.
+std::unique_ptr<Store> OpenStore(const StoreOptions& options);
+
+// The newest schema version this binary knows for `backend`.
+int LatestSchemaVersion(Backend backend);
+
+}  // namespace jobsd::storage

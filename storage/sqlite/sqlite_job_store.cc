@@ -1,0 +1,649 @@
+#include "storage/sqlite/sqlite_job_store.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "engine/random.h"
+#include "storage/sqlite/filter_sql.h"
+#include "storage/sqlite/sqlite.h"
+
+namespace jobsd::storage {
+namespace {
+
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// The columns ReadJob expects, in its order.
+#define JOBSD_JOB_COLUMNS                                                                   \
+  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, "   \
+  "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count, " \
+  "interruptions"
+constexpr int kJobColumnCount = 17;
+
+// Leaving `started` drops the claim; the schema's CHECK insists on it.
+#define JOBSD_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+
+// updated_at must change on every status change, even when the clock has
+// not moved (or moved back) since the last one. `now` is always ?1.
+#define JOBSD_TOUCH "updated_at = max(?1, updated_at + 1)"
+
+// The status words of the jobs.status CHECK constraint. They are the
+// store's encoding, kept here so storage does not depend on how the engine
+// spells statuses for JSON.
+std::string_view StatusText(JobStatus status) {
+  switch (status) {
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kStarted:
+      return "started";
+    case JobStatus::kSuccess:
+      return "success";
+    case JobStatus::kFailed:
+      return "failed";
+  }
+  return "pending";
+}
+
+JobStatus StatusFromText(std::string_view text) {
+  for (JobStatus status : kAllJobStatuses) {
+    if (StatusText(status) == text) return status;
+  }
+  throw StoreError("jobs.status holds an unknown value [" + std::string(text) + "]",
+                   /*transient=*/false);
+}
+
+Job ReadJob(const Statement& row) {
+  Job job;
+  job.id = row.ColumnString(0);
+  job.job_type = row.ColumnString(1);
+  job.status = StatusFromText(row.ColumnText(2));
+  job.filter = row.ColumnString(3);
+  job.error = row.ColumnOptionalString(4);
+  job.attempts = static_cast<int>(row.ColumnInt64(5));
+  job.max_attempts = static_cast<int>(row.ColumnInt64(6));
+  job.created_at = row.ColumnInt64(7);
+  job.updated_at = row.ColumnInt64(8);
+  job.run_after = row.ColumnInt64(9);
+  job.expires_at = row.ColumnInt64(10);
+  job.claimed_by = row.ColumnOptionalString(11);
+  job.lease_expires_at = row.ColumnOptionalInt64(12);
+  job.file_path = row.ColumnOptionalString(13);
+  job.file_token = row.ColumnOptionalString(14);
+  job.row_count = row.ColumnOptionalInt64(15);
+  job.interruptions = static_cast<int>(row.ColumnInt64(16));
+  return job;
+}
+
+void BindParams(Statement& statement, const std::vector<SqlParam>& params, int first_index) {
+  int index = first_index;
+  for (const SqlParam& param : params) {
+    std::visit([&](const auto& value) { statement.Bind(index, value); }, param);
+    ++index;
+  }
+}
+
+// Inserts `job` inside the caller's transaction, honouring its idempotency
+// key. Nothing is written when the key returns an earlier job.
+InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
+  sqlite::Connection* const db = &connection;
+  const Nanos now = job.created_at;
+
+  if (job.idempotency_key) {
+    auto earlier = db->Prepare("SELECT " JOBSD_JOB_COLUMNS
+                               ", request_hash, idempotency_expires_at"
+                               " FROM jobs WHERE idempotency_key = ?");
+    earlier->BindText(1, *job.idempotency_key);
+    if (earlier->Step()) {
+      Job found = ReadJob(*earlier);
+      std::string request_hash(earlier->ColumnText(kJobColumnCount));
+      Nanos key_expires_at = earlier->ColumnInt64(kJobColumnCount + 1);
+      if (key_expires_at > now && found.expires_at > now) {
+        InsertResult result{std::move(found), /*created=*/false, /*key_conflict=*/false};
+        result.key_conflict = request_hash != job.request_hash;
+        return result;  // nothing written
+      }
+      // The key's window (or the job) is over: the key is free again. The
+      // old job keeps living without it.
+      auto release = db->Prepare(
+          "UPDATE jobs SET idempotency_key = NULL, request_hash = NULL,"
+          " idempotency_expires_at = NULL WHERE id = ?");
+      release->BindText(1, found.id);
+      release->Run();
+    }
+  }
+
+  if (job.client_id && job.max_active_for_client > 0) {
+    // Same terms as the WHERE of jobs_active_by_client (0006), so that this
+    // reads that index only: at most max_active_for_client entries.
+    auto active = db->Prepare(
+        "SELECT count(*) FROM jobs WHERE client_id = ?1"
+        " AND (status = 'pending' OR status = 'started')");
+    active->BindText(1, *job.client_id);
+    active->Step();
+    const std::int64_t count = active->ColumnInt64(0);
+    if (count >= job.max_active_for_client) {
+      InsertResult refused;
+      refused.created = false;
+      refused.active_limit_reached = true;
+      return refused;  // nothing written
+    }
+  }
+
+  auto insert = db->Prepare(
+      "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
+      " updated_at, run_after, expires_at, idempotency_key, request_hash,"
+      " idempotency_expires_at, client_id)"
+      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)");
+  insert->BindText(1, job.id)
+      .BindText(2, job.job_type)
+      .BindText(3, job.filter)
+      .BindInt64(4, job.max_attempts)
+      .BindInt64(5, job.created_at)
+      .BindInt64(6, job.expires_at);
+  if (job.idempotency_key) {
+    insert->BindText(7, *job.idempotency_key)
+        .BindText(8, job.request_hash)
+        .BindInt64(9, job.idempotency_expires_at);
+  }
+  if (job.client_id) insert->BindText(10, *job.client_id);
+  insert->Run();
+
+  InsertResult result;
+  result.job.id = job.id;
+  result.job.job_type = job.job_type;
+  result.job.status = JobStatus::kPending;
+  result.job.filter = job.filter;
+  result.job.max_attempts = job.max_attempts;
+  result.job.created_at = job.created_at;
+  result.job.updated_at = job.created_at;
+  result.job.run_after = job.created_at;
+  result.job.expires_at = job.expires_at;
+  return result;
+}
+
+}  // namespace
+
+// Concurrent inserts (the API's threads) share one transaction, and one
+// fsync, through the writer's group commit; each caller still returns only
+// after its own job is committed.
+InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
+  InsertResult result;
+  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); });
+  return result;
+}
+
+std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& jobs) {
+  std::vector<InsertResult> results;
+  writer_.Write([&](sqlite::Connection& connection) {
+    results.clear();  // all or none
+    results.reserve(jobs.size());
+    for (const NewJob& job : jobs) results.push_back(InsertOne(connection, job));
+  });
+  return results;
+}
+
+std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto select =
+      connection->Prepare("SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = ? AND expires_at > ?");
+  select->BindText(1, id).BindInt64(2, now);
+  if (!select->Step()) return std::nullopt;
+  return ReadJob(*select);
+}
+
+std::optional<Job> SqliteJobStore::FindJobByFileToken(std::string_view token, Nanos now) {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
+                                    " FROM jobs WHERE file_token = ? AND expires_at > ?");
+  select->BindText(1, token).BindInt64(2, now);
+  if (!select->Step()) return std::nullopt;
+  return ReadJob(*select);
+}
+
+namespace {
+
+// The statuses a job filter keeps when it filters on status alone (every
+// status for an empty filter); nullopt when it looks at other fields too.
+std::optional<std::set<std::string_view>> StatusesOnly(const filter::Filter& filter) {
+  std::set<std::string_view> kept;
+  for (JobStatus status : kAllJobStatuses) kept.insert(StatusText(status));
+  for (const filter::Condition& condition : filter.conditions) {
+    if (condition.field != "status") return std::nullopt;
+    std::set<std::string_view> named;
+    for (const filter::Value& value : condition.values) {
+      if (const auto* text = std::get_if<std::string>(&value)) named.insert(*text);
+    }
+    std::erase_if(kept, [&](std::string_view status) { return named.count(status) == 0; });
+  }
+  return kept;
+}
+
+// Visible jobs in `statuses`: the trigger-kept counts, less the expired
+// jobs the retention sweep has not deleted yet (few, found by index).
+std::int64_t CountVisible(sqlite::Connection& connection,
+                          const std::set<std::string_view>& statuses, Nanos now) {
+  std::int64_t total = 0;
+  auto counts = connection.Prepare("SELECT status, jobs FROM job_counts");
+  while (counts->Step()) {
+    if (statuses.count(counts->ColumnText(0)) > 0) total += counts->ColumnInt64(1);
+  }
+  auto expired =
+      connection.Prepare("SELECT status, count(*) FROM jobs WHERE expires_at <= ? GROUP BY status");
+  expired->BindInt64(1, now);
+  while (expired->Step()) {
+    if (statuses.count(expired->ColumnText(0)) > 0) total -= expired->ColumnInt64(1);
+  }
+  return total;
+}
+
+}  // namespace
+
+std::uint64_t SqliteJobStore::ChangeVersion() {
+  std::lock_guard lock(version_mutex_);
+  if (version_connection_ == nullptr) version_connection_ = pool_.OpenDetached();
+  auto version = version_connection_->Prepare("PRAGMA data_version");
+  version->Step();
+  return static_cast<std::uint64_t>(version->ColumnInt64(0));
+}
+
+JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
+  SqlWhere where = CompileJobFilter(query.filter);
+  std::string condition = " WHERE expires_at > ?";
+  if (!where.sql.empty()) condition += " AND (" + where.sql + ")";
+
+  auto connection = pool_.Borrow();
+  // One read transaction, so the page and the total see the same jobs.
+  Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
+  JobPage page;
+
+  if (auto statuses = StatusesOnly(query.filter)) {
+    page.total = CountVisible(*connection, *statuses, query.now);
+  } else {
+    // Filters make this SQL vary, so these statements are not cached.
+    Statement count = connection->PrepareUncached("SELECT count(*) FROM jobs" + condition);
+    count.BindInt64(1, query.now);
+    BindParams(count, where.params, 2);
+    count.Step();
+    page.total = count.ColumnInt64(0);
+  }
+
+  if (query.offset < page.total) {
+    const std::string sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
+                            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
+    // The unfiltered page (what clients poll) keeps its prepared statement;
+    // filtered ones vary with the filter's shape and are prepared each time.
+    std::optional<Statement> uncached;
+    std::optional<sqlite::CachedStatement> cached;
+    if (where.sql.empty()) {
+      cached.emplace(*connection->Prepare(sql));
+    } else {
+      uncached.emplace(connection->PrepareUncached(sql));
+    }
+    Statement& select = cached ? **cached : *uncached;
+    select.BindInt64(1, query.now);
+    BindParams(select, where.params, 2);
+    const int next = 2 + static_cast<int>(where.params.size());
+    select.BindInt64(next, query.limit).BindInt64(next + 1, query.offset);
+    page.jobs.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, page.total)));
+    while (select.Step()) page.jobs.push_back(ReadJob(select));
+  }
+  // Any visible job, matching or not: cheap (the jobs_expires_at index) and
+  // never too late.
+  auto next_expiry = connection->Prepare("SELECT min(expires_at) FROM jobs WHERE expires_at > ?");
+  next_expiry->BindInt64(1, query.now);
+  if (next_expiry->Step() && !next_expiry->IsNull(0))
+    page.valid_until = next_expiry->ColumnInt64(0);
+
+  transaction.Commit();
+  return page;
+}
+
+namespace {
+
+// Moves up to request.max_jobs pending jobs to started inside the caller's
+// transaction and returns them oldest first. The subquery yields rowids, so
+// each row is found by its key rather than through the index on id.
+std::vector<ClaimedJob> ClaimWithin(sqlite::Connection& connection, const ClaimRequest& request) {
+  std::vector<ClaimedJob> claimed;
+  if (request.max_jobs <= 0) return claimed;
+  // Each job gets its own token: a random prefix for this batch (128 bits)
+  // plus the job id, so no two claims ever share one.
+  const std::string token_prefix = RandomHex(16) + ":";
+  auto claim = connection.Prepare(
+      "UPDATE jobs SET status = 'started', attempts = attempts + 1, claimed_by = ?1,"
+      " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
+      " WHERE rowid IN (SELECT rowid FROM jobs"
+      "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
+      "   ORDER BY created_at, id LIMIT ?5)"
+      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
+  claim->BindText(1, request.worker_id)
+      .BindText(2, token_prefix)
+      .BindInt64(3, request.lease_until)
+      .BindInt64(4, request.now)
+      .BindInt64(5, request.max_jobs);
+  while (claim->Step()) {
+    claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
+  }
+  // RETURNING gives rows in no particular order; hand them out oldest first.
+  std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
+    return std::tie(a.job.created_at, a.job.id) < std::tie(b.job.created_at, b.job.id);
+  });
+  return claimed;
+}
+
+}  // namespace
+
+// Claims acknowledge nothing: they commit with synchronous=NORMAL unless they
+// share the transaction of a write that needs FULL. After a power loss (not
+// a process crash: that loses nothing either way) the last ones may be gone,
+// which only means those jobs are pending again and are claimed again. A
+// later FULL commit (an insert, an outcome) syncs the WAL with every frame
+// before it, so an outcome is never durable without its claim.
+std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
+  std::vector<ClaimedJob> claimed;
+  if (request.max_jobs <= 0) return claimed;
+  writer_.Write([&](sqlite::Connection& connection) { claimed = ClaimWithin(connection, request); },
+                GroupWriter::Sync::kNormal);
+  return claimed;
+}
+
+bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
+  bool renewed = false;
+  // Like a claim, a renewal acknowledges nothing: synchronous=NORMAL.
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        auto renew = connection.Prepare(
+            "UPDATE jobs SET lease_expires_at = ?"
+            " WHERE id = ? AND claim_token = ? AND status = 'started'");
+        renew->BindInt64(1, lease_until).BindText(2, id).BindText(3, token);
+        renew->Run();
+        renewed = connection.Changes() == 1;
+      },
+      GroupWriter::Sync::kNormal);
+  return renewed;
+}
+
+namespace {
+
+bool ApplySucceeded(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                    const SuccessResult& result, Nanos now) {
+  auto update = connection.Prepare(
+      "UPDATE jobs SET status = 'success', error = NULL, file_path = ?2, file_token = ?3,"
+      " row_count = ?4, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?5 AND claim_token = ?6 AND status = 'started'");
+  update->BindInt64(1, now)
+      .BindText(2, result.file_path)
+      .BindText(3, result.file_token)
+      .BindInt64(4, result.row_count)
+      .BindText(5, id)
+      .BindText(6, token);
+  update->Run();
+  return connection.Changes() == 1;
+}
+
+bool ApplyFailed(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                 std::string_view error, Nanos now) {
+  auto update = connection.Prepare(
+      "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?3 AND claim_token = ?4 AND status = 'started'");
+  update->BindInt64(1, now).BindText(2, error).BindText(3, id).BindText(4, token);
+  update->Run();
+  return connection.Changes() == 1;
+}
+
+bool ApplyRetry(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                std::string_view error, Nanos run_after, Nanos now) {
+  auto update = connection.Prepare(
+      "UPDATE jobs SET status = 'pending', error = ?2, run_after = ?3, " JOBSD_DROP_CLAIM
+      ", " JOBSD_TOUCH " WHERE id = ?4 AND claim_token = ?5 AND status = 'started'");
+  update->BindInt64(1, now)
+      .BindText(2, error)
+      .BindInt64(3, run_after)
+      .BindText(4, id)
+      .BindText(5, token);
+  update->Run();
+  return connection.Changes() == 1;
+}
+
+// The run was interrupted on purpose (shutdown), so it does not count
+// against the job's attempts.
+bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::string_view token,
+                  Nanos now) {
+  auto update = connection.Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?2 AND claim_token = ?3 AND status = 'started'");
+  update->BindInt64(1, now).BindText(2, id).BindText(3, token);
+  update->Run();
+  return connection.Changes() == 1;
+}
+
+}  // namespace
+
+bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
+                                   const SuccessResult& result, Nanos now) {
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplySucceeded(connection, id, token, result, now);
+  });
+  return applied;
+}
+
+bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                                Nanos now) {
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplyFailed(connection, id, token, error, now);
+  });
+  return applied;
+}
+
+bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
+                                  std::string_view error, Nanos run_after, Nanos now) {
+  bool applied = false;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplyRetry(connection, id, token, error, run_after, now);
+  });
+  return applied;
+}
+
+namespace {
+
+std::vector<bool> ApplyCompletions(sqlite::Connection& connection,
+                                   const std::vector<JobCompletion>& completions, Nanos now) {
+  std::vector<bool> applied;
+  applied.reserve(completions.size());
+  for (const JobCompletion& c : completions) {
+    switch (c.kind) {
+      case JobCompletion::Kind::kSucceeded:
+        applied.push_back(ApplySucceeded(connection, c.id, c.token, c.success, now));
+        break;
+      case JobCompletion::Kind::kFailed:
+        applied.push_back(ApplyFailed(connection, c.id, c.token, c.error, now));
+        break;
+      case JobCompletion::Kind::kRetry:
+        applied.push_back(ApplyRetry(connection, c.id, c.token, c.error, c.run_after, now));
+        break;
+      case JobCompletion::Kind::kRelease:
+        applied.push_back(ApplyRelease(connection, c.id, c.token, now));
+        break;
+    }
+  }
+  return applied;
+}
+
+}  // namespace
+
+std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& completions,
+                                             Nanos now) {
+  std::vector<bool> applied;
+  writer_.Write([&](sqlite::Connection& connection) {
+    applied = ApplyCompletions(connection, completions, now);
+  });
+  return applied;
+}
+
+FinishAndClaimResult SqliteJobStore::FinishAndClaim(const std::vector<JobCompletion>& completions,
+                                                    Nanos now, const ClaimRequest& next) {
+  FinishAndClaimResult result;
+  // Outcomes need FULL; with none, this is a plain claim.
+  const auto sync = completions.empty() ? GroupWriter::Sync::kNormal : GroupWriter::Sync::kFull;
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        result.applied = ApplyCompletions(connection, completions, now);
+        result.claimed = ClaimWithin(connection, next);
+      },
+      sync);
+  return result;
+}
+
+namespace {
+
+// Returns the started jobs that `which` selects (an SQL condition whose only
+// parameter is ?2) to pending, saying `what` happened. The cut-short run does
+// not count as an attempt but as an interruption; a job interrupted
+// kMaxInterruptions times is failed instead. Runs inside the caller's
+// transaction. Returns how many moved.
+int RescueWhere(sqlite::Connection& connection, const std::string& which, std::string_view what,
+                Nanos now, const std::function<void(sqlite::Statement&)>& bind) {
+  auto give_up = connection.Prepare(
+      "UPDATE jobs SET status = 'failed', interruptions = interruptions + 1,"
+      " error = ?3 || '; its runs were cut short ' || (interruptions + 1) ||"
+      " ' times, so it is not run again (it may be what stops the worker);"
+      " submit it again to retry',"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE status = 'started' AND interruptions + 1 >= ?4 AND " +
+      which);
+  give_up->BindInt64(1, now).BindText(3, what).BindInt64(4, kMaxInterruptions);
+  bind(*give_up);
+  give_up->Run();
+  std::int64_t moved = connection.Changes();
+
+  auto requeue = connection.Prepare(
+      "UPDATE jobs SET status = 'pending', run_after = ?1, error = ?3,"
+      " attempts = max(attempts - 1, 0), interruptions = interruptions + 1,"
+      " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND " +
+      which);
+  requeue->BindInt64(1, now).BindText(3, what);
+  bind(*requeue);
+  requeue->Run();
+  moved += connection.Changes();
+  return static_cast<int>(moved);
+}
+
+}  // namespace
+
+int SqliteJobStore::RescueExpiredLeases(Nanos now) {
+  int moved = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    moved = RescueWhere(connection, "lease_expires_at <= ?2",
+                        "the worker running this job stopped responding (lease expired)", now,
+                        [now](sqlite::Statement& statement) { statement.BindInt64(2, now); });
+  });
+  return moved;
+}
+
+std::vector<std::string> SqliteJobStore::ClaimHolders() {
+  auto connection = pool_.Borrow();
+  auto select =
+      connection->Prepare("SELECT DISTINCT claimed_by FROM jobs WHERE status = 'started'");
+  std::vector<std::string> holders;
+  while (select->Step()) holders.push_back(select->ColumnString(0));
+  return holders;
+}
+
+int SqliteJobStore::RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) {
+  int moved = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    moved = 0;
+    for (const std::string& worker : dead_workers) {
+      moved += RescueWhere(
+          connection, "claimed_by = ?2", "the process running this job ended before it finished",
+          now, [&worker](sqlite::Statement& statement) { statement.BindText(2, worker); });
+    }
+  });
+  return moved;
+}
+
+int SqliteJobStore::ReleaseClaims(std::string_view worker_id, Nanos now) {
+  std::int64_t moved = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    // The run was interrupted on purpose (shutdown), so it does not count
+    // against the job's attempts.
+    auto release = connection.Prepare(
+        "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
+        " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND claimed_by = ?2");
+    release->BindInt64(1, now).BindText(2, worker_id);
+    release->Run();
+    moved = connection.Changes();
+  });
+  return static_cast<int>(moved);
+}
+
+std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) {
+  std::vector<ExpiredJob> deleted;
+  if (limit <= 0) return deleted;
+  writer_.Write([&](sqlite::Connection& connection) {
+    deleted.clear();
+    auto remove = connection.Prepare(
+        "DELETE FROM jobs WHERE id IN"
+        " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
+        " RETURNING id, file_path");
+    remove->BindInt64(1, now).BindInt64(2, limit);
+    while (remove->Step()) {
+      deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
+    }
+    if (!deleted.empty()) {
+      // The store uses auto_vacuum=INCREMENTAL: give the freed pages back to
+      // the file system a little at a time, so the file does not only grow.
+      connection.Exec("PRAGMA incremental_vacuum(1024)");
+    }
+  });
+  return deleted;
+}
+
+std::int64_t SqliteJobStore::ApplyRetention(Nanos retention) {
+  std::int64_t changed = 0;
+  writer_.Write([&](sqlite::Connection& connection) {
+    // created_at + retention, clamped as AddClamped does: SQLite would turn
+    // an overflowing integer sum into a REAL.
+    auto apply = connection.Prepare(
+        "UPDATE jobs SET expires_at = CASE WHEN created_at <= ?2 THEN created_at + ?1 ELSE ?3 END"
+        " WHERE expires_at IS NOT (CASE WHEN created_at <= ?2 THEN created_at + ?1 ELSE ?3 END)");
+    apply->BindInt64(1, retention).BindInt64(2, kLatestTime - retention).BindInt64(3, kLatestTime);
+    apply->Run();
+    changed = connection.Changes();
+  });
+  return changed;
+}
+
+std::vector<std::string> SqliteJobStore::ReferencedFiles() {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT file_path FROM jobs WHERE file_path IS NOT NULL");
+  std::vector<std::string> files;
+  while (select->Step()) files.push_back(select->ColumnString(0));
+  return files;
+}
+
+std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
+  std::map<JobStatus, std::int64_t> counts;
+  auto connection = pool_.Borrow();
+  Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
+  for (JobStatus status : kAllJobStatuses) {
+    counts[status] = CountVisible(*connection, {StatusText(status)}, now);
+  }
+  transaction.Commit();
+  return counts;
+}
+
+std::optional<Nanos> SqliteJobStore::NextRunAfter() {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT min(run_after) FROM jobs WHERE status = 'pending'");
+  select->Step();
+  return select->ColumnOptionalInt64(0);
+}
+
+}  // namespace jobsd::storage

@@ -1,0 +1,63 @@
+// engine/queue/job_store.h on SQLite. Every state change is a single
+// compare-and-set UPDATE inside BEGIN IMMEDIATE; the schema's trigger
+// refuses any status move outside the table of engine/queue/job.h. Writes go
+// through a GroupWriter (one connection, group commit); reads borrow pooled
+// connections.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/queue/job_store.h"
+#include "storage/sqlite/connection_pool.h"
+#include "storage/sqlite/group_writer.h"
+
+namespace jobsd::storage {
+
+class SqliteJobStore final : public JobStore {
+ public:
+  // `before_write`, when given, runs before every write transaction and may
+  // refuse it by throwing (the store file was deleted, say).
+  explicit SqliteJobStore(ConnectionPool& pool, std::function<void()> before_write = {})
+      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }, std::move(before_write)) {}
+
+  InsertResult InsertJob(const NewJob& job) override;
+  std::optional<Job> FindJob(std::string_view id, Nanos now) override;
+  std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) override;
+  JobPage ListJobs(const JobQuery& query) override;
+  std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
+  bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) override;
+  bool MarkSucceeded(std::string_view id, std::string_view token, const SuccessResult& result,
+                     Nanos now) override;
+  bool MarkFailed(std::string_view id, std::string_view token, std::string_view error,
+                  Nanos now) override;
+  bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
+                    Nanos run_after, Nanos now) override;
+  std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions, Nanos now) override;
+  FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
+                                      const ClaimRequest& next) override;
+  std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
+  int RescueExpiredLeases(Nanos now) override;
+  std::vector<std::string> ClaimHolders() override;
+  int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
+  int ReleaseClaims(std::string_view worker_id, Nanos now) override;
+  std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
+  std::int64_t ApplyRetention(Nanos retention) override;
+  std::vector<std::string> ReferencedFiles() override;
+  std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
+  std::optional<Nanos> NextRunAfter() override;
+  std::uint64_t ChangeVersion() override;
+
+ private:
+  ConnectionPool& pool_;
+  GroupWriter writer_;
+  // Only ever asked PRAGMA data_version, which changes when another
+  // connection commits; this one never writes, so every commit counts.
+  std::mutex version_mutex_;
+  std::unique_ptr<sqlite::Connection> version_connection_;  // guarded by version_mutex_
+};
+
+}  // namespace jobsd::storage

@@ -1,0 +1,48 @@
+// A store: one backend's implementation of every storage port of the engine
+// (jobs, orders, credentials), opened and migrated as one unit, plus what
+// the service asks of a store as a whole (health, schema version, shutdown).
+// storage/open_store.h picks the backend from the --db location.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "engine/credential_store.h"
+#include "engine/orders/order_store.h"
+#include "engine/queue/job_store.h"
+
+namespace jobsd::storage {
+
+// What the readiness probe found.
+struct StoreHealth {
+  bool ok = false;
+  std::string problem;  // when not ok: a sentence safe to show clients
+  std::string detail;   // for the log: may name files, never shown to clients
+};
+
+// Thread-safe: every method may be called from any thread.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual JobStore& jobs() = 0;
+  virtual OrderStore& orders() = 0;
+  virtual CredentialStore& credentials() = 0;
+
+  virtual int SchemaVersion() = 0;  // highest migration applied
+  virtual bool Ping() = 0;          // the store answers a trivial query
+
+  // Whether the store can be read and written right now: a real round trip
+  // at most once a second, the last answer in between.
+  virtual StoreHealth Health() = 0;
+  // For `serve` at start-up: throws StoreError with a sentence that says
+  // why when this process cannot write the store (read-only, gone). A lock
+  // held by another process is not a reason.
+  virtual void CheckWritable() = 0;
+  // Every wait for a lock, now and later, gives up at once: shutdown past
+  // its grace does not wait out another process's lock.
+  virtual void AbortLockWaits() = 0;
+};
+
+}  // namespace jobsd::storage

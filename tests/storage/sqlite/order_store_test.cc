@@ -1,0 +1,336 @@
+// SqliteOrderStore: import transactions, upserts, item replacement and the
+// streaming scan the export reads.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/filter.h"
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/open_connection.h"
+#include "storage/sqlite/sqlite.h"
+#include "storage/sqlite/sqlite_order_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace jobsd::storage {
+namespace {
+
+constexpr Nanos kT0 = 1'538'651'329'156'490'335;  // 2018-10-04T11:08:49.156490335Z
+
+std::size_t ColumnIndex(std::string_view name) {
+  for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
+    if (kOrderColumns[i].name == name) return i;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+// Copies each row out of the store's buffer (views die after OnRow).
+class CollectingSink : public OrderRowSink {
+ public:
+  struct Cell {
+    bool is_null;
+    std::string text;
+    std::int64_t number;
+  };
+  void OnRow(const ColumnValue* values) override {
+    std::vector<Cell> row;
+    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
+      row.push_back({values[i].is_null, std::string(values[i].text), values[i].number});
+    }
+    rows.push_back(std::move(row));
+  }
+  const Cell& At(std::size_t row, std::string_view column) const {
+    return rows.at(row).at(ColumnIndex(column));
+  }
+  std::vector<std::string> Ids() const {
+    std::vector<std::string> ids;
+    for (std::size_t r = 0; r < rows.size(); ++r) ids.push_back(At(r, "id").text);
+    return ids;
+  }
+  std::vector<std::vector<Cell>> rows;
+};
+
+Order MakeOrder(std::string id, Nanos created_at) {
+  Order order;
+  order.id = std::move(id);
+  order.order_number = "N-" + order.id;
+  order.status = "complete";
+  order.payment = "paid";
+  order.shipping = "fulfilled";
+  order.customer_name = "Ada Lovelace";
+  order.customer_email = "ada@example.com";
+  order.currency = "GBP";
+  order.with_tax = 1200;
+  order.created_at = created_at;
+  order.updated_at = created_at;
+  return order;
+}
+
+class OrderStoreTest : public ::testing::Test {
+ protected:
+  OrderStoreTest() : database_(Database::Open({dir_ / "jobsd.db"})), orders_(database_->orders()) {}
+
+  void Import(const std::vector<Order>& orders) {
+    auto import = orders_.BeginImport();
+    for (const Order& order : orders) import->Put(order);
+    import->Commit();
+  }
+
+  CollectingSink Scan(std::string_view filter_text = "") {
+    CollectingSink sink;
+    auto parsed = filter::Parse(filter_text, filter::OrderFields());
+    std::int64_t rows = orders_.ScanOrders(parsed, sink);
+    EXPECT_EQ(rows, static_cast<std::int64_t>(sink.rows.size()));
+    return sink;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Database> database_;
+  OrderStore& orders_;
+};
+
+TEST_F(OrderStoreTest, EveryColumnRoundTripsWithItsKind) {
+  Order order = MakeOrder("o1", kT0);
+  order.anonymized = true;
+  order.discount = -50;
+  order.shipping_address.first_name = "Ada";
+  order.shipping_address.instructions = "=leave at door";
+  order.billing_address.postcode = "SW1A 1AA";
+  order.updated_at = kT0 + 7;
+  order.items = {{"i1", "p1", "SKU-B", "Bee", 2, 500},
+                 {"i2", "p2", "SKU-A", "Ay", 3, {}},
+                 {"i3", "p3", "SKU-B", "Bee again", 1, 10}};
+  Import({order});
+
+  CollectingSink sink = Scan();
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.At(0, "id").text, "o1");
+  EXPECT_EQ(sink.At(0, "order_number").text, "N-o1");
+  EXPECT_FALSE(sink.At(0, "external_ref").is_null);  // absent text is ""
+  EXPECT_EQ(sink.At(0, "external_ref").text, "");
+  EXPECT_EQ(sink.At(0, "anonymized").number, 1);
+  EXPECT_EQ(sink.At(0, "with_tax").number, 1200);
+  EXPECT_EQ(sink.At(0, "discount").number, -50);
+  EXPECT_TRUE(sink.At(0, "tax").is_null);  // absent amounts are NULL
+  EXPECT_EQ(sink.At(0, "item_count").number, 6);
+  EXPECT_EQ(sink.At(0, "product_skus").text, "SKU-A|SKU-B");
+  EXPECT_EQ(sink.At(0, "shipping_first_name").text, "Ada");
+  EXPECT_EQ(sink.At(0, "shipping_instructions").text, "=leave at door");
+  EXPECT_EQ(sink.At(0, "billing_postcode").text, "SW1A 1AA");
+  EXPECT_EQ(sink.At(0, "created_at").number, kT0);
+  EXPECT_EQ(sink.At(0, "updated_at").number, kT0 + 7);
+  EXPECT_EQ(orders_.CountOrders(), 1);
+}
+
+TEST_F(OrderStoreTest, ReimportReplacesTheOrderAndItsItems) {
+  Order order = MakeOrder("o1", kT0);
+  order.external_ref = "first";
+  order.tax = 200;
+  order.items = {{"i1", "p1", "OLD", "Old", 1, 1}};
+  Import({order});
+
+  order.external_ref = "second";
+  order.tax.reset();
+  order.items = {{"i2", "p2", "NEW", "New", 4, 2}};
+  Import({order});
+
+  EXPECT_EQ(orders_.CountOrders(), 1);
+  CollectingSink sink = Scan();
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.At(0, "external_ref").text, "second");
+  EXPECT_TRUE(sink.At(0, "tax").is_null);
+  EXPECT_EQ(sink.At(0, "product_skus").text, "NEW");
+  EXPECT_EQ(sink.At(0, "item_count").number, 4);
+  // The old item is gone: a filter on its SKU finds nothing, the new one does.
+  EXPECT_TRUE(Scan("eq(product_sku,OLD)").rows.empty());
+  EXPECT_EQ(Scan("eq(product_sku,NEW)").Ids(), std::vector<std::string>{"o1"});
+}
+
+TEST_F(OrderStoreTest, ScanIsOrderedByCreatedAtThenId) {
+  Import({MakeOrder("c", kT0 + 2), MakeOrder("b", kT0 + 1), MakeOrder("z", kT0),
+          MakeOrder("a", kT0 + 1)});
+  EXPECT_EQ(Scan().Ids(), (std::vector<std::string>{"z", "a", "b", "c"}));
+}
+
+TEST_F(OrderStoreTest, ScanAppliesTheFilter) {
+  Order refunded = MakeOrder("r", kT0 + 1);
+  refunded.payment = "refunded";
+  refunded.with_tax = 99;
+  Order other = MakeOrder("o", kT0 + 2);
+  other.currency = "EUR";
+  Import({MakeOrder("p", kT0), refunded, other});
+
+  EXPECT_EQ(Scan("eq(payment,refunded)").Ids(), std::vector<std::string>{"r"});
+  EXPECT_EQ(Scan("eq(payment,paid):eq(currency,GBP)").Ids(), std::vector<std::string>{"p"});
+  EXPECT_EQ(Scan("lt(with_tax,100)").Ids(), std::vector<std::string>{"r"});
+  EXPECT_EQ(Scan("like(email,ADA@*)").Ids(), (std::vector<std::string>{"p", "r", "o"}));
+  EXPECT_TRUE(Scan("eq(status,cancelled)").rows.empty());
+}
+
+TEST_F(OrderStoreTest, ImportWithoutCommitLeavesNothing) {
+  Import({MakeOrder("kept", kT0)});
+  {
+    auto import = orders_.BeginImport();
+    Order changed = MakeOrder("kept", kT0);
+    changed.status = "cancelled";
+    import->Put(changed);
+    import->Put(MakeOrder("new", kT0 + 1));
+  }  // destroyed without Commit: rolled back
+  EXPECT_EQ(orders_.CountOrders(), 1);
+  CollectingSink sink = Scan();
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.At(0, "status").text, "complete");
+  // The store is still usable for writes afterwards.
+  Import({MakeOrder("after", kT0 + 2)});
+  EXPECT_EQ(orders_.CountOrders(), 2);
+}
+
+TEST_F(OrderStoreTest, OtherReadersDoNotSeeAnImportUntilItCommits) {
+  auto import = orders_.BeginImport();
+  import->Put(MakeOrder("o1", kT0));
+  EXPECT_EQ(orders_.CountOrders(), 0);  // another pooled connection, WAL snapshot
+  import->Commit();
+  EXPECT_EQ(orders_.CountOrders(), 1);
+}
+
+// Big imports drop the secondary indexes and rebuild them at Commit (see
+// sqlite_order_import.cc); the store must end with exactly the same schema,
+// whether the import commits or rolls back.
+class BulkImportTest : public OrderStoreTest {
+ protected:
+  static constexpr int kOrders = 10'001;  // past the import's first check
+
+  std::string Schema() {
+    auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+    auto select = connection->PrepareUncached(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
+    std::string out;
+    while (select.Step()) {
+      for (int i = 0; i < 4; ++i) out += std::string(select.ColumnText(i)) + "|";
+      out += "\n";
+    }
+    return out;
+  }
+
+  void PutMany(OrderImport& import) {
+    for (int i = 0; i < kOrders; ++i) {
+      Order order = MakeOrder("bulk-" + std::to_string(i), kT0 + i);
+      if (i % 1000 == 7) order.payment = "refunded";
+      order.items = {
+          {"i", "p" + std::to_string(i % 10), "SKU-" + std::to_string(i % 3), "n", 1, 1}};
+      import.Put(order);
+    }
+  }
+};
+
+TEST_F(BulkImportTest, CommittedBulkImportEndsWithEveryIndex) {
+  const std::string before = Schema();
+  ASSERT_NE(before.find("orders_customer_email"), std::string::npos);
+  auto import = orders_.BeginImport();
+  PutMany(*import);
+  import->Commit();
+  import.reset();
+  EXPECT_EQ(Schema(), before);
+  EXPECT_EQ(orders_.CountOrders(), kOrders);
+  EXPECT_EQ(Scan("eq(payment,refunded)").rows.size(), 10u);  // i % 1000 == 7
+  // i % 3 == 1 and i % 10 == 4: i % 30 == 4, in created_at order.
+  std::vector<std::string> ids = Scan("eq(product_sku,SKU-1):eq(product_id,p4)").Ids();
+  ASSERT_EQ(ids.size(), 334u);
+  EXPECT_EQ(ids[0], "bulk-4");
+  EXPECT_EQ(ids[1], "bulk-34");
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  auto check = connection->PrepareUncached("PRAGMA integrity_check");
+  ASSERT_TRUE(check.Step());
+  EXPECT_EQ(check.ColumnText(0), "ok");
+}
+
+TEST_F(BulkImportTest, RolledBackBulkImportKeepsEveryIndex) {
+  Import({MakeOrder("kept", kT0)});
+  const std::string before = Schema();
+  {
+    auto import = orders_.BeginImport();
+    PutMany(*import);
+  }
+  EXPECT_EQ(Schema(), before);
+  EXPECT_EQ(orders_.CountOrders(), 1);
+}
+
+// An import stages its orders in a private database and locks the store
+// only to merge them (sqlite_order_import.h): while it reads and parses,
+// another process can still write.
+TEST_F(OrderStoreTest, StagingDoesNotHoldTheStoresWriteLock) {
+  auto import = orders_.BeginImport();
+  for (int i = 0; i < 100; ++i) {
+    Order order = MakeOrder("o" + std::to_string(i), kT0 + i);
+    order.items = {{"i1", "p1", "SKU-A", "first", 1, 100}};
+    import->Put(order);
+  }
+  // The same id again within the import: the later line wins, items too.
+  Order again = MakeOrder("o7", kT0 + 7);
+  again.status = "cancelled";
+  again.items = {{"i2", "p2", "SKU-B", "second", 2, 200}};
+  import->Put(again);
+
+  // Another writer that does not wait at all gets the lock at once.
+  DatabaseOptions impatient{dir_ / "jobsd.db", /*busy_timeout_ms=*/0};
+  auto other = OpenConnection(impatient);
+  other->Exec("BEGIN IMMEDIATE; DELETE FROM orders WHERE id = 'none'; COMMIT");
+
+  import->Commit();
+  EXPECT_EQ(orders_.CountOrders(), 100);
+  CollectingSink sink = Scan("eq(product_sku,SKU-B)");
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.At(0, "id").text, "o7");
+  EXPECT_EQ(sink.At(0, "status").text, "cancelled");
+  EXPECT_EQ(sink.At(0, "item_count").number, 2);
+  EXPECT_EQ(sink.At(0, "product_skus").text, "SKU-B");
+}
+
+// The merge waits for another writer like every store write, and when the
+// lock does not come free in time it fails as a transient store error with
+// nothing merged; the next import goes through.
+TEST(OrderImportMergeTest, ABlockedMergeFailsCleanlyAndLeavesTheStoreAsItWas) {
+  testing::TempDir dir;
+  const DatabaseOptions options{dir / "jobsd.db", /*busy_timeout_ms=*/50};
+  auto database = Database::Open(options);
+  OrderStore& orders = database->orders();
+
+  auto holder = OpenConnection(options);
+  holder->Exec("BEGIN IMMEDIATE");
+  auto import = orders.BeginImport();
+  import->Put(MakeOrder("o1", kT0));
+  try {
+    import->Commit();
+    FAIL() << "the merge got a lock another connection holds";
+  } catch (const StoreError& error) {
+    EXPECT_TRUE(error.transient()) << error.what();
+    EXPECT_NE(std::string(error.what()).find("locked"), std::string::npos) << error.what();
+  }
+  import.reset();
+  holder->Exec("ROLLBACK");
+  EXPECT_EQ(orders.CountOrders(), 0);
+
+  auto retry = orders.BeginImport();
+  retry->Put(MakeOrder("o1", kT0));
+  retry->Commit();
+  EXPECT_EQ(orders.CountOrders(), 1);
+}
+
+// The merge runs with foreign-key checks off on its own connection; the
+// store's connections keep them, so deleting an order still deletes its
+// items (ON DELETE CASCADE).
+TEST_F(OrderStoreTest, ImportedItemsStillCascade) {
+  Order order = MakeOrder("o1", kT0);
+  order.items = {{"i1", "p1", "SKU", "n", 1, 1}, {"i2", "p1", "SKU", "n", 1, 1}};
+  Import({order});
+  auto connection = OpenConnection({dir_ / "jobsd.db"});
+  connection->Exec("DELETE FROM orders WHERE id = 'o1'");
+  auto items = connection->PrepareUncached("SELECT count(*) FROM order_items");
+  ASSERT_TRUE(items.Step());
+  EXPECT_EQ(items.ColumnInt64(0), 0);
+}
+
+}  // namespace
+}  // namespace jobsd::storage
