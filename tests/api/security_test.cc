@@ -4,10 +4,6 @@
 // a file outside the exports or a changed table.
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 #include <thread>
@@ -16,18 +12,15 @@
 #include "engine/filter.h"
 #include "engine/orders/order_import.h"
 #include "storage/sqlite/sqlite.h"
-#include "tests/api/api_world.h"
+#include "tests/api/server_fixture.h"
 
 namespace jobsd::api {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-using asio::ip::tcp;
 using testing::ApiWorld;
 using testing::S;
 using V = http::verb;
-using Reply = http::response<http::string_body>;
+using testing::Reply;
 using namespace std::chrono_literals;
 
 // Values an attacker would try; the API must treat each as plain data.
@@ -87,58 +80,11 @@ class CountingSink final : public OrderRowSink {
   void OnRow(const ColumnValue*) override {}
 };
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public testing::ServerFixture {
  protected:
   void SetUp() override {
     std::ifstream orders(jobsd::testing::TestDataFile("orders.example.jsonl"));
     ASSERT_EQ(ImportOrders(orders, world_.database->orders(), {}).imported, 3);
-  }
-
-  void StartServer(ServerOptions options = {}) {
-    options.port = 0;
-    options.read_timeout = 1s;
-    server_ = std::make_unique<HttpServer>(options, world_.services());
-    server_->Start();
-    token_ = world_.NewToken();
-  }
-  void TearDown() override {
-    if (server_) {
-      server_->Stop();
-      server_->Join();
-    }
-  }
-
-  tcp::socket Connect() {
-    tcp::socket socket(io_);
-    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
-    return socket;
-  }
-
-  Reply SendOn(tcp::socket& socket, Request request) {
-    request.set(http::field::host, "127.0.0.1");
-    http::write(socket, request);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
-    if (request.method() == V::head) parser.skip(true);
-    http::read(socket, buffer_, parser);
-    return parser.release();
-  }
-  Reply Send(Request request) {
-    tcp::socket socket = Connect();
-    return SendOn(socket, std::move(request));
-  }
-  Reply SendAuthed(V method, std::string target, std::string body = "", std::string type = "") {
-    return Send(testing::Authed(testing::MakeRequest(method, target, body, type), token_));
-  }
-
-  // Raw bytes in, everything the server says until it closes out.
-  std::string SendRaw(const std::string& bytes) {
-    tcp::socket socket = Connect();
-    boost::system::error_code ec;
-    asio::write(socket, asio::buffer(bytes), ec);
-    std::string data;
-    asio::read(socket, asio::dynamic_buffer(data), ec);
-    return data;
   }
 
   // Table names and row counts: what an injection would change.
@@ -157,11 +103,6 @@ class SecurityTest : public ::testing::Test {
     return counts;
   }
 
-  ApiWorld world_;
-  asio::io_context io_;
-  beast::flat_buffer buffer_;
-  std::unique_ptr<HttpServer> server_;
-  std::string token_;
 };
 
 boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }
@@ -180,7 +121,7 @@ TEST_F(SecurityTest, InjectionThroughEveryOrderFilterFieldIsDataOrA400) {
   StartServer();
   const auto before = TableCounts();
   ASSERT_EQ(before.at("orders"), 3);
-  tcp::socket socket = Connect();
+  testing::HttpConnection socket = Connect();
   int accepted = 0, rejected = 0;
   for (const std::string& value : kInjections) {
     for (const std::string& text : HostileFilters(filter::OrderFields(), value)) {
@@ -223,7 +164,7 @@ TEST_F(SecurityTest, InjectionThroughEveryJobFilterFieldIsDataOrA400) {
   StartServer();
   world_.CreateJob();
   const auto before = TableCounts();
-  tcp::socket socket = Connect();
+  testing::HttpConnection socket = Connect();
   int accepted = 0;
   for (const std::string& value : kInjections) {
     for (const std::string& text : HostileFilters(filter::JobFields(), value)) {
@@ -351,20 +292,18 @@ TEST_F(SecurityTest, BodyAbuseIsRefusedWithTheRightStatusAndNoHang) {
 
 TEST_F(SecurityTest, ClientDribblingHeadersIsCutOffByTheReadTimeout) {
   StartServer();
-  tcp::socket socket = Connect();
-  boost::system::error_code ec;
-  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nX-Slow: ")), ec);
+  testing::HttpConnection socket = Connect();
+  bool open = socket.Write("GET /healthz HTTP/1.1\r\nX-Slow: ");
   const auto start = std::chrono::steady_clock::now();
   // One byte every 50 ms keeps the connection busy but never finishes the headers.
-  while (!ec && std::chrono::steady_clock::now() - start < 6s) {
-    asio::write(socket, asio::buffer("a", 1), ec);
+  while (open && std::chrono::steady_clock::now() - start < 6s) {
+    open = socket.Write("a");
     std::this_thread::sleep_for(50ms);
   }
   const auto cut_after = std::chrono::steady_clock::now() - start;
-  EXPECT_TRUE(ec) << "the server never closed the connection";
+  EXPECT_FALSE(open) << "the server never closed the connection";
   EXPECT_LT(cut_after, 4s) << "read_timeout is 1 s from the first byte";
-  std::string data;
-  asio::read(socket, asio::dynamic_buffer(data), ec);
+  const std::string data = socket.ReadUntilClosed().bytes;
   EXPECT_EQ(data.find("200 OK"), std::string::npos) << data;
 }
 
@@ -372,7 +311,7 @@ TEST_F(SecurityTest, IdleConnectionsBeyondTheCapAre503AndFreedByTheTimeout) {
   ServerOptions options;
   options.max_connections = 8;
   StartServer(options);
-  std::vector<tcp::socket> idle;
+  std::vector<testing::HttpConnection> idle;
   for (int i = 0; i < 8; ++i) idle.push_back(Connect());
   std::this_thread::sleep_for(100ms);  // all accepted
   for (int i = 0; i < 3; ++i) {
@@ -380,11 +319,10 @@ TEST_F(SecurityTest, IdleConnectionsBeyondTheCapAre503AndFreedByTheTimeout) {
     EXPECT_EQ(raw.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << raw;
   }
   // The idle ones say nothing, so read_timeout (1 s) closes them and frees their places.
-  for (tcp::socket& socket : idle) {
-    std::string data;
-    boost::system::error_code ec;
-    asio::read(socket, asio::dynamic_buffer(data), ec);
-    EXPECT_TRUE(data.empty());
+  for (testing::HttpConnection& socket : idle) {
+    const jobsd::testing::RawExchange exchange = socket.ReadUntilClosed();
+    EXPECT_TRUE(exchange.closed);
+    EXPECT_TRUE(exchange.bytes.empty());
   }
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(Send(testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);

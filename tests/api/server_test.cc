@@ -1,84 +1,29 @@
-// HttpServer over real sockets: a Beast client against a server on an
-// ephemeral port, backed by a real SQLite store.
+// HttpServer over real sockets: the test client against a server on an
+// ephemeral port, backed by a real SQLite store (tests/api/server_fixture.h).
 #include "api/server.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/json.hpp>
 #include <regex>
 #include <thread>
 
-#include "tests/api/api_world.h"
+#include "tests/api/server_fixture.h"
 
 namespace jobsd::api {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-using asio::ip::tcp;
 using testing::ApiWorld;
 using testing::S;
 using V = http::verb;
-using Reply = http::response<http::string_body>;
+using testing::Reply;
 
-class ServerTest : public ::testing::Test {
- protected:
-  void StartServer(ServerOptions options = {}) {
-    options.port = 0;
-    options.read_timeout = std::chrono::seconds(1);
-    server_ = std::make_unique<HttpServer>(options, world_.services());
-    server_->Start();
-    token_ = world_.NewToken();
-  }
-  void TearDown() override {
-    if (server_) {
-      server_->Stop();
-      server_->Join();
-    }
-  }
+using ServerTest = testing::ServerFixture;
 
-  tcp::socket Connect() {
-    tcp::socket socket(io_);
-    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
-    return socket;
-  }
-
-  // One request on a fresh connection.
-  Reply Send(Request request) {
-    tcp::socket socket = Connect();
-    return SendOn(socket, std::move(request));
-  }
-  Reply SendOn(tcp::socket& socket, Request request) {
-    request.set(http::field::host, "127.0.0.1");
-    http::write(socket, request);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
-    if (request.method() == V::head) parser.skip(true);
-    http::read(socket, buffer_, parser);
-    return parser.release();
-  }
-  Reply SendAuthed(V method, std::string target, std::string body = "", std::string type = "") {
-    return Send(testing::Authed(testing::MakeRequest(method, target, body, type), token_));
-  }
-
-  // Reads until the server closes; returns what arrived.
-  std::string ReadUntilClosed(tcp::socket& socket) {
-    std::string data;
-    boost::system::error_code ec;
-    asio::read(socket, asio::dynamic_buffer(data), ec);
-    return data;
-  }
-
-  ApiWorld world_;
-  asio::io_context io_;
-  beast::flat_buffer buffer_;
-  std::unique_ptr<HttpServer> server_;
-  std::string token_;
-};
+// Everything the server sends on `connection` until it closes it.
+std::string ReadUntilClosed(testing::HttpConnection& connection) {
+  return connection.ReadUntilClosed().bytes;
+}
 
 boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }
 
@@ -160,7 +105,7 @@ TEST_F(ServerTest, DownloadsStreamWithHeadAndRanges) {
 
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();
-  tcp::socket socket = Connect();
+  testing::HttpConnection socket = Connect();
   for (int i = 0; i < 3; ++i) {
     const Reply reply = SendOn(socket, testing::MakeRequest(V::get, "/healthz"));
     EXPECT_EQ(reply.result(), http::status::ok);
@@ -179,10 +124,10 @@ TEST_F(ServerTest, BodyOverTheLimitIs413) {
   EXPECT_EQ(S(error.at("request_id")), reply["X-Request-Id"]);
 
   // Announced but never sent: refused on the header alone.
-  tcp::socket socket = Connect();
-  asio::write(socket, asio::buffer(std::string(
-                          "POST /v2/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Content-Length: 10000000\r\n\r\n")));
+  testing::HttpConnection socket = Connect();
+  socket.Write(
+      "POST /v2/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10000000\r\n\r\n");
   const std::string raw = ReadUntilClosed(socket);
   EXPECT_EQ(raw.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << raw;
 
@@ -205,8 +150,8 @@ TEST_F(ServerTest, OversizedHeadersAre431) {
 
 TEST_F(ServerTest, SlowClientIsDroppedByTheReadTimeout) {
   StartServer();
-  tcp::socket socket = Connect();
-  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  testing::HttpConnection socket = Connect();
+  socket.Write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
   const auto start = std::chrono::steady_clock::now();
   const std::string raw = ReadUntilClosed(socket);  // never finishes the headers
   const auto waited = std::chrono::steady_clock::now() - start;
@@ -220,12 +165,12 @@ TEST_F(ServerTest, SilentClientIsDroppedAndIdleKeepAliveTimesOut) {
   ServerOptions options;
   options.idle_timeout = std::chrono::seconds(2);
   StartServer(options);  // read_timeout 1s
-  tcp::socket silent = Connect();
+  testing::HttpConnection silent = Connect();
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(ReadUntilClosed(silent).empty());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1900));
 
-  tcp::socket kept = Connect();
+  testing::HttpConnection kept = Connect();
   EXPECT_EQ(SendOn(kept, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
   start = std::chrono::steady_clock::now();
   EXPECT_TRUE(ReadUntilClosed(kept).empty());
@@ -274,26 +219,24 @@ TEST_F(ServerTest, ConnectionsBeyondTheCapAre503) {
   ServerOptions options;
   options.max_connections = 1;
   StartServer(options);
-  tcp::socket held = Connect();
+  testing::HttpConnection held = Connect();
   EXPECT_EQ(SendOn(held, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
-  tcp::socket extra = Connect();
+  testing::HttpConnection extra = Connect();
   const std::string raw = ReadUntilClosed(extra);
   EXPECT_EQ(raw.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << raw;
 }
 
 TEST_F(ServerTest, StopClosesIdleKeepAliveConnections) {
   StartServer();
-  tcp::socket socket = Connect();
+  testing::HttpConnection socket = Connect();
   EXPECT_EQ(SendOn(socket, testing::MakeRequest(V::get, "/healthz")).result(), http::status::ok);
   const auto start = std::chrono::steady_clock::now();
   server_->Stop();
   server_->Join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_TRUE(ReadUntilClosed(socket).empty());
-  boost::system::error_code ec;
-  tcp::socket after(io_);
-  after.connect({asio::ip::make_address("127.0.0.1"), server_->port()}, ec);
-  EXPECT_TRUE(ec) << "no longer accepting";
+  testing::HttpConnection after(server_->port());
+  EXPECT_FALSE(after.connected()) << "no longer accepting";
   server_.reset();
 }
 

@@ -35,7 +35,10 @@ std::string Lower(std::string text) {
 }
 
 // Parses one response starting at `at`; on success moves `at` past it.
-bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response) {
+// `head`: the answer to a HEAD request, whose length headers announce a
+// body that never follows.
+bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response,
+              bool head = false) {
   const std::size_t head_end = raw.find("\r\n\r\n", at);
   if (raw.compare(at, 9, "HTTP/1.1 ") != 0 || head_end == std::string::npos) return false;
   response.status = std::atoi(raw.c_str() + at + 9);
@@ -53,7 +56,7 @@ bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response) {
   }
   std::size_t body = head_end + 4;
   // Interim 1xx responses have no body; the caller sees them as responses.
-  if (response.status >= 100 && response.status < 200) {
+  if (head || (response.status >= 100 && response.status < 200)) {
     response.complete = true;
     at = body;
     return true;
@@ -148,6 +151,13 @@ HttpResponse ParseResponse(const std::string& raw) {
   HttpResponse response;
   std::size_t at = 0;
   ParseOne(raw, at, response);
+  return response;
+}
+
+HttpResponse ParseResponsePrefix(const std::string& raw, bool head, std::size_t& used) {
+  HttpResponse response;
+  std::size_t at = 0;
+  if (ParseOne(raw, at, response, head)) used = at;
   return response;
 }
 

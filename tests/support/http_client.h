@@ -48,6 +48,10 @@ std::vector<HttpResponse> ParseResponses(const std::string& raw);
 // those from SendRaw.
 HttpResponse ParseResponse(const std::string& raw);
 
+// The response at the start of `raw` and, when it is complete, how many
+// bytes it took (`used`). `head`: it answers a HEAD request.
+HttpResponse ParseResponsePrefix(const std::string& raw, bool head, std::size_t& used);
+
 // One request with Connection: close; `headers` are whole lines without
 // CRLF ("Authorization: Bearer x"). A body gets its Content-Length.
 HttpResponse Http(int port, const std::string& method, const std::string& target,
