@@ -26,6 +26,7 @@
 
 #include "engine/queue/job.h"
 #include "tests/support/http_client.h"
+#include "tests/support/live_jobsd.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -151,14 +152,7 @@ class CrashTest : public ::testing::Test {
     auto serve = std::make_unique<Background>(
         std::vector<std::string>{JobsdBinary(), "serve", "--workers", "2"},
         (dir_ / log_name).string(), Env());
-    int port = 0;
-    if (serve->WaitForOutput("jobsd listening on", kSanitized ? 120s : 30s)) {
-      std::smatch match;
-      const std::string out = serve->Stdout();
-      if (std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
-        port = std::stoi(match[1]);
-      }
-    }
+    const int port = testing::WaitForListeningPort(*serve, kSanitized ? 120s : 30s);
     return {std::move(serve), port};
   }
 

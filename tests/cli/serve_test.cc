@@ -9,8 +9,7 @@
 #include <thread>
 
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/live_jobsd.h"
 
 namespace jobsd {
 namespace {
@@ -37,28 +36,16 @@ std::string HttpGet(int port, const std::string& target) {
 
 class ServeTest : public ::testing::Test {
  protected:
-  std::map<std::string, std::string> Env() {
-    return {{"JOBSD_DB", (dir_ / "store.db").string()},
-            {"JOBSD_EXPORTS", (dir_ / "exports").string()},
-            {"JOBSD_LISTEN", "127.0.0.1:0"}};
-  }
-
   RunResult Jobsd(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), JobsdBinary());
-    return testing::Run(args, Env(), input);
+    return jobsd_.Jobsd(std::move(args), input);
   }
 
-  std::unique_ptr<Background> StartServe(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {JobsdBinary(), "serve"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto serve = std::make_unique<Background>(argv, (dir_ / "serve").string(), Env());
-    EXPECT_TRUE(serve->WaitForOutput("jobsd listening on", 20s)) << serve->Stderr();
-    std::smatch match;
-    const std::string out = serve->Stdout();
-    if (std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
-      port_ = std::stoi(match[1]);
-    }
-    return serve;
+  // Starts (or restarts, on the same store) the one `jobsd serve` of the
+  // test; the process stays the fixture's.
+  Background* StartServe(std::vector<std::string> extra = {}) {
+    EXPECT_TRUE(jobsd_.Start(extra));
+    port_ = jobsd_.port();
+    return jobsd_.process();
   }
 
   boost::json::object GetJob(const std::string& id) {
@@ -83,7 +70,7 @@ class ServeTest : public ::testing::Test {
     return submitted.out.substr(0, 36);
   }
 
-  testing::TempDir dir_;
+  testing::LiveJobsd jobsd_;
   int port_ = 0;
 };
 
@@ -104,7 +91,7 @@ TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
   EXPECT_EQ(Str(GetJob(no_match)["error"]), "No results matched the supplied filter");
 
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "exports")) {
+  for (const auto& entry : std::filesystem::directory_iterator(jobsd_.exports())) {
     files.push_back(testing::ReadFile(entry.path()));
   }
   ASSERT_EQ(files.size(), 2u) << "no file for the failed job, no temporaries";
@@ -163,7 +150,7 @@ TEST_F(ServeTest, DoubleSignalStopsAtOnceAndTheJobGoesBackToPending) {
   if (Str(job["status"]) != "success") {  // finished just before the second signal: also fine
     EXPECT_EQ(Str(job["status"]), "pending");
   }
-  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "exports")) {
+  for (const auto& entry : std::filesystem::directory_iterator(jobsd_.exports())) {
     if (Str(job["status"]) != "success") ADD_FAILURE() << "left behind: " << entry.path();
   }
 

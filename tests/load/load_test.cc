@@ -32,6 +32,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/live_jobsd.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -249,14 +250,9 @@ class LoadTest : public ::testing::Test {
         std::make_unique<Background>(std::vector<std::string>{JobsdBinary(), "serve", "--listen",
                                                               "127.0.0.1:0", "--workers", "2"},
                                      (dir_ / "serve").string(), Env());
-    ASSERT_TRUE(serve_->WaitForOutput("jobsd listening on", 30s)) << serve_->Stderr();
-    std::smatch match;
-    const std::string out = serve_->Stdout();
-    ASSERT_TRUE(
-        std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)")))
-        << out;
-    endpoint_ = {asio::ip::make_address("127.0.0.1"),
-                 static_cast<std::uint16_t>(std::stoi(match[1]))};
+    const int port = testing::WaitForListeningPort(*serve_);
+    ASSERT_GT(port, 0) << serve_->Stdout() << serve_->Stderr();
+    endpoint_ = {asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(port)};
   }
 
   std::string Token(const std::string& client_id, const std::string& secret) {

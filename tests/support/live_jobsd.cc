@@ -8,6 +8,16 @@
 
 namespace jobsd::testing {
 
+int WaitForListeningPort(Background& serve, std::chrono::milliseconds timeout) {
+  if (!serve.WaitForOutput("jobsd listening on", timeout)) return 0;
+  const std::string out = serve.Stdout();
+  std::smatch match;
+  if (!std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
+    return 0;
+  }
+  return std::stoi(match[1]);
+}
+
 LiveJobsd::LiveJobsd() {
   env_ = {{"JOBSD_DB", db().string()},
           {"JOBSD_EXPORTS", exports().string()},
@@ -20,20 +30,18 @@ bool LiveJobsd::Start(const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {JobsdBinary(), "serve"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   serve_ = std::make_unique<Background>(argv, (dir_ / "serve").string(), env_);
-  if (!serve_->WaitForOutput("jobsd listening on", std::chrono::seconds(30))) {
+  port_ = WaitForListeningPort(*serve_);
+  if (port_ == 0) {
     ADD_FAILURE() << "jobsd serve did not start: " << serve_->Stderr();
     return false;
   }
   const std::string out = serve_->Stdout();
   std::smatch match;
-  if (std::regex_search(out, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) {
-    port_ = std::stoi(match[1]);
-  }
   if (std::regex_search(out, match, std::regex("client_id: (\\S+)\\n"))) client_id_ = match[1];
   if (std::regex_search(out, match, std::regex("client_secret: (\\S+)\\n"))) {
     client_secret_ = match[1];
   }
-  return port_ > 0;
+  return true;
 }
 
 RunResult LiveJobsd::Stop(std::chrono::milliseconds timeout) {

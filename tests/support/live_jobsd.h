@@ -17,6 +17,13 @@
 
 namespace jobsd::testing {
 
+// Waits until `serve` (a `jobsd serve` started with --listen
+// 127.0.0.1:0) prints the address it listens on; returns its port, or 0
+// when it did not within `timeout`. For tests that manage serve processes
+// themselves (kill -9 at random moments, several at once).
+int WaitForListeningPort(Background& serve,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 class LiveJobsd {
  public:
   LiveJobsd();
@@ -24,6 +31,8 @@ class LiveJobsd {
 
   // Starts `jobsd serve` with `extra` arguments and waits until it listens
   // (false, with the reason added as a test failure, when it does not).
+  // Called again after the process ended, restarts on the same store; the
+  // first run's credentials stay known (a restart prints none).
   bool Start(const std::vector<std::string>& extra = {});
   // SIGTERM, then waits for the exit; the process's result.
   RunResult Stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
