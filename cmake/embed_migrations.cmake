@@ -1,7 +1,10 @@
 # Generates a C++ source holding every migrations/NNNN_name.sql as a raw
 # string literal, so the binary carries its schema and needs no files at
 # run time. Run at build time:
-#   cmake -DSOURCE_DIR=<migrations dir> -DOUTPUT=<file.cc> -P embed_migrations.cmake
+#   cmake -DSOURCE_DIR=<migrations dir> -DOUTPUT=<file.cc> -DHEADER=<backend>/migrations.h
+#         -P embed_migrations.cmake
+# HEADER declares EmbeddedMigrations() for the backend (one per folder of
+# migrations/).
 cmake_minimum_required(VERSION 3.25)
 
 file(GLOB sql_files "${SOURCE_DIR}/*.sql")
@@ -26,7 +29,7 @@ foreach(sql_file IN LISTS sql_files)
 endforeach()
 
 set(content "// Generated from migrations/<backend>/*.sql by cmake/embed_migrations.cmake. Do not edit.
-#include \"storage/sqlite/migrations.h\"
+#include \"${HEADER}\"
 
 namespace jobsd::storage {
 
