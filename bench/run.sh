@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/ccache-env.sh
 started_at=$(date +%s)
 
 scale=${BENCH_SCALE:-default}

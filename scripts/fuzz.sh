@@ -8,6 +8,7 @@
 # JOBSD_FUZZ_TARGETS="filter_fuzz ..." runs only some targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/ccache-env.sh
 
 JOBSD_DEPS_EXTRA="clang libclang-rt-14-dev ${JOBSD_DEPS_EXTRA:-}" scripts/install-deps.sh
 
