@@ -1,16 +1,17 @@
 #include "cli/app.h"
 
 #include "cli/args.h"
-#include "storage/open_store.h"
 #include "engine/orders/order_export.h"
+#include "storage/open_store.h"
 
 namespace jobsd::cli {
 
 std::unique_ptr<storage::Store> OpenStore(const Settings& settings, int busy_timeout_ms) {
   try {
-    storage::StoreOptions options{settings.db};
+    storage::StoreOptions options;
+    options.location = settings.db.string();
     options.busy_timeout_ms = busy_timeout_ms;
-    return storage::Store::Open(options);
+    return storage::OpenStore(options);
   } catch (const std::exception& e) {
     throw CommandError("cannot open the store " + settings.db.string() + ": " + e.what());
   }
