@@ -32,23 +32,29 @@ struct ClientSummary {
   std::int64_t live_tokens = 0;  // not expired at the time asked
 };
 
+// Each call is one transaction, visible to every later call from any thread
+// or process sharing the store; every method may be called from any thread.
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
+  // A client_id already stored is a StoreError.
   virtual void InsertClient(const StoredClient& client) = 0;
   virtual std::optional<StoredClient> FindClient(std::string_view client_id) = 0;
   virtual std::int64_t CountClients() = 0;
-  // Revokes a client: false when there was none. Its tokens go with it.
+  // Revokes a client: false when there was none. Its tokens go with it, in
+  // the same transaction.
   virtual bool DeleteClient(std::string_view client_id) = 0;
+  // A token of a client that does not exist is a StoreError.
   virtual void InsertToken(const StoredToken& token) = 0;
   // Only tokens whose client still exists and that expire after `now`.
   virtual std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) = 0;
-  virtual void DeleteExpiredTokens(Nanos now) = 0;
-  // Keeps the client's `keep` newest live tokens and deletes the others
-  // (and its expired ones); returns the hashes of the live ones deleted.
+  // Keeps the client's `keep` newest live tokens (latest expiry; the later
+  // inserted of two that expire together) and deletes the others and its
+  // expired ones, in one transaction; returns the hashes of the live ones
+  // deleted.
   virtual std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
                                                       Nanos now) = 0;
-  // Every client, oldest first.
+  // Every client, oldest first (created_at, then client_id).
   virtual std::vector<ClientSummary> ListClients(Nanos now) = 0;
 };
 

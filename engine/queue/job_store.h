@@ -1,8 +1,6 @@
-// The storage port for jobs: domain verbs, no SQL. storage/sqlite_job_store
-// implements it for SQLite; a PostgreSQL backend would sit beside it.
-//
-// Every state change is compare-and-set on the claim token, so a job can
-// never be finished twice or by a worker whose lease was taken away.
+// The storage port for jobs: domain verbs, no SQL. storage/sqlite/ implements
+// it on SQLite, storage/memory/ in memory (the reference, for tests); a
+// PostgreSQL backend would sit beside them.
 #pragma once
 
 #include <cstdint>
@@ -111,72 +109,110 @@ struct ExpiredJob {
   std::optional<std::string> file_path;
 };
 
+// What every backend promises, and what tests/storage/conformance checks of
+// each one (a backend is trusted by passing that suite, nothing else):
+//
+// - Atomicity: each call is one transaction. It happens wholly or not at
+//   all; a call that throws StoreError wrote nothing (InsertJobs and
+//   FinishAndClaim included: all or none).
+// - Visibility: once a write returns, every later call sees it, from any
+//   thread of this process and, for a backend shared across processes (the
+//   SQLite file), from any process. A read sees one committed state, never a
+//   half-done write.
+// - Fencing: a claim hands out a token no other claim ever had. Every verb
+//   that acts on a started job (RenewLease, the completions of FinishJobs
+//   and FinishAndClaim) applies only while the job is started under that
+//   very token; otherwise it changes nothing and says so (false). A worker
+//   whose job was rescued, or finished once already, can change nothing.
+// - Ordering: claims take the oldest claimable job first (created_at, then
+//   id); listings show the newest first (created_at, then id, descending).
+// - Expiry: a job whose expires_at <= now is absent to every read and is
+//   never claimed, even before DeleteExpiredJobs removes it.
+// - The state machine: no verb moves a job along a transition that
+//   IsAllowedTransition (engine/queue/job.h) refuses; updated_at grows on
+//   every status change even when the clock has not moved.
+//
+// Every method may be called from any thread at once.
 class JobStore {
  public:
   virtual ~JobStore() = default;
 
+  // Stores a pending job (run_after = updated_at = created_at, attempts 0),
+  // or returns without writing anything:
+  // - an earlier job holding the same idempotency_key, while both the key
+  //   (idempotency_expires_at) and that job are unexpired: created = false,
+  //   key_conflict = (request_hash differs). A lapsed key is freed and the
+  //   new job takes it; the earlier job lives on without it.
+  // - client_id already has max_active_for_client jobs pending or started
+  //   (when that is > 0): active_limit_reached, job empty. The count and
+  //   the insert are one transaction: concurrent inserts never both pass.
+  // An id already stored is a StoreError.
   virtual InsertResult InsertJob(const NewJob& job) = 0;
 
-  // Jobs past expires_at are treated as absent.
+  // InsertJob for each, in order, in one transaction (all or none).
+  virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;
+
+  // The job, unless absent or expired at `now`.
   virtual std::optional<Job> FindJob(std::string_view id, Nanos now) = 0;
   virtual std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) = 0;
 
-  // Newest first (created_at, then id, descending).
+  // One page of the unexpired jobs matching query.filter (JobFields(), with
+  // the semantics of API.md section 6: `eq` on a bare date is that whole
+  // UTC day), newest first (created_at, then id, descending), from
+  // query.offset, at most query.limit; total counts every match. Page and
+  // total come from the same committed state.
   virtual JobPage ListJobs(const JobQuery& query) = 0;
 
-  // A number that changes whenever anything may have been committed to the
-  // store since the last call, by this process or any other. Equal numbers
-  // mean nothing was; with JobPage::valid_until it lets a caller reuse a
-  // page it already has.
+  // A number that differs from every earlier answer once anyone (this
+  // process or another sharing the store) has committed a write since. Equal
+  // answers mean nothing was committed in between; a different answer may
+  // also come without any change (callers then merely do the work again).
+  // With JobPage::valid_until it lets a caller reuse a page it already has.
   virtual std::uint64_t ChangeVersion() = 0;
 
-  // Moves up to max_jobs pending jobs (oldest first, run_after <= now) to
-  // started in one atomic statement and returns them with fresh tokens.
+  // Moves up to max_jobs pending, unexpired jobs whose run_after <= now to
+  // started (attempts + 1, claimed_by = worker_id, lease until
+  // lease_until), oldest first, and returns them oldest first, each with a
+  // fresh token. Concurrent claims, from threads or processes, never return
+  // the same job; a job pending and claimable when a claim starts is
+  // skipped only if another claim took it.
   virtual std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) = 0;
 
-  // Each of these matches id + claim token + status started; false means
-  // the claim was lost (rescued, or finished by someone else).
+  // Extends the lease of a job started under `token`; false (nothing
+  // changed) when that claim is gone.
   virtual bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) = 0;
-  virtual bool MarkSucceeded(std::string_view id, std::string_view token,
-                             const SuccessResult& result, Nanos now) = 0;
-  virtual bool MarkFailed(std::string_view id, std::string_view token, std::string_view error,
-                          Nanos now) = 0;
-  // started -> pending, to run again not before run_after.
-  virtual bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
-                            Nanos run_after, Nanos now) = 0;
 
-  // Applies many completions in one transaction, each compare-and-set like
-  // the Mark* verbs. Returns, per completion, whether it applied.
+  // Applies each completion whose job is started under its token, in order,
+  // in one transaction; returns per completion whether it applied. Each
+  // moves the job out of started and drops its claim:
+  //   kSucceeded -> success with the result, error cleared;
+  //   kFailed    -> failed with the error;
+  //   kRetry     -> pending, claimable from run_after, error kept;
+  //   kRelease   -> pending, claimable now, the attempt not counted.
   virtual std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions,
                                        Nanos now) = 0;
 
   // FinishJobs(completions, now) then ClaimJobs(next) in one transaction,
-  // so one commit records outcomes and takes the next jobs. Either both
-  // happen or neither.
+  // so one commit records outcomes and takes the next jobs (a job released
+  // here may be claimed again at once). Either both happen or neither.
   virtual FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions,
                                               Nanos now, const ClaimRequest& next) = 0;
 
-  // Inserts many jobs in one transaction (all or none).
-  virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;
-
-  // started jobs whose lease lapsed go back to pending; the cut-short run
-  // counts as an interruption, not an attempt, and a job interrupted
-  // kMaxInterruptions times is failed. Returns how many were moved.
+  // Started jobs whose lease_expires_at <= now go back to pending,
+  // claimable at once; the cut-short run counts as an interruption, not an
+  // attempt, and a job interrupted kMaxInterruptions times is failed
+  // instead, saying so. Their tokens die. Returns how many moved.
   virtual int RescueExpiredLeases(Nanos now) = 0;
 
-  // The workers that hold started jobs now (claimed_by values).
+  // The workers that hold started jobs now (distinct claimed_by values).
   virtual std::vector<std::string> ClaimHolders() = 0;
 
-  // Like RescueExpiredLeases, for the started jobs of workers known to be
+  // Like RescueExpiredLeases, for every started job of workers known to be
   // dead (their process is gone), without waiting for their leases.
   virtual int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) = 0;
 
-  // Returns this worker's started jobs to pending without counting the
-  // attempt (graceful shutdown). Returns how many.
-  virtual int ReleaseClaims(std::string_view worker_id, Nanos now) = 0;
-
-  // Deletes up to `limit` jobs with expires_at <= now and returns them, so
-  // the caller can delete their files.
+  // Deletes up to `limit` jobs with expires_at <= now, soonest expired
+  // first, and returns them, so the caller can delete their files.
   virtual std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) = 0;
 
   // Makes `retention` the one in force for every job, whoever created it
@@ -190,9 +226,11 @@ class JobStore {
   // All file paths still referenced by a job (start-up sweep of orphans).
   virtual std::vector<std::string> ReferencedFiles() = 0;
 
+  // Unexpired jobs per status; every status is present.
   virtual std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) = 0;
 
-  // The earliest run_after among pending jobs, to sleep just long enough.
+  // The earliest run_after among pending jobs (nullopt: none), to sleep
+  // just long enough.
   virtual std::optional<Nanos> NextRunAfter() = 0;
 };
 

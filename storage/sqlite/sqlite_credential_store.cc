@@ -67,13 +67,6 @@ std::optional<StoredToken> SqliteCredentialStore::FindToken(std::string_view tok
   return StoredToken{select->ColumnString(0), select->ColumnString(1), select->ColumnInt64(2)};
 }
 
-void SqliteCredentialStore::DeleteExpiredTokens(Nanos now) {
-  auto connection = pool_.Borrow();
-  auto remove = connection->Prepare("DELETE FROM access_tokens WHERE expires_at <= ?");
-  remove->BindInt64(1, now);
-  remove->Run();
-}
-
 std::vector<std::string> SqliteCredentialStore::RetireOldestTokens(std::string_view client_id,
                                                                    int keep, Nanos now) {
   BeforeWrite();

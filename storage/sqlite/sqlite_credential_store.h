@@ -21,7 +21,6 @@ class SqliteCredentialStore final : public CredentialStore {
   bool DeleteClient(std::string_view client_id) override;
   void InsertToken(const StoredToken& token) override;
   std::optional<StoredToken> FindToken(std::string_view token_hash, Nanos now) override;
-  void DeleteExpiredTokens(Nanos now) override;
   std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
                                               Nanos now) override;
   std::vector<ClientSummary> ListClients(Nanos now) override;

@@ -423,33 +423,6 @@ bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::stri
 
 }  // namespace
 
-bool SqliteJobStore::MarkSucceeded(std::string_view id, std::string_view token,
-                                   const SuccessResult& result, Nanos now) {
-  bool applied = false;
-  writer_.Write([&](sqlite::Connection& connection) {
-    applied = ApplySucceeded(connection, id, token, result, now);
-  });
-  return applied;
-}
-
-bool SqliteJobStore::MarkFailed(std::string_view id, std::string_view token, std::string_view error,
-                                Nanos now) {
-  bool applied = false;
-  writer_.Write([&](sqlite::Connection& connection) {
-    applied = ApplyFailed(connection, id, token, error, now);
-  });
-  return applied;
-}
-
-bool SqliteJobStore::MarkForRetry(std::string_view id, std::string_view token,
-                                  std::string_view error, Nanos run_after, Nanos now) {
-  bool applied = false;
-  writer_.Write([&](sqlite::Connection& connection) {
-    applied = ApplyRetry(connection, id, token, error, run_after, now);
-  });
-  return applied;
-}
-
 namespace {
 
 std::vector<bool> ApplyCompletions(sqlite::Connection& connection,
@@ -566,21 +539,6 @@ int SqliteJobStore::RescueClaimsOf(const std::vector<std::string>& dead_workers,
     }
   });
   return moved;
-}
-
-int SqliteJobStore::ReleaseClaims(std::string_view worker_id, Nanos now) {
-  std::int64_t moved = 0;
-  writer_.Write([&](sqlite::Connection& connection) {
-    // The run was interrupted on purpose (shutdown), so it does not count
-    // against the job's attempts.
-    auto release = connection.Prepare(
-        "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
-        " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH " WHERE status = 'started' AND claimed_by = ?2");
-    release->BindInt64(1, now).BindText(2, worker_id);
-    release->Run();
-    moved = connection.Changes();
-  });
-  return static_cast<int>(moved);
 }
 
 std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) {

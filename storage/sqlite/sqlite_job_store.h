@@ -30,12 +30,6 @@ class SqliteJobStore final : public JobStore {
   JobPage ListJobs(const JobQuery& query) override;
   std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
   bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) override;
-  bool MarkSucceeded(std::string_view id, std::string_view token, const SuccessResult& result,
-                     Nanos now) override;
-  bool MarkFailed(std::string_view id, std::string_view token, std::string_view error,
-                  Nanos now) override;
-  bool MarkForRetry(std::string_view id, std::string_view token, std::string_view error,
-                    Nanos run_after, Nanos now) override;
   std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions, Nanos now) override;
   FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
                                       const ClaimRequest& next) override;
@@ -43,7 +37,6 @@ class SqliteJobStore final : public JobStore {
   int RescueExpiredLeases(Nanos now) override;
   std::vector<std::string> ClaimHolders() override;
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
-  int ReleaseClaims(std::string_view worker_id, Nanos now) override;
   std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
   std::int64_t ApplyRetention(Nanos retention) override;
   std::vector<std::string> ReferencedFiles() override;

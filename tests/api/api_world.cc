@@ -51,14 +51,16 @@ Job ApiWorld::Succeed(const Job& job, const std::string& csv) {
   result.row_count = 1;
   jobsd::testing::WriteFile(result.file_path, csv);
   clock.Advance(1000);
-  EXPECT_TRUE(database->jobs().MarkSucceeded(job.id, token, result, clock.Now()));
+  JobCompletion success{job.id, token, JobCompletion::Kind::kSucceeded, result, "", 0};
+  EXPECT_TRUE(database->jobs().FinishJobs({success}, clock.Now()).front());
   return jobs->Get(job.id).value();
 }
 
 Job ApiWorld::Fail(const Job& job, const std::string& error) {
   const std::string token = Claim(job);
   clock.Advance(1000);
-  EXPECT_TRUE(database->jobs().MarkFailed(job.id, token, error, clock.Now()));
+  JobCompletion failure{job.id, token, JobCompletion::Kind::kFailed, {}, error, 0};
+  EXPECT_TRUE(database->jobs().FinishJobs({failure}, clock.Now()).front());
   return jobs->Get(job.id).value();
 }
 

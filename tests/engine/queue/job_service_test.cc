@@ -1,12 +1,12 @@
-// JobService against a real SQLite store in a temporary directory.
+// JobService against the in-memory store (the reference implementation of
+// the port; tests/storage/conformance holds it to what SQLite does).
 #include "engine/queue/job_service.h"
 
 #include <gtest/gtest.h>
 
 #include "engine/filter.h"
-#include "storage/sqlite/database.h"
+#include "storage/memory/memory_job_store.h"
 #include "tests/support/manual_clock.h"
-#include "tests/support/temp_dir.h"
 
 namespace jobsd {
 namespace {
@@ -22,16 +22,13 @@ class AcceptOrderFilters final : public JobHandler {
 
 class JobServiceTest : public ::testing::Test {
  protected:
-  JobServiceTest()
-      : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})),
-        service_(db_->jobs(), registry_, clock_, JobServiceOptions{}) {
+  JobServiceTest() : service_(jobs_, registry_, clock_, JobServiceOptions{}) {
     registry_.Register("order_export", std::make_unique<AcceptOrderFilters>());
   }
 
-  testing::TempDir dir_;
   testing::ManualClock clock_;
   JobTypeRegistry registry_;
-  std::unique_ptr<storage::Database> db_;
+  storage::MemoryJobStore jobs_;
   JobService service_;
 };
 

@@ -1,0 +1,48 @@
+// The backends the conformance suite runs against. Every backend built is
+// listed here; a new one (PostgreSQL) is trusted once it passes the suite.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engine/credential_store.h"
+#include "engine/queue/job_store.h"
+
+namespace jobsd::conformance {
+
+// One open store under test.
+class OpenBackend {
+ public:
+  virtual ~OpenBackend() = default;
+  virtual JobStore& jobs() = 0;
+  virtual CredentialStore& credentials() = 0;
+};
+
+struct Backend {
+  std::string name;
+  // Opens the backend's store kept in `dir` (created empty by the test).
+  // Opening the same dir again gives a second handle on the same store,
+  // as another process would have, for backends shared across processes.
+  std::function<std::unique_ptr<OpenBackend>(const std::filesystem::path& dir)> open;
+};
+
+// Every backend built.
+std::vector<Backend> AllBackends();
+// The backends several processes can share (one store, many processes).
+std::vector<Backend> SharedBackends();
+// The backend of that name among AllBackends().
+Backend BackendNamed(const std::string& name);
+
+// gtest names the instantiations after the backend.
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
+}
+inline void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+
+}  // namespace jobsd::conformance
