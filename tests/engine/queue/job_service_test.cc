@@ -14,7 +14,7 @@ namespace {
 // A job type that accepts order filters and does nothing.
 class AcceptOrderFilters final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view text) const override {
+  void ValidateParams(std::string_view text) const override {
     filter::Parse(text, filter::OrderFields());
   }
   JobOutcome Run(const JobContext&) override { return JobOutcome::Failed("not run here"); }

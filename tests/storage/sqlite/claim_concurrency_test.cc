@@ -17,6 +17,13 @@
 namespace jobsd::storage {
 namespace {
 
+// A successful order export's result: {"row_count":rows} and a CSV artifact.
+SuccessResult CsvResult(std::string key, std::string token, std::int64_t rows) {
+  return SuccessResult{"{\"row_count\":" + std::to_string(rows) + "}",
+                       Artifact{std::move(key), std::move(token), "text/csv; charset=utf-8",
+                                "orders.csv", 100 + rows}};
+}
+
 constexpr int kJobs = 2000;
 constexpr int kThreads = 8;
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
@@ -56,11 +63,12 @@ void Work(JobStore& jobs, const std::string& worker, Tally& tally) {
         }
         continue;
       }
-      bool ok = jobs.MarkSucceeded(claim.job.id, claim.claim_token,
-                                   {"/exports/" + claim.job.id, claim.claim_token, 1}, now);
+      bool ok =
+          jobs.MarkSucceeded(claim.job.id, claim.claim_token,
+                             CsvResult("/exports/" + claim.job.id, claim.claim_token, 1), now);
       // A second finish with the same token is always refused.
-      if (jobs.MarkSucceeded(claim.job.id, claim.claim_token, {"/x", "x" + claim.claim_token, 1},
-                             now)) {
+      if (jobs.MarkSucceeded(claim.job.id, claim.claim_token,
+                             CsvResult("/x", "x" + claim.claim_token, 1), now)) {
         ++tally.refused;
       }
       std::lock_guard lock(tally.mutex);

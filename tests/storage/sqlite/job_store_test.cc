@@ -17,6 +17,13 @@ namespace {
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
 constexpr Nanos kRetention = 7 * kNanosPerDay;
 
+// A successful order export's result: {"row_count":rows} and a CSV artifact.
+SuccessResult CsvResult(std::string key, std::string token, std::int64_t rows) {
+  return SuccessResult{"{\"row_count\":" + std::to_string(rows) + "}",
+                       Artifact{std::move(key), std::move(token), "text/csv; charset=utf-8",
+                                "orders.csv", 100 + rows}};
+}
+
 class JobStoreTest : public ::testing::Test {
  protected:
   JobStoreTest() : database_(Database::Open({dir_ / "jobsd.db"})), jobs_(database_->jobs()) {}
@@ -25,7 +32,7 @@ class JobStoreTest : public ::testing::Test {
     NewJob job;
     job.id = std::move(id);
     job.job_type = "order_export";
-    job.filter = std::move(filter);
+    job.params = std::move(filter);
     job.created_at = created_at;
     job.expires_at = created_at + kRetention;
     job.max_attempts = 3;
@@ -65,7 +72,7 @@ TEST_F(JobStoreTest, InsertThenFindReturnsEveryField) {
   EXPECT_EQ(found.id, "a");
   EXPECT_EQ(found.job_type, "order_export");
   EXPECT_EQ(found.status, JobStatus::kPending);
-  EXPECT_EQ(found.filter, "eq(payment,paid)");
+  EXPECT_EQ(found.params, "eq(payment,paid)");
   EXPECT_EQ(found.error, std::nullopt);
   EXPECT_EQ(found.attempts, 0);
   EXPECT_EQ(found.max_attempts, 3);
@@ -74,7 +81,8 @@ TEST_F(JobStoreTest, InsertThenFindReturnsEveryField) {
   EXPECT_EQ(found.run_after, kT0);
   EXPECT_EQ(found.expires_at, kT0 + kRetention);
   EXPECT_EQ(found.claimed_by, std::nullopt);
-  EXPECT_EQ(found.file_path, std::nullopt);
+  EXPECT_EQ(found.artifact, std::nullopt);
+  EXPECT_EQ(found.result, "");
   EXPECT_EQ(inserted.created_at, found.created_at);
   EXPECT_EQ(inserted.updated_at, found.updated_at);
   EXPECT_EQ(jobs_.FindJob("missing", kT0), std::nullopt);
@@ -245,31 +253,31 @@ TEST_F(JobStoreTest, FinishingIsCompareAndSetOnTheClaimToken) {
   Insert("a", kT0);
   ClaimedJob claim = ClaimOne(kT0 + 1);
 
-  EXPECT_FALSE(jobs_.MarkSucceeded("a", "wrong-token", {"/x.csv", "tok", 3}, kT0 + 2));
+  EXPECT_FALSE(jobs_.MarkSucceeded("a", "wrong-token", CsvResult("/x.csv", "tok", 3), kT0 + 2));
   EXPECT_FALSE(jobs_.MarkFailed("a", "wrong-token", "no", kT0 + 2));
   EXPECT_FALSE(jobs_.RenewLease("a", "wrong-token", kT0 + 99));
   EXPECT_TRUE(jobs_.RenewLease("a", claim.claim_token, kT0 + 99));
   EXPECT_EQ(Get("a").lease_expires_at, kT0 + 99);
 
-  ASSERT_TRUE(jobs_.MarkSucceeded("a", claim.claim_token, {"/x.csv", "tok", 3}, kT0 + 2));
+  ASSERT_TRUE(jobs_.MarkSucceeded("a", claim.claim_token, CsvResult("/x.csv", "tok", 3), kT0 + 2));
   // Finishing twice, or in another way, is refused.
-  EXPECT_FALSE(jobs_.MarkSucceeded("a", claim.claim_token, {"/y.csv", "tok2", 4}, kT0 + 3));
+  EXPECT_FALSE(
+      jobs_.MarkSucceeded("a", claim.claim_token, CsvResult("/y.csv", "tok2", 4), kT0 + 3));
   EXPECT_FALSE(jobs_.MarkFailed("a", claim.claim_token, "late", kT0 + 3));
   EXPECT_FALSE(jobs_.MarkForRetry("a", claim.claim_token, "late", kT0, kT0 + 3));
   EXPECT_FALSE(jobs_.RenewLease("a", claim.claim_token, kT0 + 200));
 
   Job done = Get("a");
   EXPECT_EQ(done.status, JobStatus::kSuccess);
-  EXPECT_EQ(done.file_path, "/x.csv");
-  EXPECT_EQ(done.file_token, "tok");
-  EXPECT_EQ(done.row_count, 3);
+  EXPECT_EQ(done.artifact, CsvResult("/x.csv", "tok", 3).artifact);
+  EXPECT_EQ(done.result, "{\"row_count\":3}");
   EXPECT_EQ(done.error, std::nullopt);
   EXPECT_EQ(done.claimed_by, std::nullopt);
   EXPECT_EQ(done.lease_expires_at, std::nullopt);
   EXPECT_EQ(done.updated_at, kT0 + 2);
-  EXPECT_EQ(jobs_.FindJobByFileToken("tok", kT0)->id, "a");
-  EXPECT_EQ(jobs_.FindJobByFileToken("tok", kT0 + kRetention), std::nullopt);
-  EXPECT_EQ(jobs_.ReferencedFiles(), std::vector<std::string>{"/x.csv"});
+  EXPECT_EQ(jobs_.FindJobByArtifactToken("tok", kT0)->id, "a");
+  EXPECT_EQ(jobs_.FindJobByArtifactToken("tok", kT0 + kRetention), std::nullopt);
+  EXPECT_EQ(jobs_.ReferencedArtifacts(), std::vector<std::string>{"/x.csv"});
 }
 
 TEST_F(JobStoreTest, UpdatedAtMovesOnEveryStatusChangeEvenIfTheClockDoesNot) {
@@ -289,8 +297,8 @@ TEST_F(JobStoreTest, SuccessClearsAnEarlierRetryError) {
   ASSERT_TRUE(jobs_.MarkForRetry("a", first.claim_token, "disk full", kT0 + 2, kT0 + 2));
   ClaimedJob second = ClaimOne(kT0 + 3);
   EXPECT_NE(second.claim_token, first.claim_token);
-  EXPECT_FALSE(jobs_.MarkSucceeded("a", first.claim_token, {"/f", "t", 0}, kT0 + 4));
-  ASSERT_TRUE(jobs_.MarkSucceeded("a", second.claim_token, {"/f", "t", 0}, kT0 + 4));
+  EXPECT_FALSE(jobs_.MarkSucceeded("a", first.claim_token, CsvResult("/f", "t", 0), kT0 + 4));
+  ASSERT_TRUE(jobs_.MarkSucceeded("a", second.claim_token, CsvResult("/f", "t", 0), kT0 + 4));
   EXPECT_EQ(Get("a").error, std::nullopt);
 }
 
@@ -325,7 +333,7 @@ TEST_F(JobStoreTest, RescueRequeuesLapsedLeasesWithoutUsingAnAttempt) {
   EXPECT_EQ(b.error, "the worker running this job stopped responding (lease expired)");
   EXPECT_EQ(b.claimed_by, std::nullopt);
   // The lost worker cannot finish it any more.
-  EXPECT_FALSE(jobs_.MarkSucceeded("b", claims[1].claim_token, {"/f", "t", 0}, kT0 + 101));
+  EXPECT_FALSE(jobs_.MarkSucceeded("b", claims[1].claim_token, CsvResult("/f", "t", 0), kT0 + 101));
   EXPECT_EQ(Get("c").status, JobStatus::kStarted);
 }
 
@@ -396,7 +404,8 @@ TEST_F(JobStoreTest, DeleteExpiredJobsReturnsTheirFilesInBatches) {
   Insert("b", kT0 + 1);
   Insert("keep", kT0 + kNanosPerDay);
   ClaimedJob claim = ClaimOne(kT0 + 2);
-  ASSERT_TRUE(jobs_.MarkSucceeded("a", claim.claim_token, {"/exports/a.csv", "ta", 1}, kT0 + 3));
+  ASSERT_TRUE(
+      jobs_.MarkSucceeded("a", claim.claim_token, CsvResult("/exports/a.csv", "ta", 1), kT0 + 3));
 
   const Nanos now = kT0 + kRetention + 1;
   auto first = jobs_.DeleteExpiredJobs(now, 1);
@@ -405,20 +414,20 @@ TEST_F(JobStoreTest, DeleteExpiredJobsReturnsTheirFilesInBatches) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_TRUE(jobs_.DeleteExpiredJobs(now, 10).empty());
 
-  std::map<std::string, std::optional<std::string>> deleted = {{first[0].id, first[0].file_path},
-                                                               {second[0].id, second[0].file_path}};
+  std::map<std::string, std::optional<std::string>> deleted = {
+      {first[0].id, first[0].artifact_key}, {second[0].id, second[0].artifact_key}};
   EXPECT_EQ(deleted["a"], "/exports/a.csv");
   EXPECT_EQ(deleted["b"], std::nullopt);
   EXPECT_TRUE(jobs_.FindJob("keep", now).has_value());
-  EXPECT_TRUE(jobs_.ReferencedFiles().empty());
+  EXPECT_TRUE(jobs_.ReferencedArtifacts().empty());
 }
 
 TEST_F(JobStoreTest, CountByStatusCountsEveryStatus) {
   for (int i = 0; i < 5; ++i) Insert("j" + std::to_string(i), kT0 + i);
   auto claims = jobs_.ClaimJobs({"w", 3, kT0 + 10, kT0 + 100});
   ASSERT_EQ(claims.size(), 3u);
-  ASSERT_TRUE(
-      jobs_.MarkSucceeded(claims[0].job.id, claims[0].claim_token, {"/a", "a", 0}, kT0 + 11));
+  ASSERT_TRUE(jobs_.MarkSucceeded(claims[0].job.id, claims[0].claim_token, CsvResult("/a", "a", 0),
+                                  kT0 + 11));
   ASSERT_TRUE(jobs_.MarkFailed(claims[1].job.id, claims[1].claim_token, "x", kT0 + 11));
   auto counts = jobs_.CountByStatus(kT0);
   EXPECT_EQ(counts.at(JobStatus::kPending), 2);
@@ -543,16 +552,18 @@ TEST_F(JobStoreTest, FinishJobsAppliesEachKindAsCompareAndSet) {
 
   using Kind = JobCompletion::Kind;
   std::vector<JobCompletion> completions(5);
-  completions[0] = {"s", token["s"], Kind::kSucceeded, {"/tmp/s.csv", "tok-s", 7}, "", 0};
+  completions[0] = {"s", token["s"], Kind::kSucceeded, CsvResult("/tmp/s.csv", "tok-s", 7), "", 0};
   completions[1] = {"f", token["f"], Kind::kFailed, {}, "broken", 0};
   completions[2] = {"r", token["r"], Kind::kRetry, {}, "later", kT0 + kNanosPerSecond};
   completions[3] = {"l", token["l"], Kind::kRelease, {}, "", 0};
-  completions[4] = {"stale", "not-the-token", Kind::kSucceeded, {"/tmp/x.csv", "tok-x", 1}, "", 0};
+  completions[4] = {
+      "stale", "not-the-token", Kind::kSucceeded, CsvResult("/tmp/x.csv", "tok-x", 1), "", 0};
   std::vector<bool> applied = jobs_.FinishJobs(completions, kT0 + 5);
   EXPECT_EQ(applied, (std::vector<bool>{true, true, true, true, false}));
 
   EXPECT_EQ(Get("s").status, JobStatus::kSuccess);
-  EXPECT_EQ(Get("s").row_count, 7);
+  EXPECT_EQ(Get("s").result, "{\"row_count\":7}");
+  EXPECT_EQ(Get("s").artifact->key, "/tmp/s.csv");
   EXPECT_EQ(Get("f").status, JobStatus::kFailed);
   EXPECT_EQ(Get("f").error, "broken");
   EXPECT_EQ(Get("r").status, JobStatus::kPending);
