@@ -46,7 +46,7 @@ TEST_F(JobServiceTest, CreateStoresAPendingJobWithMatchingTimestamps) {
   EXPECT_EQ(result.job.id.size(), 36u);
   std::optional<Job> found = service_.Get(result.job.id);
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->filter, "eq(payment,paid)");
+  EXPECT_EQ(found->params, "eq(payment,paid)");
   EXPECT_EQ(found->job_type, "order_export");
 }
 

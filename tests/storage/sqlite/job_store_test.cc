@@ -641,7 +641,7 @@ TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
     c.kind = i % 3 == 0   ? JobCompletion::Kind::kSucceeded
              : i % 3 == 1 ? JobCompletion::Kind::kFailed
                           : JobCompletion::Kind::kRetry;
-    c.success = {"/f" + std::to_string(i), "t" + std::to_string(i), 1};
+    c.success = CsvResult("/f" + std::to_string(i), "t" + std::to_string(i), 1);
     c.error = "e";
     if (i < 25) completions.push_back(c);  // five stay started
   }
