@@ -35,9 +35,8 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url) {
                                            {"updated_at", FormatRfc3339Nano(job.updated_at)}};
   boost::json::object meta{{"attempts", job.attempts}};
   if (!job.result.empty()) {
-    for (const auto& member : boost::json::parse(job.result).as_object()) {
-      meta[member.key()] = member.value();
-    }
+    const boost::json::value result = boost::json::parse(job.result);
+    for (const auto& member : result.as_object()) meta[member.key()] = member.value();
   }
   if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
   json["meta"] = std::move(meta);
