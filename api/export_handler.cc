@@ -1,6 +1,6 @@
-// GET and HEAD /exports/{token}.csv: the export file, public but
-// unguessable, dead once the job expires (API.md section 4).
-#include <boost/beast/core/file.hpp>
+// GET and HEAD /exports/{token}.csv: a job's artifact (the export file),
+// public but unguessable, dead once the job expires (API.md section 4). The
+// artifact store serves the bytes; the job's artifact says what they are.
 #include <memory>
 
 #include "api/byte_range.h"
@@ -15,17 +15,15 @@ namespace {
 }  // namespace
 
 Response GetExport(const HandlerContext& context) {
-  std::optional<Job> job = context.services.jobs.GetByFileToken(context.path_param);
-  if (!job || job->status != JobStatus::kSuccess || !job->file_path) NotFound();
+  std::optional<Job> job = context.services.jobs.GetByArtifactToken(context.path_param);
+  if (!job || !job->artifact) NotFound();
+  const Artifact& artifact = *job->artifact;
 
-  // Open now, on the blocking pool: the open descriptor keeps the bytes
-  // readable even if the retention sweep unlinks the file mid-download.
-  auto file = std::make_shared<boost::beast::file>();
-  boost::system::error_code ec;
-  file->open(job->file_path->c_str(), boost::beast::file_mode::scan, ec);
-  if (ec) NotFound();  // the file is gone (expired and swept)
-  const std::uint64_t size = file->size(ec);
-  if (ec) NotFound();
+  // Open now, on the blocking pool: an open artifact stays readable even if
+  // the retention sweep deletes it mid-download.
+  std::shared_ptr<ArtifactReader> reader = context.services.artifacts.Open(artifact.key);
+  if (!reader) NotFound();  // gone (expired and swept)
+  const std::uint64_t size = reader->size();
 
   std::optional<std::string_view> range_header;
   if (auto it = context.request.find(http::field::range); it != context.request.end()) {
@@ -42,11 +40,11 @@ Response GetExport(const HandlerContext& context) {
     response.headers.set(http::field::content_range, "bytes */" + std::to_string(size));
     return response;
   }
-  response.headers.set(http::field::content_type, "text/csv; charset=utf-8");
+  response.headers.set(http::field::content_type, artifact.content_type);
   response.headers.set(http::field::content_disposition,
-                       "attachment; filename=\"orders-" + job->id + ".csv\"");
+                       "attachment; filename=\"" + artifact.file_name + "\"");
   response.headers.set(http::field::cache_control, "private, no-store");
-  FileSlice slice{std::move(file), 0, size};
+  FileSlice slice{std::move(reader), 0, size};
   if (range.kind == RangeRequest::Kind::kRange) {
     response.status = http::status::partial_content;
     slice.offset = range.range.first;

@@ -3,12 +3,13 @@
 // be tested without a socket; the session turns it into bytes on the wire.
 #pragma once
 
-#include <boost/beast/core/file.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "engine/queue/artifact_store.h"
 
 namespace jobsd::api {
 
@@ -16,11 +17,12 @@ namespace http = boost::beast::http;
 
 using Request = http::request<http::string_body>;
 
-// Bytes [offset, offset + length) of an open file, sent after the headers
-// in chunks: a download is never loaded whole into memory. The file is
-// opened by the handler, so a file deleted after the lookup still streams.
+// Bytes [offset, offset + length) of an open artifact, sent after the
+// headers in chunks: a download is never loaded whole into memory. The
+// artifact is opened by the handler, so one deleted after the lookup still
+// streams.
 struct FileSlice {
-  std::shared_ptr<boost::beast::file> file;
+  std::shared_ptr<ArtifactReader> reader;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
 };

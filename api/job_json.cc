@@ -48,9 +48,23 @@ std::string ExportUrl(std::string_view public_url, std::string_view file_token) 
 }
 
 std::string FileHref(const Job& job, std::string_view public_url) {
-  if (job.status != JobStatus::kSuccess || !job.file_token) return "";
-  return ExportUrl(public_url, *job.file_token);
+  if (job.status != JobStatus::kSuccess || !job.artifact) return "";
+  return ExportUrl(public_url, job.artifact->token);
 }
+
+namespace {
+
+// The members of a job's result object, e.g. "row_count":12 of
+// {"row_count":12}, appended after the members already in `out`. The job
+// type wrote the object, so it is copied as it is: no parse on the listing
+// path.
+void AppendResultMembers(std::string& out, std::string_view result) {
+  if (result.size() <= 2) return;  // "" or {}
+  out.push_back(',');
+  out.append(result.substr(1, result.size() - 2));
+}
+
+}  // namespace
 
 void AppendJobJson(std::string& out, const Job& job, std::string_view public_url) {
   out += "{\"id\":";
@@ -65,10 +79,10 @@ void AppendJobJson(std::string& out, const Job& job, std::string_view public_url
   }
 
   out += ",\"link\":{\"href\":\"";
-  if (job.status == JobStatus::kSuccess && job.file_token) {  // as FileHref
+  if (job.status == JobStatus::kSuccess && job.artifact) {  // as FileHref
     AppendJsonStringContent(out, public_url);
     out += "/exports/";
-    AppendJsonStringContent(out, *job.file_token);
+    AppendJsonStringContent(out, job.artifact->token);
     out += ".csv";
   }
   out += "\"},\"links\":{\"self\":\"";
@@ -83,10 +97,7 @@ void AppendJobJson(std::string& out, const Job& job, std::string_view public_url
 
   out += "},\"meta\":{\"attempts\":";
   AppendJsonInt(out, job.attempts);
-  if (job.row_count) {
-    out += ",\"row_count\":";
-    AppendJsonInt(out, *job.row_count);
-  }
+  AppendResultMembers(out, job.result);
   if (job.interruptions > 0) {
     out += ",\"interruptions\":";
     AppendJsonInt(out, job.interruptions);

@@ -26,8 +26,9 @@ std::string ExportUrl(std::string_view public_url, std::string_view file_token);
 std::string FileHref(const Job& job, std::string_view public_url);
 
 // One job object: id, type, job_type, status, error (only when failed),
-// link, links, timestamps, and a meta object with attempts, row_count (when
-// known) and interruptions (when any), in that order.
+// link, links, timestamps, and a meta object with attempts, the members of
+// the job's result (an export's row_count) and interruptions (when any), in
+// that order.
 void AppendJobJson(std::string& out, const Job& job, std::string_view public_url);
 
 // {"data":<the job>}: the body of GET /v2/jobs/{id} and POST /v2/jobs.

@@ -40,7 +40,7 @@ CreateJobRequest ParseCreateBody(const Request& request) {
   if (create.job_type.empty()) BadRequest("data.job_type must not be empty");
   if (const boost::json::value* filter = data->if_contains("filter")) {
     if (!filter->is_string()) BadRequest("data.filter must be a string");
-    create.filter = filter->get_string();
+    create.params = filter->get_string();  // order_export's parameters: its filter
   }
   auto key = request.find("Idempotency-Key");
   if (key != request.end() && !key->value().empty()) {

@@ -6,8 +6,9 @@
 #include <string>
 
 #include "engine/credentials.h"
-#include "engine/queue/job_service.h"
 #include "engine/metrics.h"
+#include "engine/queue/artifact_store.h"
+#include "engine/queue/job_service.h"
 
 namespace jobsd::api {
 
@@ -15,6 +16,8 @@ struct ApiServices {
   JobService& jobs;
   Authenticator& auth;
   Metrics& metrics;
+  // Where GET /exports/{token}.csv reads the artifacts of jobs.
+  ArtifactStore& artifacts;
   // GET /readyz: true once migrations ran and the store answers.
   std::function<bool()> ready;
   // Why not, when `ready` says no: a sentence safe to show ("" or unset:

@@ -234,17 +234,16 @@ asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, b
     co_return;
   }
 
-  boost::system::error_code ec;
-  slice.file->seek(slice.offset, ec);
-  if (ec) throw boost::system::system_error(ec);
   std::vector<char> chunk(kFileChunkBytes);
+  std::uint64_t offset = slice.offset;
   std::uint64_t remaining = slice.length;
   while (remaining > 0) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
-    const std::size_t got = slice.file->read(chunk.data(), want, ec);
-    // A short file cannot honour its Content-Length: end the connection.
-    if (ec || got == 0) throw boost::system::system_error(ec ? ec : asio::error::eof);
+    const std::size_t got = slice.reader->ReadAt(offset, chunk.data(), want);
+    // A short artifact cannot honour its Content-Length: end the connection.
+    if (got == 0) throw boost::system::system_error(asio::error::eof);
+    offset += got;
     remaining -= got;
     message.body().data = chunk.data();
     message.body().size = got;

@@ -25,6 +25,7 @@
 
 #include "engine/queue/job_service.h"
 #include "engine/queue/worker_pool.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 
 namespace jobsd::bench {
@@ -38,7 +39,7 @@ const std::string kPayload(100, 'x');
 
 class NoopJob final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view) const override {}
+  void ValidateParams(std::string_view) const override {}
   JobOutcome Run(const JobContext&) override { return JobOutcome::Failed("done"); }
 };
 
@@ -128,7 +129,10 @@ int Drain(const std::map<std::string, std::string>& flags) {
   DrainObserver observer;
   WorkerPoolOptions options;
   options.workers = workers;
-  options.exports_dir = std::filesystem::temp_directory_path() / "jobsd-bench-exports";
+  // The no-op type writes no artifact; the pool still sweeps the store.
+  storage::LocalArtifactStore artifacts(std::filesystem::temp_directory_path() /
+                                        "jobsd-bench-exports");
+  options.artifacts = &artifacts;
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   const auto start = SteadyClock::now();
   pool.Start();
@@ -186,7 +190,10 @@ int Latency(const std::map<std::string, std::string>& flags) {
   LatencyObserver observer(engine.clock);
   WorkerPoolOptions options;
   options.workers = workers;
-  options.exports_dir = std::filesystem::temp_directory_path() / "jobsd-bench-exports";
+  // The no-op type writes no artifact; the pool still sweeps the store.
+  storage::LocalArtifactStore artifacts(std::filesystem::temp_directory_path() /
+                                        "jobsd-bench-exports");
+  options.artifacts = &artifacts;
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   engine.service.SetOnCreated([&pool] { pool.Wake(); });
   pool.Start();

@@ -2,6 +2,7 @@
 
 #include "cli/args.h"
 #include "engine/orders/order_export.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/open_store.h"
 
 namespace jobsd::cli {
@@ -17,14 +18,15 @@ std::unique_ptr<storage::Store> OpenStore(const Settings& settings, int busy_tim
   }
 }
 
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db,
-                             const Settings& settings) {
-  registry.Register("order_export",
-                    std::make_unique<OrderExportJob>(db.orders(), settings.min_free_disk));
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db) {
+  registry.Register("order_export", std::make_unique<OrderExportJob>(db.orders()));
 }
 
-App::App(const Settings& s, int busy_timeout_ms) : settings(s), db(OpenStore(s, busy_timeout_ms)) {
-  RegisterBuiltinJobTypes(registry, *db, settings);
+App::App(const Settings& s, int busy_timeout_ms)
+    : settings(s),
+      db(OpenStore(s, busy_timeout_ms)),
+      artifacts(std::make_unique<storage::LocalArtifactStore>(s.exports, s.min_free_disk)) {
+  RegisterBuiltinJobTypes(registry, *db);
   JobServiceOptions options;
   options.retention = settings.retention;
   options.max_active_jobs_per_client = settings.max_active_jobs;

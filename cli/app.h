@@ -1,11 +1,12 @@
 // What every command that touches jobs needs: the opened (and migrated)
-// store, the job-type registry with the built-in types, a clock and the
-// JobService in front of them.
+// store, the artifact store over --exports, the job-type registry with the
+// built-in types, a clock and the JobService in front of them.
 #pragma once
 
 #include <memory>
 
 #include "cli/settings.h"
+#include "engine/queue/artifact_store.h"
 #include "engine/queue/job_service.h"
 #include "engine/queue/job_type.h"
 #include "engine/time.h"
@@ -23,16 +24,16 @@ inline constexpr int kCommandBusyTimeoutMs = 60'000;
 std::unique_ptr<storage::Store> OpenStore(const Settings& settings,
                                              int busy_timeout_ms = kCommandBusyTimeoutMs);
 
-// Registers the job types this binary runs (order_export), with the
-// limits of `settings` (--min-free-disk).
-void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db,
-                             const Settings& settings);
+// Registers the job types this binary runs (order_export).
+void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db);
 
 struct App {
   explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs);
 
   Settings settings;
   std::unique_ptr<storage::Store> db;
+  // Jobs' outputs, in --exports; keeps --min-free-disk free when writing.
+  std::unique_ptr<ArtifactStore> artifacts;
   JobTypeRegistry registry;
   SystemClock clock;
   std::unique_ptr<JobService> jobs;

@@ -1,6 +1,10 @@
 // jobsd jobs submit|list|get: the job store from a script, without the HTTP
 // API. With --json they print exactly what the API would.
+#include <charconv>
+#include <cstdint>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "api/job_json.h"
 #include "cli/app.h"
@@ -19,17 +23,33 @@ std::vector<OptionSpec> StoreOptions(std::vector<OptionSpec> extra) {
   return options;
 }
 
-void PrintJobText(const Job& job) {
+// The row count an order export put in its result ({"row_count":N}).
+std::optional<std::int64_t> RowCountOf(const Job& job) {
+  static constexpr std::string_view kMember = "\"row_count\":";
+  const std::size_t at = job.result.find(kMember);
+  if (at == std::string::npos) return std::nullopt;
+  const char* first = job.result.data() + at + kMember.size();
+  std::int64_t rows = 0;
+  if (std::from_chars(first, job.result.data() + job.result.size(), rows).ec != std::errc()) {
+    return std::nullopt;
+  }
+  return rows;
+}
+
+// `artifacts` turns an artifact's key into where it is (the file's path).
+void PrintJobText(const Job& job, const ArtifactStore& artifacts) {
   std::cout << "id:         " << job.id << "\n"
             << "job_type:   " << job.job_type << "\n"
             << "status:     " << ToString(job.status) << "\n"
-            << "filter:     " << job.filter << "\n"
+            << "filter:     " << job.params << "\n"
             << "attempts:   " << job.attempts << " of " << job.max_attempts << "\n"
             << "created_at: " << FormatRfc3339Nano(job.created_at) << "\n"
             << "updated_at: " << FormatRfc3339Nano(job.updated_at) << "\n";
   if (job.error) std::cout << "error:      " << *job.error << "\n";
-  if (job.row_count) std::cout << "rows:       " << *job.row_count << "\n";
-  if (job.file_path) std::cout << "file:       " << *job.file_path << "\n";
+  if (std::optional<std::int64_t> rows = RowCountOf(job)) {
+    std::cout << "rows:       " << *rows << "\n";
+  }
+  if (job.artifact) std::cout << "file:       " << artifacts.Describe(job.artifact->key) << "\n";
 }
 
 int ParseBound(const ParsedArgs& args, std::string_view name, int fallback, int min, int max) {
@@ -63,7 +83,7 @@ int RunJobsSubmit(const Args& raw) {
   App app(settings);
   CreateJobRequest request;
   request.job_type = *type;
-  request.filter = args.Get("filter").value_or("");
+  request.params = args.Get("filter").value_or("");
   CreateJobResult result;
   try {
     result = app.jobs->Create(request);
@@ -126,7 +146,7 @@ int RunJobsGet(const Args& raw) {
   if (args.Flag("json")) {
     std::cout << api::JobDocument(*job, PublicUrl(settings)) << "\n";
   } else {
-    PrintJobText(*job);
+    PrintJobText(*job, *app.artifacts);
   }
   return 0;
 }

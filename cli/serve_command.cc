@@ -152,7 +152,7 @@ int RunServe(const Args& raw) {
   MetricsObserver observer(metrics);
   WorkerPoolOptions pool_options;
   pool_options.workers = settings.workers;
-  pool_options.exports_dir = std::filesystem::absolute(settings.exports).lexically_normal();
+  pool_options.artifacts = app.artifacts.get();
   WorkerPool pool(app.db->jobs(), app.registry, app.clock, pool_options, &observer);
   app.jobs->SetOnCreated([&pool] { pool.Wake(); });
 
@@ -165,7 +165,10 @@ int RunServe(const Args& raw) {
                             std::chrono::nanoseconds(settings.shutdown_grace)));
   std::atomic<bool> ready{false};
   // /readyz: a real round trip to the store, at most once a second.
-  api::ApiServices services{*app.jobs, auth, metrics,
+  api::ApiServices services{*app.jobs,
+                            auth,
+                            metrics,
+                            *app.artifacts,
                             [&ready, &app] { return ready.load() && app.db->Health().ok; },
                             [&ready, &app]() -> std::string {
                               if (!ready.load()) return "jobsd is starting or stopping";
@@ -187,8 +190,8 @@ int RunServe(const Args& raw) {
   const std::string listening = PublicUrl(bound);
   std::cout << "jobsd listening on " << listening << " ("
             << (server.public_url() == listening ? "" : "public URL " + server.public_url() + ", ")
-            << "store " << settings.db.string() << ", exports " << pool_options.exports_dir.string()
-            << ", " << pool.worker_count() << " workers)\n"
+            << "store " << settings.db.string() << ", exports " << app.artifacts->Location() << ", "
+            << pool.worker_count() << " workers)\n"
             << std::flush;
 
   int signal_number = 0;

@@ -44,6 +44,7 @@ ApiWorld& World() {
     g_dir_to_remove = &w->dir;
     std::atexit(&RemoveDir);
     w->database = storage::Database::Open({w->dir / "jobsd.db"});
+    w->artifacts = std::make_unique<storage::LocalArtifactStore>(w->dir / "exports");
     w->registry.Register(std::string(kOrderExportType),
                          std::make_unique<OrderExportJob>(w->database->orders()));
     // No worker runs here, so every job posted stays pending: without the
@@ -56,7 +57,8 @@ ApiWorld& World() {
     const ClientCredentials client = w->auth->CreateClient();
     w->token = w->auth->IssueToken(client.client_id, client.client_secret).value().access_token;
     w->router = std::make_unique<api::Router>(
-        api::ApiServices{*w->jobs, *w->auth, w->metrics, [w] { return w->database->Ping(); }},
+        api::ApiServices{*w->jobs, *w->auth, w->metrics, *w->artifacts,
+                         [w] { return w->database->Ping(); }},
         std::string(kPublicUrl));
     return w;
   }();

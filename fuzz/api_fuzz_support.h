@@ -12,10 +12,11 @@
 #include "api/http_types.h"
 #include "api/router.h"
 #include "engine/credentials.h"
+#include "engine/metrics.h"
 #include "engine/queue/job_service.h"
 #include "engine/queue/job_type.h"
-#include "engine/metrics.h"
 #include "engine/time.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 
 namespace jobsd::fuzz {
@@ -26,6 +27,7 @@ struct ApiWorld {
   std::filesystem::path dir;
   SystemClock clock;
   std::unique_ptr<storage::Database> database;
+  std::unique_ptr<storage::LocalArtifactStore> artifacts;
   JobTypeRegistry registry;
   std::unique_ptr<JobService> jobs;
   std::unique_ptr<Authenticator> auth;

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <system_error>
+#include <utility>
 
 #include "engine/orders/order.h"
 #include "engine/time.h"
@@ -44,6 +45,11 @@ void AppendInteger(std::string& out, std::int64_t value) {
 CsvWriter::CsvWriter(int fd, std::size_t buffer_size) : fd_(fd), threshold_(buffer_size) {
   // Room for the threshold plus a typical row, so the string does not grow;
   // only a single row larger than the slack makes it reallocate.
+  buffer_.reserve(threshold_ + 64 * 1024);
+}
+
+CsvWriter::CsvWriter(std::function<void(std::string_view)> output, std::size_t buffer_size)
+    : output_(std::move(output)), threshold_(buffer_size) {
   buffer_.reserve(threshold_ + 64 * 1024);
 }
 
@@ -99,6 +105,12 @@ void CsvWriter::EndRecord() {
 }
 
 void CsvWriter::Flush() {
+  if (output_) {
+    if (!buffer_.empty()) output_(buffer_);
+    flushed_ += static_cast<std::int64_t>(buffer_.size());
+    buffer_.clear();
+    return;
+  }
   const char* data = buffer_.data();
   std::size_t left = buffer_.size();
   while (left > 0) {

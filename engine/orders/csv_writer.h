@@ -1,10 +1,11 @@
 // Writes the order export as RFC 4180 CSV (API.md section 4) to a file
-// descriptor, through one large buffer and with no allocation per row, so
+// descriptor or an output function, through one large buffer and with no allocation per row, so
 // that an export of millions of rows runs in constant memory.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@ class CsvWriter {
 
   // Does not own `fd`. Nothing is written before the buffer fills or Flush().
   explicit CsvWriter(int fd, std::size_t buffer_size = kDefaultBufferSize);
+  // Hands each full buffer to `output` (an artifact writer), which throws
+  // on errors.
+  explicit CsvWriter(std::function<void(std::string_view)> output,
+                     std::size_t buffer_size = kDefaultBufferSize);
   CsvWriter(const CsvWriter&) = delete;
   CsvWriter& operator=(const CsvWriter&) = delete;
 
@@ -39,7 +44,8 @@ class CsvWriter {
  private:
   void EndRecord();
 
-  int fd_;
+  int fd_ = -1;
+  std::function<void(std::string_view)> output_;  // instead of fd_ when set
   std::size_t threshold_;
   std::string buffer_;
   std::int64_t flushed_ = 0;

@@ -1,7 +1,7 @@
 // The job model and its state machine.
 //
 //   pending  --claim-->            started
-//   started  --export done-->      success   (final)
+//   started  --run done-->         success   (final)
 //   started  --permanent error-->  failed    (final)
 //   started  --retryable error,
 //              lost lease,
@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/queue/artifact_store.h"
 #include "engine/time.h"
 
 namespace jobsd {
@@ -29,7 +30,7 @@ enum class JobStatus {
   // lease while it runs; the rescuer returns it to pending when the lease
   // lapses (worker crashed or was killed).
   kStarted,
-  // Finished; the export file is in place. Final.
+  // Finished; its result recorded, its artifact (if any) published. Final.
   kSuccess,
   // Finished with an error a person can act on. Final.
   kFailed,
@@ -67,7 +68,9 @@ struct Job {
   std::string id;        // UUID v4, lowercase
   std::string job_type;  // a registered type, e.g. "order_export"
   JobStatus status = JobStatus::kPending;
-  std::string filter;                // as submitted; "" means everything
+  // The job type's parameters as submitted, opaque to the queue
+  // (order_export: its filter; "" means every order).
+  std::string params;
   std::optional<std::string> error;  // set when failed (and last error while retrying)
   int attempts = 0;                  // runs that counted (not interrupted)
   int max_attempts = 5;
@@ -78,9 +81,11 @@ struct Job {
   Nanos expires_at = 0;  // created_at + retention
   std::optional<std::string> claimed_by;  // worker id while started
   std::optional<Nanos> lease_expires_at;
-  std::optional<std::string> file_path;   // absolute path of the CSV on success
-  std::optional<std::string> file_token;  // secret part of the public URL
-  std::optional<std::int64_t> row_count;
+  // On success, what the job type reports: the members of a JSON object
+  // (order_export: {"row_count":N}), spliced into the job's `meta` by the
+  // API. "" when none.
+  std::string result;
+  std::optional<Artifact> artifact;  // the downloadable output, on success
 };
 
 }  // namespace jobsd

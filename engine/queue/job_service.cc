@@ -31,7 +31,7 @@ void JobService::Validate(const CreateJobRequest& request) const {
                          "]; registered job types are: " + JoinNames(registry_.Names()));
   }
   try {
-    handler->ValidateFilter(request.filter);
+    handler->ValidateParams(request.params);
   } catch (const filter::FilterError& e) {
     throw InvalidRequest(std::string(kBadFilterDetail), e.what());
   }
@@ -41,7 +41,7 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
   NewJob job;
   job.id = NewUuidV4();
   job.job_type = request.job_type;
-  job.filter = request.filter;
+  job.params = request.params;
   job.created_at = clock_.Now();
   job.expires_at = AddClamped(job.created_at, options_.retention);
   job.max_attempts = options_.max_attempts;
@@ -54,7 +54,7 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
     // moving bytes from one field to the other.
     std::string canonical = request.job_type;
     canonical.push_back('\0');
-    canonical += request.filter;
+    canonical += request.params;
     job.request_hash = Sha256Hex(canonical);
     job.idempotency_expires_at = AddClamped(job.created_at, options_.idempotency_window);
   }
@@ -103,9 +103,9 @@ std::optional<Job> JobService::Get(std::string_view id) const {
   return store_.FindJob(id, clock_.Now());
 }
 
-std::optional<Job> JobService::GetByFileToken(std::string_view token) const {
-  std::optional<Job> job = store_.FindJobByFileToken(token, clock_.Now());
-  if (job && job->status != JobStatus::kSuccess) return std::nullopt;
+std::optional<Job> JobService::GetByArtifactToken(std::string_view token) const {
+  std::optional<Job> job = store_.FindJobByArtifactToken(token, clock_.Now());
+  if (job && (job->status != JobStatus::kSuccess || !job->artifact)) return std::nullopt;
   return job;
 }
 

@@ -41,7 +41,7 @@ inline constexpr std::string_view kBadFilterDetail = "Could not parse the suppli
 
 struct CreateJobRequest {
   std::string job_type;
-  std::string filter;
+  std::string params;  // the type's parameters (order_export: the filter)
   std::optional<std::string> idempotency_key;
   // The API client asking (nullopt: the command line, which no limit counts).
   std::optional<std::string> client_id = {};
@@ -84,7 +84,8 @@ class JobService {
   std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
 
   std::optional<Job> Get(std::string_view id) const;
-  std::optional<Job> GetByFileToken(std::string_view token) const;
+  // The successful job whose artifact has this token.
+  std::optional<Job> GetByArtifactToken(std::string_view token) const;
   // Throws InvalidRequest for a bad filter.
   JobPage List(const ListJobsRequest& request) const;
   // JobStore::ChangeVersion: read it before List, and a page listed then

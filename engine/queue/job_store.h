@@ -22,7 +22,7 @@ namespace jobsd {
 struct NewJob {
   std::string id;
   std::string job_type;
-  std::string filter;
+  std::string params;
   Nanos created_at = 0;
   Nanos expires_at = 0;
   int max_attempts = 5;
@@ -76,9 +76,8 @@ struct ClaimedJob {
 };
 
 struct SuccessResult {
-  std::string file_path;
-  std::string file_token;
-  std::int64_t row_count = 0;
+  std::string result;                // Job::result
+  std::optional<Artifact> artifact;  // Job::artifact
 };
 
 // The outcome of one claimed job, for FinishJobs.
@@ -106,7 +105,7 @@ struct FinishAndClaimResult {
 
 struct ExpiredJob {
   std::string id;
-  std::optional<std::string> file_path;
+  std::optional<std::string> artifact_key;
 };
 
 // What every backend promises, and what tests/storage/conformance checks of
@@ -154,7 +153,7 @@ class JobStore {
 
   // The job, unless absent or expired at `now`.
   virtual std::optional<Job> FindJob(std::string_view id, Nanos now) = 0;
-  virtual std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) = 0;
+  virtual std::optional<Job> FindJobByArtifactToken(std::string_view token, Nanos now) = 0;
 
   // One page of the unexpired jobs matching query.filter (JobFields(), with
   // the semantics of API.md section 6: `eq` on a bare date is that whole
@@ -223,8 +222,9 @@ class JobStore {
   // returns how many jobs changed. REQUIRES: retention > 0.
   virtual std::int64_t ApplyRetention(Nanos retention) = 0;
 
-  // All file paths still referenced by a job (start-up sweep of orphans).
-  virtual std::vector<std::string> ReferencedFiles() = 0;
+  // The keys of every artifact still referenced by a job (start-up sweep of
+  // orphans).
+  virtual std::vector<std::string> ReferencedArtifacts() = 0;
 
   // Unexpired jobs per status; every status is present.
   virtual std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) = 0;

@@ -4,12 +4,13 @@
 
 namespace jobsd {
 
-JobOutcome JobOutcome::Success(std::string file_path, std::string file_token, std::int64_t rows) {
+JobOutcome JobOutcome::Success(std::string result, std::optional<Artifact> artifact,
+                               std::int64_t rows) {
   JobOutcome outcome;
   outcome.kind = Kind::kSuccess;
-  outcome.file_path = std::move(file_path);
-  outcome.file_token = std::move(file_token);
-  outcome.row_count = rows;
+  outcome.result = std::move(result);
+  outcome.artifact = std::move(artifact);
+  outcome.rows = rows;
   return outcome;
 }
 

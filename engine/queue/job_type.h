@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,13 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/queue/artifact_store.h"
 #include "engine/queue/job.h"
 
 namespace jobsd {
 
 struct JobContext {
   const Job& job;
-  std::filesystem::path exports_dir;
+  // Where the job writes its downloadable output, if it has one.
+  ArtifactStore& artifacts;
   // Polled by long runs so that a forced shutdown stops them early.
   std::function<bool()> stop_requested;
 };
@@ -30,11 +31,12 @@ struct JobOutcome {
   Kind kind = Kind::kSuccess;
   std::string error;       // kFailed, kRetry: shown to clients, so no paths or internals
   std::string detail;      // kFailed, kRetry: the internals, for the log only
-  std::string file_path;   // kSuccess: the file, already renamed into place
-  std::string file_token;  // kSuccess: the secret part of its public URL
-  std::int64_t row_count = 0;
+  std::string result;      // kSuccess: a JSON object text ("" when none), Job::result
+  std::optional<Artifact> artifact;  // kSuccess: already committed
+  std::int64_t rows = 0;             // kSuccess: for the metrics (0 when not counted)
 
-  static JobOutcome Success(std::string file_path, std::string file_token, std::int64_t rows);
+  static JobOutcome Success(std::string result = {}, std::optional<Artifact> artifact = {},
+                            std::int64_t rows = 0);
   static JobOutcome Failed(std::string error);
   static JobOutcome Retry(std::string error);
 };
@@ -43,8 +45,8 @@ class JobHandler {
  public:
   virtual ~JobHandler() = default;
   // Called when a job is submitted: throws filter::FilterError when the
-  // filter is not valid for this type, so a bad filter never becomes a job.
-  virtual void ValidateFilter(std::string_view filter) const = 0;
+  // parameters are not valid for this type, so a bad one never becomes a job.
+  virtual void ValidateParams(std::string_view params) const = 0;
   // Runs the job. Exceptions are caught by the worker and treated as
   // retryable when they are transient StoreErrors or I/O errors.
   virtual JobOutcome Run(const JobContext& context) = 0;

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <iostream>
 #include <random>
-#include <set>
 #include <system_error>
 
 #include "engine/random.h"
@@ -26,6 +25,16 @@ double UnitRandom() {
 }
 
 void LogError(const std::string& what) { std::cerr << "jobsd: worker: " << what << '\n'; }
+
+// For outputs nobody will reference: a failure leaves an orphan, which the
+// next start-up sweep removes.
+bool DeleteArtifactQuietly(ArtifactStore& artifacts, const std::string& key) {
+  try {
+    return artifacts.Delete(key);
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
 
 std::string HostName() {
   char host[256] = {};
@@ -69,6 +78,9 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
+  if (options_.artifacts == nullptr) {
+    throw std::logic_error("a worker pool needs an artifact store");
+  }
   options_.max_claim_batch = std::max(1, options_.max_claim_batch);
   // Until runs are measured, assume jobs are long: claim one at a time.
   average_run_.store(options_.short_job * 16);
@@ -82,8 +94,6 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::Start() {
-  std::error_code ec;
-  std::filesystem::create_directories(options_.exports_dir, ec);
   SweepExportsDirOnce();
   try {
     if (const int rescued = RescueDeadLocalWorkersOnce(); rescued > 0) {
@@ -243,7 +253,7 @@ void WorkerPool::RunClaimed(ClaimedJob claimed) {
     // A job's error is shown to clients: it says what went wrong in words;
     // the internals (store messages, paths) go to the log in `detail`.
     try {
-      JobContext context{job, options_.exports_dir,
+      JobContext context{job, *options_.artifacts,
                          [this, lost] { return forced_.load() || lost->load(); }};
       outcome = handler->Run(context);
     } catch (const StoreError& e) {
@@ -272,9 +282,8 @@ void WorkerPool::RunClaimed(ClaimedJob claimed) {
 
   if (lost->load()) {
     // Another attempt owns the job now; our result must not count.
-    if (outcome.kind == JobOutcome::Kind::kSuccess) {
-      std::error_code ignored;
-      std::filesystem::remove(outcome.file_path, ignored);
+    if (outcome.kind == JobOutcome::Kind::kSuccess && outcome.artifact) {
+      DeleteArtifactQuietly(*options_.artifacts, outcome.artifact->key);
     }
     Forget(job.id);
     return;
@@ -304,9 +313,9 @@ WorkerPool::Finished WorkerPool::Decide(ClaimedJob claimed, const JobOutcome& ou
   switch (outcome.kind) {
     case JobOutcome::Kind::kSuccess:
       finished.status = JobStatus::kSuccess;
-      finished.rows = outcome.row_count;
+      finished.rows = outcome.rows;
       completion.kind = JobCompletion::Kind::kSucceeded;
-      completion.success = SuccessResult{outcome.file_path, outcome.file_token, outcome.row_count};
+      completion.success = SuccessResult{outcome.result, outcome.artifact};
       break;
     case JobOutcome::Kind::kFailed:
       finished.status = JobStatus::kFailed;
@@ -393,9 +402,10 @@ void WorkerPool::Commit(std::vector<Finished>& batch) {
     const Finished& finished = batch[i];
     const bool done = i < applied.size() && applied[i];
     const JobCompletion& completion = finished.completion;
-    if (!done && completion.kind == JobCompletion::Kind::kSucceeded) {
-      std::error_code ignored;  // our result was refused: leave no orphan
-      std::filesystem::remove(completion.success.file_path, ignored);
+    if (!done && completion.kind == JobCompletion::Kind::kSucceeded &&
+        completion.success.artifact) {
+      // Our result was refused: leave no orphan.
+      DeleteArtifactQuietly(*options_.artifacts, completion.success.artifact->key);
     }
     if (done && observer_ && completion.kind != JobCompletion::Kind::kRelease) {
       observer_->OnJobFinished(finished.claimed.job, finished.status, finished.duration,
@@ -477,10 +487,13 @@ int WorkerPool::DeleteExpiredOnce() {
   for (;;) {
     std::vector<ExpiredJob> expired = store_.DeleteExpiredJobs(clock_.Now(), 500);
     for (const ExpiredJob& job : expired) {
-      if (!job.file_path) continue;
-      std::error_code ec;
-      std::filesystem::remove(*job.file_path, ec);
-      if (ec) LogError("cannot delete expired export " + *job.file_path + ": " + ec.message());
+      if (!job.artifact_key) continue;
+      try {
+        options_.artifacts->Delete(*job.artifact_key);
+      } catch (const std::system_error& e) {
+        LogError("cannot delete expired export " + options_.artifacts->Describe(*job.artifact_key) +
+                 ": " + e.code().message());
+      }
     }
     deleted += static_cast<int>(expired.size());
     if (expired.size() < 500) return deleted;
@@ -488,25 +501,10 @@ int WorkerPool::DeleteExpiredOnce() {
 }
 
 int WorkerPool::SweepExportsDirOnce() {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(options_.exports_dir, ec)) return 0;
-  std::set<std::string> referenced;
-  for (std::string& path : store_.ReferencedFiles()) {
-    referenced.insert(std::filesystem::weakly_canonical(path, ec).string());
-  }
+  // A temporary left by a crash mid-export, or an artifact whose job is gone.
   int removed = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.exports_dir, ec)) {
-    if (!entry.is_regular_file(ec)) continue;
-    const std::string name = entry.path().filename().string();
-    const bool temporary = name.rfind(".tmp-", 0) == 0;
-    const bool export_file = name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0;
-    if (!temporary && !export_file) continue;  // not ours
-    if (!temporary &&
-        referenced.count(std::filesystem::weakly_canonical(entry.path(), ec).string()) > 0) {
-      continue;
-    }
-    // A temporary left by a crash mid-export, or a file whose job is gone.
-    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+  for (const std::string& key : options_.artifacts->ListOrphans(store_.ReferencedArtifacts())) {
+    if (DeleteArtifactQuietly(*options_.artifacts, key)) ++removed;
   }
   return removed;
 }

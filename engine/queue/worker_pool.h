@@ -1,7 +1,7 @@
 // The worker pool: N threads that claim pending jobs, run them through the
 // job-type registry and record the outcome, plus one maintenance thread
 // that renews leases (heartbeats), rescues jobs whose worker vanished, and
-// deletes expired jobs with their files.
+// deletes expired jobs with their artifacts.
 //
 // Thread-safety: Start, Wake, Shutdown and ForceStop may be called from any
 // thread. Shutdown may be called once; ForceStop at any time after it.
@@ -10,7 +10,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/queue/artifact_store.h"
 #include "engine/queue/failure_episode.h"
 #include "engine/queue/job_store.h"
 #include "engine/queue/job_type.h"
@@ -38,7 +38,9 @@ class JobObserver {
 
 struct WorkerPoolOptions {
   int workers = 0;  // 0: one per core
-  std::filesystem::path exports_dir;
+  // Required: where jobs write their artifacts, and where retention and the
+  // start-up sweep delete them. Outlives the pool.
+  ArtifactStore* artifacts = nullptr;
   Nanos lease = 30 * kNanosPerSecond;
   Nanos heartbeat = 10 * kNanosPerSecond;
   // Jobs created by another process (jobsd jobs submit) are found by polling.
@@ -65,7 +67,7 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Sweeps temporary and orphaned export files, takes back the jobs of
+  // Sweeps temporary and orphaned artifacts, takes back the jobs of
   // ended local processes, then starts the threads.
   void Start();
 

@@ -55,13 +55,13 @@ void MemoryJobStore::Rollback() {
 
 void MemoryJobStore::Index(const Row& row) {
   if (row.idempotency_key) by_key_.emplace(*row.idempotency_key, row.job.id);
-  if (row.job.file_token) by_token_.emplace(*row.job.file_token, row.job.id);
+  if (row.job.artifact) by_token_.emplace(row.job.artifact->token, row.job.id);
   if (row.job.status == JobStatus::kPending) pending_.emplace(row.job.created_at, row.job.id);
 }
 
 void MemoryJobStore::Unindex(const Row& row) {
   if (row.idempotency_key) by_key_.erase(*row.idempotency_key);
-  if (row.job.file_token) by_token_.erase(*row.job.file_token);
+  if (row.job.artifact) by_token_.erase(row.job.artifact->token);
   pending_.erase({row.job.created_at, row.job.id});
 }
 
@@ -86,8 +86,8 @@ void MemoryJobStore::Put(Row row) {
   if (taken(by_key_, row.idempotency_key)) {
     throw StoreError("idempotency key already names another job", /*transient=*/false);
   }
-  if (taken(by_token_, row.job.file_token)) {
-    throw StoreError("file token already names another job", /*transient=*/false);
+  if (row.job.artifact && taken(by_token_, row.job.artifact->token)) {
+    throw StoreError("artifact token already names another job", /*transient=*/false);
   }
   if (old == rows_.end()) {
     undo_.emplace_back(id, std::nullopt);
@@ -147,7 +147,7 @@ InsertResult MemoryJobStore::InsertOne(const NewJob& job) {
   row.job.id = job.id;
   row.job.job_type = job.job_type;
   row.job.status = JobStatus::kPending;
-  row.job.filter = job.filter;
+  row.job.params = job.params;
   row.job.max_attempts = job.max_attempts;
   row.job.created_at = job.created_at;
   row.job.updated_at = job.created_at;
@@ -187,7 +187,7 @@ std::optional<Job> MemoryJobStore::FindJob(std::string_view id, Nanos now) {
   return found->second.job;
 }
 
-std::optional<Job> MemoryJobStore::FindJobByFileToken(std::string_view token, Nanos now) {
+std::optional<Job> MemoryJobStore::FindJobByArtifactToken(std::string_view token, Nanos now) {
   std::lock_guard lock(mutex_);
   auto holder = by_token_.find(token);
   if (holder == by_token_.end()) return std::nullopt;
@@ -284,9 +284,8 @@ std::vector<bool> MemoryJobStore::ApplyCompletions(const std::vector<JobCompleti
       case JobCompletion::Kind::kSucceeded:
         job.status = JobStatus::kSuccess;
         job.error.reset();
-        job.file_path = completion.success.file_path;
-        job.file_token = completion.success.file_token;
-        job.row_count = completion.success.row_count;
+        job.result = completion.success.result;
+        job.artifact = completion.success.artifact;
         break;
       case JobCompletion::Kind::kFailed:
         job.status = JobStatus::kFailed;
@@ -408,7 +407,9 @@ std::vector<ExpiredJob> MemoryJobStore::DeleteExpiredJobs(Nanos now, int limit) 
     }
     std::vector<ExpiredJob> deleted;
     for (const auto& [expires_at, id] : expired) {
-      deleted.push_back(ExpiredJob{id, rows_.at(id).job.file_path});
+      const std::optional<Artifact>& artifact = rows_.at(id).job.artifact;
+      deleted.push_back(
+          ExpiredJob{id, artifact ? std::optional<std::string>(artifact->key) : std::nullopt});
       Erase(id);
     }
     return deleted;
@@ -431,11 +432,11 @@ std::int64_t MemoryJobStore::ApplyRetention(Nanos retention) {
   });
 }
 
-std::vector<std::string> MemoryJobStore::ReferencedFiles() {
+std::vector<std::string> MemoryJobStore::ReferencedArtifacts() {
   std::lock_guard lock(mutex_);
   std::vector<std::string> files;
   for (const auto& [id, row] : rows_) {
-    if (row.job.file_path) files.push_back(*row.job.file_path);
+    if (row.job.artifact) files.push_back(row.job.artifact->key);
   }
   return files;
 }

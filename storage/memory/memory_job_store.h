@@ -23,7 +23,7 @@ class MemoryJobStore final : public JobStore {
   InsertResult InsertJob(const NewJob& job) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
-  std::optional<Job> FindJobByFileToken(std::string_view token, Nanos now) override;
+  std::optional<Job> FindJobByArtifactToken(std::string_view token, Nanos now) override;
   JobPage ListJobs(const JobQuery& query) override;
   std::uint64_t ChangeVersion() override;
   std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
@@ -36,7 +36,7 @@ class MemoryJobStore final : public JobStore {
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
   std::vector<ExpiredJob> DeleteExpiredJobs(Nanos now, int limit) override;
   std::int64_t ApplyRetention(Nanos retention) override;
-  std::vector<std::string> ReferencedFiles() override;
+  std::vector<std::string> ReferencedArtifacts() override;
   std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
   std::optional<Nanos> NextRunAfter() override;
 

@@ -17,11 +17,11 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 // The columns ReadJob expects, in its order.
-#define JOBSD_JOB_COLUMNS                                                                   \
-  "id, job_type, status, filter, error, attempts, max_attempts, created_at, updated_at, "   \
-  "run_after, expires_at, claimed_by, lease_expires_at, file_path, file_token, row_count, " \
-  "interruptions"
-constexpr int kJobColumnCount = 17;
+#define JOBSD_JOB_COLUMNS                                                                 \
+  "id, job_type, status, params, error, attempts, max_attempts, created_at, updated_at, " \
+  "run_after, expires_at, claimed_by, lease_expires_at, artifact_key, artifact_token, "   \
+  "result, interruptions, artifact_content_type, artifact_name, artifact_size"
+constexpr int kJobColumnCount = 20;
 
 // Leaving `started` drops the claim; the schema's CHECK insists on it.
 #define JOBSD_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
@@ -60,7 +60,7 @@ Job ReadJob(const Statement& row) {
   job.id = row.ColumnString(0);
   job.job_type = row.ColumnString(1);
   job.status = StatusFromText(row.ColumnText(2));
-  job.filter = row.ColumnString(3);
+  job.params = row.ColumnString(3);
   job.error = row.ColumnOptionalString(4);
   job.attempts = static_cast<int>(row.ColumnInt64(5));
   job.max_attempts = static_cast<int>(row.ColumnInt64(6));
@@ -70,9 +70,16 @@ Job ReadJob(const Statement& row) {
   job.expires_at = row.ColumnInt64(10);
   job.claimed_by = row.ColumnOptionalString(11);
   job.lease_expires_at = row.ColumnOptionalInt64(12);
-  job.file_path = row.ColumnOptionalString(13);
-  job.file_token = row.ColumnOptionalString(14);
-  job.row_count = row.ColumnOptionalInt64(15);
+  if (std::optional<std::string> key = row.ColumnOptionalString(13)) {
+    Artifact artifact;
+    artifact.key = std::move(*key);
+    artifact.token = row.ColumnOptionalString(14).value_or("");
+    artifact.content_type = row.ColumnOptionalString(17).value_or("");
+    artifact.file_name = row.ColumnOptionalString(18).value_or("");
+    artifact.size = row.ColumnOptionalInt64(19);
+    job.artifact = std::move(artifact);
+  }
+  job.result = row.ColumnOptionalString(15).value_or("");
   job.interruptions = static_cast<int>(row.ColumnInt64(16));
   return job;
 }
@@ -133,13 +140,13 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
   }
 
   auto insert = db->Prepare(
-      "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
+      "INSERT INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
       " updated_at, run_after, expires_at, idempotency_key, request_hash,"
       " idempotency_expires_at, client_id)"
       " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)");
   insert->BindText(1, job.id)
       .BindText(2, job.job_type)
-      .BindText(3, job.filter)
+      .BindText(3, job.params)
       .BindInt64(4, job.max_attempts)
       .BindInt64(5, job.created_at)
       .BindInt64(6, job.expires_at);
@@ -155,7 +162,7 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
   result.job.id = job.id;
   result.job.job_type = job.job_type;
   result.job.status = JobStatus::kPending;
-  result.job.filter = job.filter;
+  result.job.params = job.params;
   result.job.max_attempts = job.max_attempts;
   result.job.created_at = job.created_at;
   result.job.updated_at = job.created_at;
@@ -194,10 +201,10 @@ std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
   return ReadJob(*select);
 }
 
-std::optional<Job> SqliteJobStore::FindJobByFileToken(std::string_view token, Nanos now) {
+std::optional<Job> SqliteJobStore::FindJobByArtifactToken(std::string_view token, Nanos now) {
   auto connection = pool_.Borrow();
   auto select = connection->Prepare("SELECT " JOBSD_JOB_COLUMNS
-                                    " FROM jobs WHERE file_token = ? AND expires_at > ?");
+                                    " FROM jobs WHERE artifact_token = ? AND expires_at > ?");
   select->BindText(1, token).BindInt64(2, now);
   if (!select->Step()) return std::nullopt;
   return ReadJob(*select);
@@ -371,15 +378,21 @@ namespace {
 bool ApplySucceeded(sqlite::Connection& connection, std::string_view id, std::string_view token,
                     const SuccessResult& result, Nanos now) {
   auto update = connection.Prepare(
-      "UPDATE jobs SET status = 'success', error = NULL, file_path = ?2, file_token = ?3,"
-      " row_count = ?4, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE id = ?5 AND claim_token = ?6 AND status = 'started'");
-  update->BindInt64(1, now)
-      .BindText(2, result.file_path)
-      .BindText(3, result.file_token)
-      .BindInt64(4, result.row_count)
-      .BindText(5, id)
-      .BindText(6, token);
+      "UPDATE jobs SET status = 'success', error = NULL, result = ?2, artifact_key = ?3,"
+      " artifact_token = ?4, artifact_content_type = ?5, artifact_name = ?6,"
+      " artifact_size = ?7, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+      " WHERE id = ?8 AND claim_token = ?9 AND status = 'started'");
+  update->BindInt64(1, now);
+  // Unbound parameters are NULL: no result, no artifact.
+  if (!result.result.empty()) update->BindText(2, result.result);
+  if (const std::optional<Artifact>& artifact = result.artifact) {
+    update->BindText(3, artifact->key)
+        .BindText(4, artifact->token)
+        .BindText(5, artifact->content_type)
+        .BindText(6, artifact->file_name);
+    if (artifact->size) update->BindInt64(7, *artifact->size);
+  }
+  update->BindText(8, id).BindText(9, token);
   update->Run();
   return connection.Changes() == 1;
 }
@@ -549,7 +562,7 @@ std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) 
     auto remove = connection.Prepare(
         "DELETE FROM jobs WHERE id IN"
         " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
-        " RETURNING id, file_path");
+        " RETURNING id, artifact_key");
     remove->BindInt64(1, now).BindInt64(2, limit);
     while (remove->Step()) {
       deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
@@ -578,12 +591,12 @@ std::int64_t SqliteJobStore::ApplyRetention(Nanos retention) {
   return changed;
 }
 
-std::vector<std::string> SqliteJobStore::ReferencedFiles() {
+std::vector<std::string> SqliteJobStore::ReferencedArtifacts() {
   auto connection = pool_.Borrow();
-  auto select = connection->Prepare("SELECT file_path FROM jobs WHERE file_path IS NOT NULL");
-  std::vector<std::string> files;
-  while (select->Step()) files.push_back(select->ColumnString(0));
-  return files;
+  auto select = connection->Prepare("SELECT artifact_key FROM jobs WHERE artifact_key IS NOT NULL");
+  std::vector<std::string> keys;
+  while (select->Step()) keys.push_back(select->ColumnString(0));
+  return keys;
 }
 
 std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "engine/orders/order_export.h"
-#include "engine/random.h"
 
 namespace jobsd::api::testing {
 
@@ -21,7 +20,7 @@ ApiWorld::ApiWorld(int busy_timeout_ms) {
 }
 
 ApiServices ApiWorld::services() {
-  return ApiServices{*jobs, *auth, metrics, [this] { return ready; }};
+  return ApiServices{*jobs, *auth, metrics, artifacts, [this] { return ready; }};
 }
 
 std::string ApiWorld::NewToken() {
@@ -45,11 +44,10 @@ std::string ApiWorld::Claim(const Job& job) {
 
 Job ApiWorld::Succeed(const Job& job, const std::string& csv) {
   const std::string token = Claim(job);
-  SuccessResult result;
-  result.file_path = (dir / (job.id + ".csv")).string();
-  result.file_token = RandomHex(16);
-  result.row_count = 1;
-  jobsd::testing::WriteFile(result.file_path, csv);
+  std::unique_ptr<ArtifactWriter> writer =
+      artifacts.Begin({job.id, std::string(kOrderExportContentType), "orders-" + job.id + ".csv"});
+  writer->Write(csv);
+  SuccessResult result{"{\"row_count\":1}", writer->Commit()};
   clock.Advance(1000);
   JobCompletion success{job.id, token, JobCompletion::Kind::kSucceeded, result, "", 0};
   EXPECT_TRUE(database->jobs().FinishJobs({success}, clock.Now()).front());

@@ -10,6 +10,7 @@
 #include "api/http_types.h"
 #include "api/services.h"
 #include "engine/queue/job_type.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -32,13 +33,14 @@ class ApiWorld {
   // POSTs nothing: creates a pending job through the JobService.
   Job CreateJob(std::string filter = "");
   // Claims `job` (the oldest pending one) and finishes it the way a worker
-  // would; the success writes `csv` as its file.
+  // would; the success writes `csv` as its artifact.
   Job Succeed(const Job& job, const std::string& csv);
   Job Fail(const Job& job, const std::string& error);
 
   jobsd::testing::TempDir dir;
   jobsd::testing::ManualClock clock;
   std::unique_ptr<storage::Database> database;
+  storage::LocalArtifactStore artifacts{dir / "exports", /*min_free_disk=*/0};
   JobTypeRegistry registry;
   std::unique_ptr<JobService> jobs;
   std::unique_ptr<Authenticator> auth;

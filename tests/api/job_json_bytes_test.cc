@@ -65,10 +65,10 @@ std::vector<Job> Jobs() {
     job.status = status;
     jobs.push_back(job);  // nothing optional set: a failed job without an error
     job.error = "No results matched the supplied filter";
-    job.file_token = "0f3c9a";
-    job.row_count = 0;
+    job.artifact = Artifact{"/exports/a.csv", "0f3c9a", "text/csv; charset=utf-8", "a.csv", 1};
+    job.result = "{\"row_count\":0}";
     jobs.push_back(job);
-    job.row_count = 1234567890123;
+    job.result = "{\"row_count\":1234567890123}";
     job.interruptions = 3;
     job.attempts = 5;
     job.created_at = 0;  // the epoch: no fraction
@@ -83,7 +83,17 @@ std::vector<Job> Jobs() {
     jobs.push_back(job);
     job.status = JobStatus::kSuccess;
     job.id = text;
-    job.file_token = text;
+    job.artifact = Artifact{"k", text, "text/plain", "f", std::nullopt};
+    jobs.push_back(job);
+  }
+  // Results of other job types: any members, in the type's order; an empty
+  // object adds none.
+  for (const std::string result : {"{}", "{\"delivered\":true,\"status\":204,\"to\":\"a\\\"b\"}",
+                                   "{\"nested\":{\"a\":[1,2]}}"}) {
+    Job job = BaseJob();
+    job.status = JobStatus::kSuccess;
+    job.result = result;
+    job.interruptions = 2;
     jobs.push_back(job);
   }
   return jobs;
@@ -152,7 +162,7 @@ TEST(JobJsonBytesTest, RandomTextMatchesTheDomSerializer) {
     job.id = text();
     job.job_type = text();
     job.error = text();
-    job.file_token = text();
+    job.artifact = Artifact{"k", text(), "text/csv; charset=utf-8", "f.csv", std::nullopt};
     const std::string url = text();
     const std::string written = JobDocument(job, url);
     ASSERT_EQ(written, oracle::JobDocumentBytes(job, url)) << "case " << i;

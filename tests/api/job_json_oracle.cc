@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 #include "api/errors.h"
 #include "api/job_json.h"
@@ -33,7 +34,10 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url) {
   json["timestamps"] = boost::json::object{{"created_at", FormatRfc3339Nano(job.created_at)},
                                            {"updated_at", FormatRfc3339Nano(job.updated_at)}};
   boost::json::object meta{{"attempts", job.attempts}};
-  if (job.row_count) meta["row_count"] = *job.row_count;
+  if (!job.result.empty()) {
+    const boost::json::value result = boost::json::parse(job.result);
+    for (const auto& member : result.as_object()) meta[member.key()] = member.value();
+  }
   if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
   json["meta"] = std::move(meta);
   return json;

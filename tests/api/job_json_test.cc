@@ -66,10 +66,10 @@ TEST(JobToJsonTest, ErrorIsAbsentUnlessFailed) {
 
 TEST(JobToJsonTest, LinkHrefIsTheExportUrlOnlyOnSuccess) {
   Job job = SampleJob(JobStatus::kStarted);
-  job.file_token = "abc123";
+  job.artifact = Artifact{"/e/x.csv", "abc123", "text/csv; charset=utf-8", "x.csv", 5};
   EXPECT_EQ(JobToJson(job, kBase).at("link").at("href"), "");
   job.status = JobStatus::kSuccess;
-  job.row_count = 42;
+  job.result = "{\"row_count\":42}";
   const boost::json::object json = JobToJson(job, kBase);
   EXPECT_EQ(json.at("link").at("href"), "http://127.0.0.1:8080/exports/abc123.csv");
   EXPECT_EQ(json.at("meta").at("row_count"), 42);

@@ -320,7 +320,7 @@ TEST_F(RouterTest, FileEndpointIs422UntilSuccess) {
   const Response file = Get("/v2/jobs/" + job.id + "/file");
   ASSERT_EQ(file.status, http::status::ok);
   const std::string href(Body(file).at("data").at("href").as_string());
-  EXPECT_EQ(href, std::string(kPublicUrl) + "/exports/" + *done.file_token + ".csv");
+  EXPECT_EQ(href, std::string(kPublicUrl) + "/exports/" + done.artifact->token + ".csv");
   EXPECT_EQ(S(Body(Get("/v2/jobs/" + job.id)).at("data").at("link").at("href")), href);
 
   const Job failed = world_.Fail(world_.CreateJob(), "broken");
@@ -331,7 +331,7 @@ TEST_F(RouterTest, FileEndpointIs422UntilSuccess) {
 TEST_F(RouterTest, ExportsAreServedWithRangesAndDieWithTheJob) {
   const std::string csv = "id,order_number\r\n1,A\r\n2,B\r\n";
   const Job job = world_.Succeed(world_.CreateJob(), csv);
-  const std::string target = "/exports/" + *job.file_token + ".csv";
+  const std::string target = "/exports/" + job.artifact->token + ".csv";
   auto fetch = [&](V method, std::optional<std::string> range) {
     Request request = MakeRequest(method, target);  // no token: public
     if (range) request.set(http::field::range, *range);
@@ -365,13 +365,13 @@ TEST_F(RouterTest, ExportsAreServedWithRangesAndDieWithTheJob) {
   ExpectError(router_.Handle(MakeRequest(V::get, "/exports/" + std::string(32, 'a') + ".csv")), 404,
               "Resource Not Found", "The resource you are requesting does not exist");
 
-  std::filesystem::remove(*job.file_path);
+  ASSERT_TRUE(world_.artifacts.Delete(job.artifact->key));
   ExpectError(fetch(V::get, std::nullopt), 404, "Resource Not Found", "");
 }
 
 TEST_F(RouterTest, ExportIs404OnceTheJobExpired) {
   const Job job = world_.Succeed(world_.CreateJob(), "id\r\n");
-  const std::string target = "/exports/" + *job.file_token + ".csv";
+  const std::string target = "/exports/" + job.artifact->token + ".csv";
   EXPECT_EQ(router_.Handle(MakeRequest(V::get, target)).status, http::status::ok);
   world_.clock.Advance(7 * kNanosPerDay);
   ExpectError(router_.Handle(MakeRequest(V::get, target)), 404, "Resource Not Found", "");
@@ -435,7 +435,7 @@ TEST_F(RouterTest, HealthReadinessAndMetrics) {
 // internal failure: the client gets the fixed 500 body, never the cause.
 class ExplodingJob final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view) const override {
+  void ValidateParams(std::string_view) const override {
     throw std::runtime_error("secret internals");
   }
   JobOutcome Run(const JobContext&) override { return JobOutcome::Failed("unused"); }

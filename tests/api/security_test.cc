@@ -190,7 +190,7 @@ TEST_F(SecurityTest, InjectionThroughEveryJobFilterFieldIsDataOrA400) {
 TEST_F(SecurityTest, PathTricksNeverReachAFileOutsideTheExports) {
   StartServer();
   const Job job = world_.Succeed(world_.CreateJob(), "id\r\nA\r\n");
-  const std::string token = *job.file_token;
+  const std::string token = job.artifact->token;
   const std::string long_id(8 * 1024, 'a');
 
   struct Case {

@@ -59,7 +59,7 @@ TEST_F(ServerTest, JobLifecycleShapesFieldByField) {
   EXPECT_EQ(fetched.at("status"), "success");
   EXPECT_FALSE(fetched.as_object().contains("error"));
   const std::string href(fetched.at("link").at("href").as_string());
-  EXPECT_EQ(href, server_->public_url() + "/exports/" + *done.file_token + ".csv");
+  EXPECT_EQ(href, server_->public_url() + "/exports/" + done.artifact->token + ".csv");
   EXPECT_NE(S(fetched.at("timestamps").at("updated_at")), created_at);
 
   const Reply download = Send(testing::MakeRequest(V::get, href.substr(href.find("/exports/"))));
@@ -73,7 +73,7 @@ TEST_F(ServerTest, DownloadsStreamWithHeadAndRanges) {
   std::string csv = "id\r\n";
   while (csv.size() < 300 * 1024) csv += "0123456789abcdef,\"quoted, field\"\r\n";
   const Job job = world_.Succeed(world_.CreateJob(), csv);
-  const std::string target = "/exports/" + *job.file_token + ".csv";
+  const std::string target = "/exports/" + job.artifact->token + ".csv";
 
   const Reply whole = Send(testing::MakeRequest(V::get, target));
   ASSERT_EQ(whole.result(), http::status::ok);

@@ -102,8 +102,8 @@ std::vector<StoredJob> ReadStoredJobs(const std::filesystem::path& db,
   sqlite3_busy_timeout(handle, 10'000);
   sqlite3_stmt* select = nullptr;
   const std::string sql =
-      "SELECT id, status, filter, coalesce(error, ''), coalesce(file_path, ''),"
-      " coalesce(row_count, -1) FROM jobs" +
+      "SELECT id, status, params, coalesce(error, ''), coalesce(artifact_key, ''),"
+      " coalesce(json_extract(result, '$.row_count'), -1) FROM jobs" +
       (where.empty() ? "" : " WHERE " + where);
   if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &select, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << "cannot read jobs: " << sqlite3_errmsg(handle);

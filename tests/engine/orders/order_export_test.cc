@@ -17,6 +17,7 @@
 #include "engine/orders/order_seed.h"
 #include "engine/random.h"
 #include "engine/time.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 #include "tests/support/temp_dir.h"
 
@@ -144,10 +145,11 @@ JobOutcome RunExport(
   Job job;
   job.id = id;
   job.job_type = "order_export";
-  job.filter = filter;
+  job.params = filter;
   OrderExportJob handler(store);
-  handler.ValidateFilter(filter);
-  return handler.Run(JobContext{job, exports, std::move(stop)});
+  handler.ValidateParams(filter);
+  storage::LocalArtifactStore artifacts(exports);
+  return handler.Run(JobContext{job, artifacts, std::move(stop)});
 }
 
 // ---- Export of a known set, compared byte for byte ----
@@ -219,11 +221,17 @@ TEST_F(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
     const std::string id = NewUuidV4();
     const JobOutcome outcome = RunExport(db_->orders(), exports_, c.filter, id);
     ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
+    ASSERT_TRUE(outcome.artifact);
+    const Artifact& artifact = *outcome.artifact;
     const fs::path file =
-        fs::absolute(exports_) / (id + "-" + outcome.file_token.substr(0, 8) + ".csv");
-    EXPECT_EQ(outcome.file_path, file.string());
-    EXPECT_TRUE(std::regex_match(outcome.file_token, token)) << outcome.file_token;
-    EXPECT_EQ(outcome.row_count, static_cast<std::int64_t>(expected.size()));
+        fs::absolute(exports_) / (id + "-" + artifact.token.substr(0, 8) + ".csv");
+    EXPECT_EQ(artifact.key, file.string());
+    EXPECT_TRUE(std::regex_match(artifact.token, token)) << artifact.token;
+    EXPECT_EQ(artifact.content_type, "text/csv; charset=utf-8");
+    EXPECT_EQ(artifact.file_name, "orders-" + id + ".csv");
+    EXPECT_EQ(artifact.size, static_cast<std::int64_t>(fs::file_size(file)));
+    EXPECT_EQ(outcome.rows, static_cast<std::int64_t>(expected.size()));
+    EXPECT_EQ(outcome.result, "{\"row_count\":" + std::to_string(expected.size()) + "}");
     const std::string csv = testing::ReadFile(file);
     EXPECT_TRUE(csv == ExpectedCsv(expected)) << "first difference at byte " << [&] {
       const std::string want = ExpectedCsv(expected);
@@ -239,8 +247,8 @@ TEST_F(OrderExportTest, ReferenceOrdersRenderAsTheContractSays) {
   const JobOutcome outcome =
       RunExport(db_->orders(), exports_, "in(name,\"Zoë O'Brien, Jr.\",\"@Mallory Eve\")", id);
   ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
-  ASSERT_EQ(outcome.row_count, 2);
-  const std::string csv = testing::ReadFile(outcome.file_path);
+  ASSERT_EQ(outcome.rows, 2);
+  const std::string csv = testing::ReadFile(outcome.artifact->key);
   EXPECT_TRUE(csv.starts_with(kHeader));
   EXPECT_NE(csv.find("\"Zoë O'Brien, Jr.\""), std::string::npos);
   EXPECT_NE(csv.find(",2024-02-29T23:59:59.5Z,2024-02-29T23:59:59.5Z\r\n"), std::string::npos);
@@ -261,18 +269,19 @@ TEST_F(OrderExportTest, NoMatchFailsAndLeavesNoFile) {
   EXPECT_TRUE(FilesIn(exports_).empty());
 }
 
-TEST_F(OrderExportTest, ValidateFilterRejectsBadFilters) {
+TEST_F(OrderExportTest, ValidateParamsRejectsBadFilters) {
   OrderExportJob handler(db_->orders());
-  EXPECT_NO_THROW(handler.ValidateFilter(""));
-  EXPECT_NO_THROW(handler.ValidateFilter("eq(payment,paid):gt(created_at,2018-09-01)"));
+  EXPECT_NO_THROW(handler.ValidateParams(""));
+  EXPECT_NO_THROW(handler.ValidateParams("eq(payment,paid):gt(created_at,2018-09-01)"));
   for (const char* bad : {"eq(colour,red)", "eq(payment,payed)", "gt(status,complete)", "eq("}) {
-    EXPECT_THROW(handler.ValidateFilter(bad), filter::FilterError) << bad;
+    EXPECT_THROW(handler.ValidateParams(bad), filter::FilterError) << bad;
   }
   // A job whose stored filter no longer parses fails for good.
   Job job;
   job.id = NewUuidV4();
-  job.filter = "eq(colour,red)";
-  const JobOutcome outcome = handler.Run(JobContext{job, exports_, [] { return false; }});
+  job.params = "eq(colour,red)";
+  storage::LocalArtifactStore artifacts(exports_);
+  const JobOutcome outcome = handler.Run(JobContext{job, artifacts, [] { return false; }});
   EXPECT_EQ(outcome.kind, JobOutcome::Kind::kFailed);
   EXPECT_TRUE(outcome.error.starts_with("Could not parse the supplied filter")) << outcome.error;
 }
@@ -299,8 +308,8 @@ TEST(OrderExportSeedTest, SameSeedSameExport) {
     SeedOrders(db->orders(), 2'000, 77);
     const JobOutcome outcome = RunExport(db->orders(), dir / "exports", "", NewUuidV4());
     ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
-    EXPECT_EQ(outcome.row_count, 2'000);
-    files.push_back(testing::ReadFile(outcome.file_path));
+    EXPECT_EQ(outcome.rows, 2'000);
+    files.push_back(testing::ReadFile(outcome.artifact->key));
   }
   EXPECT_TRUE(files[0] == files[1]);
   EXPECT_GT(files[0].size(), 2'000u * 300);
@@ -349,8 +358,8 @@ TEST(OrderExportLargeTest, ConstantMemoryAndInterruptible) {
   const JobOutcome outcome = RunExport(db->orders(), exports, "", id);
   const long after = PeakRssKiB();
   ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
-  EXPECT_EQ(outcome.row_count, kOrders);
-  const auto size = fs::file_size(outcome.file_path);
+  EXPECT_EQ(outcome.rows, kOrders);
+  const auto size = fs::file_size(outcome.artifact->key);
   // The file is bigger than the memory bound, so holding it would show.
   EXPECT_GT(size, 64u << 20);
   if (reset) {
@@ -361,7 +370,7 @@ TEST(OrderExportLargeTest, ConstantMemoryAndInterruptible) {
 
   // Stream the file once: the header, then one record per order, each
   // ended by CRLF outside quotes (quoted fields may hold line breaks).
-  std::ifstream in(outcome.file_path, std::ios::binary);
+  std::ifstream in(outcome.artifact->key, std::ios::binary);
   std::string header(std::string_view(kHeader).size(), '\0');
   in.read(header.data(), static_cast<std::streamsize>(header.size()));
   EXPECT_EQ(header, kHeader);
@@ -384,7 +393,7 @@ TEST(OrderExportLargeTest, ConstantMemoryAndInterruptible) {
   EXPECT_EQ(previous, '\n');
   EXPECT_EQ(records, kOrders);
   EXPECT_EQ(FilesIn(exports),
-            std::vector<std::string>{fs::path(outcome.file_path).filename().string()});
+            std::vector<std::string>{fs::path(outcome.artifact->key).filename().string()});
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace {
 // A job type that accepts order filters and does nothing.
 class AcceptOrderFilters final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view text) const override {
+  void ValidateParams(std::string_view text) const override {
     filter::Parse(text, filter::OrderFields());
   }
   JobOutcome Run(const JobContext&) override { return JobOutcome::Failed("not run here"); }
@@ -43,7 +43,7 @@ TEST_F(JobServiceTest, CreateStoresAPendingJobWithMatchingTimestamps) {
   EXPECT_EQ(result.job.id.size(), 36u);
   std::optional<Job> found = service_.Get(result.job.id);
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->filter, "eq(payment,paid)");
+  EXPECT_EQ(found->params, "eq(payment,paid)");
   EXPECT_EQ(found->job_type, "order_export");
 }
 

@@ -3,7 +3,6 @@
 #include "engine/queue/worker_pool.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include "engine/queue/job_service.h"
 #include "engine/random.h"
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -23,19 +23,24 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Writes a small file per run and counts runs per job id.
+// What the jobs below publish: a one-line CSV artifact, {"row_count":1}.
+JobOutcome WriteSmallArtifact(const JobContext& context) {
+  std::unique_ptr<ArtifactWriter> writer =
+      context.artifacts.Begin({context.job.id, "text/csv; charset=utf-8", "x.csv"});
+  writer->Write("id\r\n");
+  return JobOutcome::Success("{\"row_count\":1}", writer->Commit(), 1);
+}
+
+// Writes a small artifact per run and counts runs per job id.
 class CountingJob final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view) const override {}
+  void ValidateParams(std::string_view) const override {}
   JobOutcome Run(const JobContext& context) override {
     {
       std::lock_guard lock(mutex_);
       ++runs_[context.job.id];
     }
-    const std::string token = RandomHex(16);
-    const auto path = context.exports_dir / (context.job.id + "-" + token + ".csv");
-    std::ofstream(path) << "id\r\n";
-    return JobOutcome::Success(path.string(), token, 1);
+    return WriteSmallArtifact(context);
   }
   std::map<std::string, int> runs() {
     std::lock_guard lock(mutex_);
@@ -50,24 +55,21 @@ class CountingJob final : public JobHandler {
 // Fails with a passing error every time.
 class FlakyJob final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view) const override {}
+  void ValidateParams(std::string_view) const override {}
   JobOutcome Run(const JobContext&) override { return JobOutcome::Retry("disk on fire"); }
 };
 
 // Runs until told to stop (shutdown) or released by the test.
 class BlockingJob final : public JobHandler {
  public:
-  void ValidateFilter(std::string_view) const override {}
+  void ValidateParams(std::string_view) const override {}
   JobOutcome Run(const JobContext& context) override {
     started_.store(true);
     while (!release_.load()) {
       if (context.stop_requested()) return JobOutcome::Retry("interrupted by shutdown");
       std::this_thread::sleep_for(milliseconds(5));
     }
-    const std::string token = RandomHex(16);
-    const auto path = context.exports_dir / (context.job.id + "-" + token + ".csv");
-    std::ofstream(path) << "id\r\n";
-    return JobOutcome::Success(path.string(), token, 1);
+    return WriteSmallArtifact(context);
   }
   std::atomic<bool> started_{false};
   std::atomic<bool> release_{false};
@@ -86,9 +88,9 @@ bool WaitFor(Predicate predicate, milliseconds timeout = milliseconds(30'000)) {
 class WorkerPoolTest : public ::testing::Test {
  protected:
   WorkerPoolTest() : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})) {
-    options_.exports_dir = dir_ / "exports";
+    options_.artifacts = &artifacts_;
     options_.poll_interval = 20'000'000;
-    std::filesystem::create_directories(options_.exports_dir);
+    std::filesystem::create_directories(exports_dir_);
   }
 
   JobService MakeService(const Clock& clock, int max_attempts = 5) {
@@ -102,6 +104,8 @@ class WorkerPoolTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::filesystem::path exports_dir_ = dir_ / "exports";
+  storage::LocalArtifactStore artifacts_{exports_dir_, /*min_free_disk=*/0};
   std::unique_ptr<storage::Database> db_;
   JobTypeRegistry registry_;
   WorkerPoolOptions options_;
@@ -132,8 +136,8 @@ TEST_F(WorkerPoolTest, EveryJobRunsExactlyOnceAcrossWorkers) {
     Job job = db_->jobs().FindJob(id, clock.Now()).value();
     EXPECT_EQ(job.status, JobStatus::kSuccess);
     EXPECT_EQ(job.attempts, 1);
-    ASSERT_TRUE(job.file_path);
-    EXPECT_TRUE(std::filesystem::exists(*job.file_path));
+    ASSERT_TRUE(job.artifact);
+    EXPECT_TRUE(std::filesystem::exists(job.artifact->key));
   }
 }
 
@@ -251,7 +255,7 @@ TEST_F(WorkerPoolTest, ALostLeaseDiscardsTheOldAttemptsResult) {
   Job job = db_->jobs().FindJob(id, clock.Now()).value();
   EXPECT_EQ(job.status, JobStatus::kStarted);
   EXPECT_EQ(job.claimed_by, "other");
-  EXPECT_TRUE(std::filesystem::is_empty(options_.exports_dir)) << "stale result file left behind";
+  EXPECT_TRUE(std::filesystem::is_empty(exports_dir_)) << "stale result file left behind";
 }
 
 TEST_F(WorkerPoolTest, ShutdownReturnsUnfinishedJobsToPendingWithoutCountingTheAttempt) {
@@ -305,7 +309,7 @@ TEST_F(WorkerPoolTest, RetentionDeletesExpiredJobsWithTheirFiles) {
     ASSERT_TRUE(WaitFor([&] { return StatusOf(id, clock) == JobStatus::kSuccess; }));
     pool.Shutdown(kNanosPerSecond);
   }
-  const std::string file = db_->jobs().FindJob(id, clock.Now())->file_path.value();
+  const std::string file = db_->jobs().FindJob(id, clock.Now())->artifact.value().key;
   ASSERT_TRUE(std::filesystem::exists(file));
 
   WorkerPool pool(db_->jobs(), registry_, clock, options_);
@@ -331,7 +335,7 @@ TEST_F(WorkerPoolTest, StartUpSweepRemovesTemporaryAndOrphanedFilesOnly) {
     ASSERT_TRUE(WaitFor([&] { return StatusOf(id, clock) == JobStatus::kSuccess; }));
     pool.Shutdown(kNanosPerSecond);
   }
-  const auto& exports = options_.exports_dir;
+  const auto& exports = exports_dir_;
   std::ofstream(exports / ".tmp-crashed-mid-export.csv") << "partial";
   std::ofstream(exports / "orphan.csv") << "job row gone";
   std::ofstream(exports / "notes.txt") << "not ours";
@@ -340,7 +344,7 @@ TEST_F(WorkerPoolTest, StartUpSweepRemovesTemporaryAndOrphanedFilesOnly) {
   EXPECT_FALSE(std::filesystem::exists(exports / ".tmp-crashed-mid-export.csv"));
   EXPECT_FALSE(std::filesystem::exists(exports / "orphan.csv"));
   EXPECT_TRUE(std::filesystem::exists(exports / "notes.txt"));
-  EXPECT_TRUE(std::filesystem::exists(db_->jobs().FindJob(id, clock.Now())->file_path.value()));
+  EXPECT_TRUE(std::filesystem::exists(db_->jobs().FindJob(id, clock.Now())->artifact.value().key));
 }
 
 TEST_F(WorkerPoolTest, UnknownJobTypeFailsTheJobWithAClearError) {

@@ -35,7 +35,7 @@ class JobStoreConformanceTest : public ::testing::TestWithParam<Backend> {
     NewJob job;
     job.id = std::move(id);
     job.job_type = "order_export";
-    job.filter = std::move(filter);
+    job.params = std::move(filter);
     job.created_at = created_at;
     job.expires_at = created_at + kRetention;
     job.max_attempts = 3;
@@ -99,7 +99,7 @@ TEST_P(JobStoreConformanceTest, InsertThenFindReturnsEveryField) {
   EXPECT_EQ(found.id, "a");
   EXPECT_EQ(found.job_type, "order_export");
   EXPECT_EQ(found.status, JobStatus::kPending);
-  EXPECT_EQ(found.filter, "eq(payment,paid)");
+  EXPECT_EQ(found.params, "eq(payment,paid)");
   EXPECT_EQ(found.error, std::nullopt);
   EXPECT_EQ(found.attempts, 0);
   EXPECT_EQ(found.max_attempts, 3);
@@ -135,7 +135,7 @@ TEST_P(JobStoreConformanceTest, ExpiredJobsAreInvisibleAndNeverClaimed) {
 TEST_P(JobStoreConformanceTest, DuplicateIdIsAStoreErrorAndWritesNothing) {
   Insert("a", kT0, "first");
   EXPECT_THROW(jobs_.InsertJob(MakeJob("a", kT0 + 1, "second")), StoreError);
-  EXPECT_EQ(Get("a").filter, "first");
+  EXPECT_EQ(Get("a").params, "first");
   EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0}).total, 1);
 }
 

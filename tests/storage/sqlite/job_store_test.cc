@@ -19,6 +19,13 @@ namespace {
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
 constexpr Nanos kRetention = 7 * kNanosPerDay;
 
+// A successful order export's result: {"row_count":rows} and a CSV artifact.
+SuccessResult CsvResult(std::string key, std::string token, std::int64_t rows) {
+  return SuccessResult{"{\"row_count\":" + std::to_string(rows) + "}",
+                       Artifact{std::move(key), std::move(token), "text/csv; charset=utf-8",
+                                "orders.csv", 100 + rows}};
+}
+
 class JobStoreTest : public ::testing::Test {
  protected:
   JobStoreTest() : database_(Database::Open({dir_ / "jobsd.db"})), jobs_(database_->jobs()) {}
@@ -27,7 +34,7 @@ class JobStoreTest : public ::testing::Test {
     NewJob job;
     job.id = std::move(id);
     job.job_type = "order_export";
-    job.filter = std::move(filter);
+    job.params = std::move(filter);
     job.created_at = created_at;
     job.expires_at = created_at + kRetention;
     job.max_attempts = 3;
@@ -133,7 +140,7 @@ TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
     c.kind = i % 3 == 0   ? JobCompletion::Kind::kSucceeded
              : i % 3 == 1 ? JobCompletion::Kind::kFailed
                           : JobCompletion::Kind::kRetry;
-    c.success = {"/f" + std::to_string(i), "t" + std::to_string(i), 1};
+    c.success = CsvResult("/f" + std::to_string(i), "t" + std::to_string(i), 1);
     c.error = "e";
     if (i < 25) completions.push_back(c);  // five stay started
   }

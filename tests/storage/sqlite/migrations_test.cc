@@ -7,10 +7,14 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/open_connection.h"
 #include "storage/sqlite/sqlite.h"
@@ -38,6 +42,17 @@ std::string QueryText(Connection& connection, std::string_view sql) {
   auto statement = connection.PrepareUncached(sql);
   EXPECT_TRUE(statement.Step()) << sql;
   return statement.ColumnString(0);
+}
+
+// Applies the embedded migrations from..to by hand, as the releases that
+// stopped at `to` did, recording each in schema_migrations.
+void ApplyMigrations(Connection& db, int from, int to) {
+  for (const Migration& migration : EmbeddedMigrations()) {
+    if (migration.version < from || migration.version > to) continue;
+    db.Exec(migration.sql);
+    db.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migration.version) + ", '" +
+            std::string(migration.name) + "', 'then')");
+  }
 }
 
 constexpr std::string_view kSchemaDump =
@@ -214,12 +229,7 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
   db->Exec(
       "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
       " applied_at TEXT NOT NULL)");
-  for (const Migration& migration : EmbeddedMigrations()) {
-    if (migration.version > 3) break;
-    db->Exec(migration.sql);
-    db->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migration.version) + ", '" +
-             std::string(migration.name) + "', 'then')");
-  }
+  ApplyMigrations(*db, 1, 3);
   const std::string insert =
       "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
       " expires_at, idempotency_key, request_hash, idempotency_expires_at) VALUES ";
@@ -240,7 +250,8 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
       "UPDATE jobs SET status = 'failed', error = 'e', interruptions = 2, claimed_by = NULL,"
       " claim_token = NULL, lease_expires_at = NULL WHERE id = 'f'");
   // The columns of the jobs table before migrating: later migrations may
-  // add columns (0006 adds client_id), which are not what this test is about.
+  // add columns (0006 adds client_id) or rename them (0007, tested below),
+  // which are not what this test is about.
   const std::string columns =
       QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')");
   const std::string every_field = "SELECT rowid, " + columns + " FROM jobs ORDER BY rowid";
@@ -248,7 +259,7 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
   const std::string jobs_before = Dump(*db, every_field);
   const std::string counts_before = Dump(*db, counts);
 
-  EXPECT_EQ(Migrate(*db), LatestSchemaVersion());
+  ApplyMigrations(*db, 4, 6);
   EXPECT_EQ(Dump(*db, every_field), jobs_before);
   EXPECT_EQ(Dump(*db, counts), counts_before);
   EXPECT_EQ(counts_before, "failed|1|\npending|1|\nstarted|1|\nsuccess|1|\n");
@@ -292,6 +303,129 @@ TEST(DatabaseSettingsTest, WalSynchronousFullForeignKeysAndBusyTimeout) {
   // The per-connection settings show in behaviour: a token of a client that
   // does not exist is refused by the foreign key (foreign_keys = ON).
   EXPECT_THROW(database->credentials().InsertToken({"h", "nobody", 1}), StoreError);
+}
+
+// 0007 makes jobs generic: a store left at schema 6 by release 6, with jobs
+// in every status written the way release 6 wrote them, opens with this
+// code and keeps every job, its result and its artifact, and the download
+// still reads the file release 6 wrote.
+TEST(MigrationsTest, Schema6StoreKeepsEveryJobResultAndDownload) {
+  testing::TempDir dir;
+  const std::filesystem::path exports = std::filesystem::absolute(dir / "exports");
+  std::filesystem::create_directories(exports);
+  const Nanos now = Nanos{1'700'000'000} * kNanosPerSecond;
+  const Nanos expires = now + 7 * kNanosPerDay;
+  const std::string csv = "id,order_number\r\n1,A\r\n2,B\r\n";
+  const std::string pending = "10000000-0000-4000-8000-000000000001";
+  const std::string started = "10000000-0000-4000-8000-000000000002";
+  const std::string success = "10000000-0000-4000-8000-000000000003";
+  const std::string failed = "10000000-0000-4000-8000-000000000004";
+  const std::string file_token = "0123456789abcdef0123456789abcdef";
+  const std::string file_path = (exports / (success + "-01234567.csv")).string();
+  {
+    auto db = Connection::Open(dir / "jobsd.db");
+    db->Exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)");
+    ApplyMigrations(*db, 1, 6);
+    // Release 6's InsertOne, claim and finish statements.
+    auto insert = db->PrepareUncached(
+        "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
+        " updated_at, run_after, expires_at, idempotency_key, request_hash,"
+        " idempotency_expires_at, client_id)"
+        " VALUES (?1, 'order_export', 'pending', ?2, 0, 5, ?3, ?3, ?3, ?4, NULL, NULL, NULL, ?5)");
+    for (const std::string& id : {pending, started, success, failed}) {
+      insert.BindText(1, id)
+          .BindText(2, "eq(payment,paid)")
+          .BindInt64(3, now)
+          .BindInt64(4, expires);
+      insert.BindText(5, "client-" + id.substr(id.size() - 1));
+      insert.Run();
+      insert.Reset();
+    }
+    db->Exec(
+        "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'host:1:abc:0',"
+        " claim_token = 'claim', lease_expires_at = " +
+        std::to_string(now + 100) + " WHERE id <> '" + pending + "'");
+    db->Exec("UPDATE jobs SET status = 'success', error = NULL, file_path = '" + file_path +
+             "', file_token = '" + file_token +
+             "', row_count = 2, claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+             " WHERE id = '" +
+             success + "'");
+    db->Exec(
+        "UPDATE jobs SET status = 'failed', error = 'No results matched the supplied filter',"
+        " claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL WHERE id = '" +
+        failed + "'");
+    testing::WriteFile(file_path, csv);
+  }
+
+  auto database = Database::Open({dir / "jobsd.db"});
+  EXPECT_EQ(database->SchemaVersion(), LatestSchemaVersion());
+  JobStore& jobs = database->jobs();
+  for (const std::string& id : {pending, started, success, failed}) {
+    const std::optional<Job> job = jobs.FindJob(id, now);
+    ASSERT_TRUE(job.has_value()) << id;
+    EXPECT_EQ(job->params, "eq(payment,paid)") << id;
+    EXPECT_EQ(job->job_type, "order_export") << id;
+    EXPECT_EQ(job->created_at, now) << id;
+    EXPECT_EQ(job->expires_at, expires) << id;
+    if (id != success) {
+      EXPECT_EQ(job->result, "") << id;
+      EXPECT_EQ(job->artifact, std::nullopt) << id;
+    }
+  }
+  EXPECT_EQ(jobs.FindJob(pending, now)->status, JobStatus::kPending);
+  EXPECT_EQ(jobs.FindJob(started, now)->status, JobStatus::kStarted);
+  EXPECT_EQ(jobs.FindJob(started, now)->claimed_by, "host:1:abc:0");
+  EXPECT_EQ(jobs.FindJob(failed, now)->error, "No results matched the supplied filter");
+
+  const Job done = jobs.FindJob(success, now).value();
+  EXPECT_EQ(done.status, JobStatus::kSuccess);
+  EXPECT_EQ(done.result, "{\"row_count\":2}");
+  // The size of a file release 6 wrote was never recorded: unknown, and the
+  // reader reports the real one.
+  EXPECT_EQ(done.artifact, (Artifact{file_path, file_token, "text/csv; charset=utf-8",
+                                     "orders-" + success + ".csv", std::nullopt}));
+  EXPECT_EQ(jobs.FindJobByArtifactToken(file_token, now).value().id, success);
+  EXPECT_EQ(jobs.ReferencedArtifacts(), std::vector<std::string>{file_path});
+
+  // The download: the artifact store finds the file release 6 wrote.
+  LocalArtifactStore artifacts(exports, /*min_free_disk=*/0);
+  std::unique_ptr<ArtifactReader> reader = artifacts.Open(done.artifact->key);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_EQ(reader->size(), csv.size());
+  std::string read(csv.size(), '\0');
+  EXPECT_EQ(reader->ReadAt(0, read.data(), read.size()), csv.size());
+  EXPECT_EQ(read, csv);
+  EXPECT_TRUE(artifacts.ListOrphans(jobs.ReferencedArtifacts()).empty());
+
+  // The job left started finishes with this code, its artifact measured.
+  std::unique_ptr<ArtifactWriter> writer =
+      artifacts.Begin({started, "text/csv; charset=utf-8", "orders-" + started + ".csv"});
+  writer->Write(csv);
+  JobCompletion completion;
+  completion.id = started;
+  completion.token = "claim";
+  completion.kind = JobCompletion::Kind::kSucceeded;
+  completion.success = SuccessResult{"{\"row_count\":2}", writer->Commit()};
+  EXPECT_EQ(jobs.FinishJobs({completion}, now + 1), std::vector<bool>{true});
+  const Job finished = jobs.FindJob(started, now + 1).value();
+  EXPECT_EQ(finished.artifact, completion.success.artifact);
+  EXPECT_EQ(finished.artifact->size, static_cast<std::int64_t>(csv.size()));
+
+  // Counts and the view a person reads with sqlite3 follow.
+  const std::map<JobStatus, std::int64_t> counts = jobs.CountByStatus(now + 1);
+  EXPECT_EQ(counts.at(JobStatus::kPending), 1);
+  EXPECT_EQ(counts.at(JobStatus::kSuccess), 2);
+  EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+  auto connection = Connection::Open(dir / "jobsd.db");
+  EXPECT_EQ(Dump(*connection,
+                 "SELECT params, result, artifact_key, artifact_name, artifact_content_type,"
+                 " coalesce(artifact_size, 'unknown') FROM jobs_readable WHERE id = '" +
+                     success + "'"),
+            "eq(payment,paid)|{\"row_count\":2}|" + file_path + "|orders-" + success +
+                ".csv|text/csv; charset=utf-8|unknown|\n");
+  EXPECT_EQ(QueryText(*connection, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
