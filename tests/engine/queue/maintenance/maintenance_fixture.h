@@ -47,8 +47,13 @@ class MaintenanceTest : public ::testing::Test {
     EXPECT_EQ(claimed.size(), 1u);
     const auto path = (exports_ / name).string();
     std::ofstream(path) << "id\r\n";
-    EXPECT_TRUE(db_->jobs().MarkSucceeded(id, claimed.at(0).claim_token,
-                                          SuccessResult{path, "tok-" + name, 1}, clock_.Now()));
+    JobCompletion success{id,
+                          claimed.at(0).claim_token,
+                          JobCompletion::Kind::kSucceeded,
+                          SuccessResult{path, "tok-" + name, 1},
+                          "",
+                          0};
+    EXPECT_TRUE(db_->jobs().FinishJobs({success}, clock_.Now()).front());
     return db_->jobs().FindJob(id, clock_.Now()).value();
   }
 

@@ -31,7 +31,8 @@ TEST_F(RescuerTest, ReturnsAJobWhoseLeaseLapsedToPending) {
   EXPECT_EQ(job.interruptions, 1);
   EXPECT_FALSE(job.claimed_by);
   // The dead worker's token is worthless now.
-  EXPECT_FALSE(db_->jobs().MarkFailed(id, claimed[0].claim_token, "late", clock_.Now()));
+  JobCompletion late{id, claimed[0].claim_token, JobCompletion::Kind::kFailed, {}, "late", 0};
+  EXPECT_FALSE(db_->jobs().FinishJobs({late}, clock_.Now()).front());
 }
 
 TEST_F(RescuerTest, TakesBackJobsOfEndedLocalProcessesWithoutWaitingForTheLease) {
