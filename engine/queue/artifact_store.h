@@ -111,4 +111,10 @@ class ArtifactStore {
   virtual std::string Describe(std::string_view key) const = 0;
 };
 
+// Deletes an artifact nothing will ever reference (the output of a run whose
+// claim was lost, of a success the store refused, an orphan). A failure
+// leaves an orphan, which the next start-up sweep removes. True when one was
+// deleted.
+bool DeleteUnreferencedArtifact(ArtifactStore& artifacts, std::string_view key) noexcept;
+
 }  // namespace jobsd

@@ -7,8 +7,12 @@
 //              lost lease,
 //              shutdown-->         pending
 //
-// Every status change in the store goes through IsAllowedTransition, so a
-// move the table forbids is refused everywhere, not just in one code path.
+// IsAllowedTransition below is the one source of this table. The engine's
+// parts only ask for the moves it allows (claims pending -> started,
+// outcomes started -> success, failed or pending, the rescuer started ->
+// pending, or failed after kMaxInterruptions). The store enforces the same
+// table with its own check (triggers, or a WHERE on the status), which is
+// tested against IsAllowedTransition so that the two cannot drift.
 #pragma once
 
 #include <array>

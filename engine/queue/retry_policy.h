@@ -1,6 +1,7 @@
 // When a job that failed for a passing reason (I/O error, disk full, busy
-// store) runs again: exponential backoff with full jitter, capped, so that a
-// burst of failures does not come back as a burst of retries.
+// store) runs again: exponential backoff, capped, with "equal jitter": half
+// of the delay is fixed and half random, so a retry never comes at once and
+// a burst of failures does not come back as a burst of retries.
 #pragma once
 
 #include <cstdint>

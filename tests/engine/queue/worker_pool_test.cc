@@ -1,5 +1,6 @@
-// The worker pool on a real SQLite store with real threads. Time-dependent
-// behaviour (rescue, retry backoff, retention) runs on a manual clock.
+// The worker pool, all its parts together, on a real SQLite store with real
+// threads. Time-dependent behaviour (retry backoff, lost leases) runs on a
+// manual clock; the maintenance services are tested alone in maintenance/.
 #include "engine/queue/worker_pool.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "engine/random.h"
 #include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
+#include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,67 +25,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// What the jobs below publish: a one-line CSV artifact, {"row_count":1}.
-JobOutcome WriteSmallArtifact(const JobContext& context) {
-  std::unique_ptr<ArtifactWriter> writer =
-      context.artifacts.Begin({context.job.id, "text/csv; charset=utf-8", "x.csv"});
-  writer->Write("id\r\n");
-  return JobOutcome::Success("{\"row_count\":1}", writer->Commit(), 1);
-}
-
-// Writes a small artifact per run and counts runs per job id.
-class CountingJob final : public JobHandler {
- public:
-  void ValidateParams(std::string_view) const override {}
-  JobOutcome Run(const JobContext& context) override {
-    {
-      std::lock_guard lock(mutex_);
-      ++runs_[context.job.id];
-    }
-    return WriteSmallArtifact(context);
-  }
-  std::map<std::string, int> runs() {
-    std::lock_guard lock(mutex_);
-    return runs_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, int> runs_;
-};
-
-// Fails with a passing error every time.
-class FlakyJob final : public JobHandler {
- public:
-  void ValidateParams(std::string_view) const override {}
-  JobOutcome Run(const JobContext&) override { return JobOutcome::Retry("disk on fire"); }
-};
-
-// Runs until told to stop (shutdown) or released by the test.
-class BlockingJob final : public JobHandler {
- public:
-  void ValidateParams(std::string_view) const override {}
-  JobOutcome Run(const JobContext& context) override {
-    started_.store(true);
-    while (!release_.load()) {
-      if (context.stop_requested()) return JobOutcome::Retry("interrupted by shutdown");
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return WriteSmallArtifact(context);
-  }
-  std::atomic<bool> started_{false};
-  std::atomic<bool> release_{false};
-};
-
-template <typename Predicate>
-bool WaitFor(Predicate predicate, milliseconds timeout = milliseconds(30'000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return predicate();
-}
+using testing::BlockingJob;
+using testing::CountingJob;
+using testing::FlakyJob;
+using testing::WaitFor;
 
 class WorkerPoolTest : public ::testing::Test {
  protected:
@@ -124,9 +69,8 @@ TEST_F(WorkerPoolTest, EveryJobRunsExactlyOnceAcrossWorkers) {
   service.SetOnCreated([&pool] { pool.Wake(); });
   pool.Start();
   for (int i = 0; i < 100; ++i) ids.push_back(service.Create({"count", "", std::nullopt}).job.id);
-  ASSERT_TRUE(WaitFor([&] {
-    return db_->jobs().CountByStatus(clock.Now())[JobStatus::kSuccess] == 400;
-  }));
+  ASSERT_TRUE(
+      WaitFor([&] { return db_->jobs().CountByStatus(clock.Now())[JobStatus::kSuccess] == 400; }));
   pool.Shutdown(kNanosPerSecond);
 
   std::map<std::string, int> runs = handler->runs();
@@ -175,62 +119,6 @@ TEST_F(WorkerPoolTest, RetryableFailureBacksOffThenFailsNamingTheAttempts) {
   EXPECT_NE(job.error->find("3 attempts"), std::string::npos) << *job.error;
 }
 
-TEST_F(WorkerPoolTest, RescueReturnsAJobWhoseLeaseLapsedToPending) {
-  testing::ManualClock clock;
-  registry_.Register("count", std::make_unique<CountingJob>());
-  JobService service = MakeService(clock);
-  const std::string id = service.Create({"count", "", std::nullopt}).job.id;
-  // A worker of a process that then died.
-  auto claimed = db_->jobs().ClaimJobs({"ghost", 1, clock.Now(), clock.Now() + 30 * kNanosPerSecond});
-  ASSERT_EQ(claimed.size(), 1u);
-
-  WorkerPool pool(db_->jobs(), registry_, clock, options_);
-  clock.Advance(29 * kNanosPerSecond);
-  EXPECT_EQ(pool.RescueOnce(), 0);
-  EXPECT_EQ(StatusOf(id, clock), JobStatus::kStarted);
-  clock.Advance(1 * kNanosPerSecond);
-  EXPECT_EQ(pool.RescueOnce(), 1);
-  Job job = db_->jobs().FindJob(id, clock.Now()).value();
-  EXPECT_EQ(job.status, JobStatus::kPending);
-  EXPECT_EQ(job.attempts, 0);
-  EXPECT_EQ(job.interruptions, 1);
-  EXPECT_FALSE(job.claimed_by);
-  // The dead worker's token is worthless now.
-  JobCompletion late{id, claimed[0].claim_token, JobCompletion::Kind::kFailed, {}, "late", 0};
-  EXPECT_FALSE(db_->jobs().FinishJobs({late}, clock.Now()).front());
-}
-
-TEST_F(WorkerPoolTest, JobsOfEndedLocalProcessesAreTakenBackWithoutWaitingForTheLease) {
-  testing::ManualClock clock;
-  registry_.Register("count", std::make_unique<CountingJob>());
-  JobService service = MakeService(clock);
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const pid_t ended = fork();
-  if (ended == 0) _exit(0);
-  waitpid(ended, nullptr, 0);  // now surely gone
-
-  const std::string dead_worker = std::string(host) + ":" + std::to_string(ended) + ":abc:0";
-  const std::string live_worker = std::string(host) + ":" + std::to_string(getpid()) + ":abc:0";
-  const std::string remote_worker = "another-host:" + std::to_string(ended) + ":abc:0";
-  std::map<std::string, std::string> job_of;
-  for (const std::string& worker : {dead_worker, live_worker, remote_worker}) {
-    job_of[worker] = service.Create({"count", "", std::nullopt}).job.id;
-    ASSERT_EQ(db_->jobs().ClaimJobs({worker, 1, clock.Now(), clock.Now() + 30 * kNanosPerSecond}).size(), 1u);
-  }
-
-  WorkerPool pool(db_->jobs(), registry_, clock, options_);
-  EXPECT_EQ(pool.RescueDeadLocalWorkersOnce(), 1);
-  Job rescued = db_->jobs().FindJob(job_of[dead_worker], clock.Now()).value();
-  EXPECT_EQ(rescued.status, JobStatus::kPending);
-  EXPECT_EQ(rescued.attempts, 0) << "an interrupted run is not an attempt";
-  EXPECT_EQ(rescued.interruptions, 1);
-  ASSERT_TRUE(rescued.error);
-  EXPECT_NE(rescued.error->find("ended"), std::string::npos) << *rescued.error;
-  EXPECT_EQ(StatusOf(job_of[live_worker], clock), JobStatus::kStarted);
-  EXPECT_EQ(StatusOf(job_of[remote_worker], clock), JobStatus::kStarted);
-}
-
 TEST_F(WorkerPoolTest, ALostLeaseDiscardsTheOldAttemptsResult) {
   auto* handler = new BlockingJob;
   registry_.Register("block", std::unique_ptr<JobHandler>(handler));
@@ -247,7 +135,8 @@ TEST_F(WorkerPoolTest, ALostLeaseDiscardsTheOldAttemptsResult) {
   // process rescues and claims the job.
   clock.Advance(31 * kNanosPerSecond);
   ASSERT_EQ(db_->jobs().RescueExpiredLeases(clock.Now()), 1);
-  auto stolen = db_->jobs().ClaimJobs({"other", 1, clock.Now(), clock.Now() + 30 * kNanosPerSecond});
+  auto stolen =
+      db_->jobs().ClaimJobs({"other", 1, clock.Now(), clock.Now() + 30 * kNanosPerSecond});
   ASSERT_EQ(stolen.size(), 1u);
 
   handler->release_.store(true);
@@ -294,57 +183,6 @@ TEST_F(WorkerPoolTest, ShutdownLetsARunningJobFinishWithinTheGrace) {
   pool.Shutdown(30 * kNanosPerSecond);
   release.join();
   EXPECT_EQ(StatusOf(id, clock), JobStatus::kSuccess);
-}
-
-TEST_F(WorkerPoolTest, RetentionDeletesExpiredJobsWithTheirFiles) {
-  auto* handler = new CountingJob;
-  registry_.Register("count", std::unique_ptr<JobHandler>(handler));
-  testing::ManualClock clock;
-  JobService service = MakeService(clock);
-  const std::string id = service.Create({"count", "", std::nullopt}).job.id;
-  options_.workers = 1;
-  {
-    WorkerPool pool(db_->jobs(), registry_, clock, options_);
-    pool.Start();
-    ASSERT_TRUE(WaitFor([&] { return StatusOf(id, clock) == JobStatus::kSuccess; }));
-    pool.Shutdown(kNanosPerSecond);
-  }
-  const std::string file = db_->jobs().FindJob(id, clock.Now())->artifact.value().key;
-  ASSERT_TRUE(std::filesystem::exists(file));
-
-  WorkerPool pool(db_->jobs(), registry_, clock, options_);
-  clock.Advance(7 * kNanosPerDay - 1);
-  EXPECT_EQ(pool.DeleteExpiredOnce(), 0);
-  EXPECT_TRUE(std::filesystem::exists(file));
-  clock.Advance(1);
-  EXPECT_EQ(pool.DeleteExpiredOnce(), 1);
-  EXPECT_FALSE(std::filesystem::exists(file));
-  EXPECT_FALSE(db_->jobs().FindJob(id, 0));
-}
-
-TEST_F(WorkerPoolTest, StartUpSweepRemovesTemporaryAndOrphanedFilesOnly) {
-  auto* handler = new CountingJob;
-  registry_.Register("count", std::unique_ptr<JobHandler>(handler));
-  SystemClock clock;
-  JobService service = MakeService(clock);
-  const std::string id = service.Create({"count", "", std::nullopt}).job.id;
-  options_.workers = 1;
-  {
-    WorkerPool pool(db_->jobs(), registry_, clock, options_);
-    pool.Start();
-    ASSERT_TRUE(WaitFor([&] { return StatusOf(id, clock) == JobStatus::kSuccess; }));
-    pool.Shutdown(kNanosPerSecond);
-  }
-  const auto& exports = exports_dir_;
-  std::ofstream(exports / ".tmp-crashed-mid-export.csv") << "partial";
-  std::ofstream(exports / "orphan.csv") << "job row gone";
-  std::ofstream(exports / "notes.txt") << "not ours";
-  WorkerPool pool(db_->jobs(), registry_, clock, options_);
-  EXPECT_EQ(pool.SweepExportsDirOnce(), 2);
-  EXPECT_FALSE(std::filesystem::exists(exports / ".tmp-crashed-mid-export.csv"));
-  EXPECT_FALSE(std::filesystem::exists(exports / "orphan.csv"));
-  EXPECT_TRUE(std::filesystem::exists(exports / "notes.txt"));
-  EXPECT_TRUE(std::filesystem::exists(db_->jobs().FindJob(id, clock.Now())->artifact.value().key));
 }
 
 TEST_F(WorkerPoolTest, UnknownJobTypeFailsTheJobWithAClearError) {
