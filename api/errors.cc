@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "api/json_text.h"
-#include "engine/queue/job_service.h"
 #include "engine/limits.h"
+#include "engine/queue/job_service.h"
 
 namespace jobsd::api {
 namespace {

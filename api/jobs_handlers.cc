@@ -95,7 +95,8 @@ Response ListJobs(const HandlerContext& context) {
   // The version is read before listing: a commit landing in between makes
   // the entry stale at once rather than wrong.
   const JobService& jobs = context.services.jobs;
-  std::string key = std::to_string(list.limit) + ' ' + std::to_string(list.offset) + ' ' + list.filter;
+  std::string key =
+      std::to_string(list.limit) + ' ' + std::to_string(list.offset) + ' ' + list.filter;
   const std::uint64_t version = jobs.ListVersion();
   if (auto body = context.list_cache.Find(key, version, jobs.clock().Now())) {
     return JsonTextResponse(http::status::ok, *body);

@@ -124,8 +124,8 @@ class DrainObserver final : public JobObserver {
 int Drain(const std::map<std::string, std::string>& flags) {
   Engine engine(Need(flags, "db"));
   const int workers = std::stoi(Need(flags, "workers"));
-  const long pending =
-      static_cast<long>(engine.database->jobs().CountByStatus(engine.clock.Now())[JobStatus::kPending]);
+  const long pending = static_cast<long>(
+      engine.database->jobs().CountByStatus(engine.clock.Now())[JobStatus::kPending]);
   DrainObserver observer;
   WorkerPoolOptions options;
   options.workers = workers;
@@ -139,8 +139,8 @@ int Drain(const std::map<std::string, std::string>& flags) {
   while (observer.finished() < pending) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const double seconds = Seconds(observer.last() - start);
   pool.Shutdown(kNanosPerSecond);
-  std::printf("drain_jobs_per_s=%.0f jobs=%ld workers=%d seconds=%.3f\n", pending / seconds, pending,
-              workers, seconds);
+  std::printf("drain_jobs_per_s=%.0f jobs=%ld workers=%d seconds=%.3f\n", pending / seconds,
+              pending, workers, seconds);
   return 0;
 }
 
@@ -203,7 +203,8 @@ int Latency(const std::map<std::string, std::string>& flags) {
   std::map<std::string, Nanos> committed;  // job id -> when its Create returned
   const auto start = SteadyClock::now();
   for (long i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<long>(i * 1e9 / rate)));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::nanoseconds(static_cast<long>(i * 1e9 / rate)));
     CreateJobResult created = engine.service.Create({std::string(kNoopType), kPayload, {}});
     committed[created.job.id] = engine.clock.Now();
   }
@@ -268,7 +269,8 @@ int RawSqlite(const std::map<std::string, std::string>& flags) {
 int main(int argc, char** argv) {
   using namespace jobsd::bench;
   try {
-    if (argc < 2) throw std::invalid_argument("usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite ...");
+    if (argc < 2)
+      throw std::invalid_argument("usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite ...");
     const std::string command = argv[1];
     const auto flags = ParseFlags(argc, argv);
     if (command == "enqueue") return Enqueue(flags);

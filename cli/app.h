@@ -22,7 +22,7 @@ inline constexpr int kCommandBusyTimeoutMs = 60'000;
 // Opens the store of `settings.db`, migrating it. Failures become
 // CommandError with the store's reason.
 std::unique_ptr<storage::Store> OpenStore(const Settings& settings,
-                                             int busy_timeout_ms = kCommandBusyTimeoutMs);
+                                          int busy_timeout_ms = kCommandBusyTimeoutMs);
 
 // Registers the job types this binary runs (order_export).
 void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db);

@@ -101,12 +101,12 @@ int RunJobsSubmit(const Args& raw) {
 }
 
 int RunJobsList(const Args& raw) {
-  const CommandSpec spec{
-      "jobs list", "", "Lists jobs, newest first, as GET /v2/jobs does.",
-      StoreOptions({{"filter", "FILTER", "", "", "filter over status, job_type, created_at, updated_at"},
-                    {"limit", "N", "", "25", "jobs per page, 1 to 100"},
-                    {"offset", "N", "", "0", "jobs to skip"},
-                    JsonOption()})};
+  const CommandSpec spec{"jobs list", "", "Lists jobs, newest first, as GET /v2/jobs does.",
+                         StoreOptions({{"filter", "FILTER", "", "",
+                                        "filter over status, job_type, created_at, updated_at"},
+                                       {"limit", "N", "", "25", "jobs per page, 1 to 100"},
+                                       {"offset", "N", "", "0", "jobs to skip"},
+                                       JsonOption()})};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);

@@ -1,12 +1,11 @@
 // jobsd migrate, orders import|seed, credentials create|list|revoke:
 // commands that prepare a store.
+#include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-
-#include <boost/json.hpp>
 
 #include "cli/app.h"
 #include "cli/args.h"
@@ -25,21 +24,23 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int RunMigrate(const Args& raw) {
-  const CommandSpec spec{"migrate", "",
+  const CommandSpec spec{"migrate",
+                         "",
                          "Creates the store if needed and applies pending schema migrations.",
                          {DbOption()}};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);
   auto db = OpenStore(settings);
-  std::cout << "store " << settings.db.string() << " is at schema version "
-            << db->SchemaVersion() << "\n";
+  std::cout << "store " << settings.db.string() << " is at schema version " << db->SchemaVersion()
+            << "\n";
   return 0;
 }
 
 int RunOrdersImport(const Args& raw) {
   const CommandSpec spec{
-      "orders import", "FILE|-",
+      "orders import",
+      "FILE|-",
       "Imports orders from JSON Lines (API.md section 7) in one transaction. Any bad line and "
       "nothing is imported, unless --skip-invalid. An order with a known id replaces it.",
       {DbOption(), {"skip-invalid", "", "", "", "import the valid lines, report the others"}},
@@ -64,7 +65,8 @@ int RunOrdersImport(const Args& raw) {
     std::cerr << source << ":" << bad.line_number << ": " << bad.reason << "\n";
   }
   if (report.bad_line_count > static_cast<std::int64_t>(report.bad_lines.size())) {
-    std::cerr << "... and " << report.bad_line_count - static_cast<std::int64_t>(report.bad_lines.size())
+    std::cerr << "... and "
+              << report.bad_line_count - static_cast<std::int64_t>(report.bad_lines.size())
               << " more bad lines\n";
   }
   if (!report.committed) {
@@ -82,7 +84,8 @@ int RunOrdersImport(const Args& raw) {
 
 int RunOrdersSeed(const Args& raw) {
   const CommandSpec spec{
-      "orders seed", "",
+      "orders seed",
+      "",
       "Writes N realistic, deterministic demo orders (same --seed, same orders).",
       {DbOption(),
        {"count", "N", "", "", "how many orders (required)"},
@@ -102,21 +105,24 @@ int RunOrdersSeed(const Args& raw) {
   std::optional<std::string> count_text = args.Get("count");
   if (!count_text) throw UsageError("jobsd orders seed: --count is required (e.g. --count 1000)");
   const long long count = parse("count", *count_text, 100'000'000);
-  const long long seed = parse("seed", args.Get("seed").value_or("1"), std::numeric_limits<long long>::max());
+  const long long seed =
+      parse("seed", args.Get("seed").value_or("1"), std::numeric_limits<long long>::max());
   Settings settings = ResolveSettings(args);
   auto db = OpenStore(settings);
   const auto start = std::chrono::steady_clock::now();
   SeedReport report = SeedOrders(db->orders(), count, static_cast<std::uint64_t>(seed));
   const double seconds = SecondsSince(start);
   std::cout << "seeded " << report.written << " orders in " << seconds << " s";
-  if (seconds > 0) std::cout << " (" << static_cast<long long>(report.written / seconds) << " orders/s)";
+  if (seconds > 0)
+    std::cout << " (" << static_cast<long long>(report.written / seconds) << " orders/s)";
   std::cout << "; the store was locked for " << report.commit_seconds << " s of it\n";
   return 0;
 }
 
 int RunCredentialsCreate(const Args& raw) {
   const CommandSpec spec{
-      "credentials create", "",
+      "credentials create",
+      "",
       "Creates an API client. The secret is printed once; only its salted hash is stored.",
       {DbOption(), {"json", "", "", "", "print {\"client_id\":…,\"client_secret\":…}"}}};
   ParsedArgs args = Parse(spec, raw);

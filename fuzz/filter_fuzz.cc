@@ -57,10 +57,9 @@ void Check(bool ok, const char* what, std::string_view detail) {
 const std::set<std::string, std::less<>>& Vocabulary() {
   static const auto* words = [] {
     auto* set = new std::set<std::string, std::less<>>{
-        "AND",         "IN",     "LIKE",  "ESCAPE",       "EXISTS",       "SELECT",
-        "FROM",        "WHERE",  "1",     "order_items",  "i",            "i.order_id",
-        "orders.id",   "i.sku",  "i.product_id",          "status",       "job_type",
-        "created_at",  "updated_at"};
+        "AND",          "IN",     "LIKE",        "ESCAPE",     "EXISTS",     "SELECT",    "FROM",
+        "WHERE",        "1",      "order_items", "i",          "i.order_id", "orders.id", "i.sku",
+        "i.product_id", "status", "job_type",    "created_at", "updated_at"};
     for (const jobsd::OrderColumn& column : jobsd::kOrderColumns) set->emplace(column.name);
     return set;
   }();
@@ -68,8 +67,8 @@ const std::set<std::string, std::less<>>& Vocabulary() {
 }
 
 bool IsWordChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.';
 }
 
 // The SQL tokenised: every word is in the vocabulary, every quote opens one

@@ -23,8 +23,8 @@ struct OrderItem {
 };
 
 struct Address {
-  std::string first_name, last_name, phone_number, company_name, line_1, line_2, city,
-      postcode, county, country, region, instructions;
+  std::string first_name, last_name, phone_number, company_name, line_1, line_2, city, postcode,
+      county, country, region, instructions;
 };
 
 // Absent text is stored as "" (filters compare it as the empty string, the
@@ -37,8 +37,8 @@ struct Order {
   std::string account_id, account_member_id;
   std::string contact_name, contact_email;
   std::string currency;
-  std::optional<std::int64_t> with_tax, without_tax, tax, discount, shipping_amount,
-      balance_owing, paid, authorized;
+  std::optional<std::int64_t> with_tax, without_tax, tax, discount, shipping_amount, balance_owing,
+      paid, authorized;
   Address shipping_address;  // instructions used; phone_number used
   Address billing_address;   // instructions and phone_number unused
   Nanos created_at = 0;

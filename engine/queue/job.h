@@ -81,8 +81,8 @@ struct Job {
   int interruptions = 0;  // runs cut short by a lost worker
   Nanos created_at = 0;
   Nanos updated_at = 0;
-  Nanos run_after = 0;   // not claimed before this (retry backoff)
-  Nanos expires_at = 0;  // created_at + retention
+  Nanos run_after = 0;                    // not claimed before this (retry backoff)
+  Nanos expires_at = 0;                   // created_at + retention
   std::optional<std::string> claimed_by;  // worker id while started
   std::optional<Nanos> lease_expires_at;
   // On success, what the job type reports: the members of a JSON object

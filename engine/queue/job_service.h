@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/limits.h"
 #include "engine/queue/job_store.h"
 #include "engine/queue/job_type.h"
-#include "engine/limits.h"
 #include "engine/time.h"
 
 namespace jobsd {

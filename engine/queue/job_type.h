@@ -29,9 +29,9 @@ struct JobContext {
 struct JobOutcome {
   enum class Kind { kSuccess, kFailed, kRetry };
   Kind kind = Kind::kSuccess;
-  std::string error;       // kFailed, kRetry: shown to clients, so no paths or internals
-  std::string detail;      // kFailed, kRetry: the internals, for the log only
-  std::string result;      // kSuccess: a JSON object text ("" when none), Job::result
+  std::string error;                 // kFailed, kRetry: shown to clients, so no paths or internals
+  std::string detail;                // kFailed, kRetry: the internals, for the log only
+  std::string result;                // kSuccess: a JSON object text ("" when none), Job::result
   std::optional<Artifact> artifact;  // kSuccess: already committed
   std::int64_t rows = 0;             // kSuccess: for the metrics (0 when not counted)
 

@@ -14,7 +14,7 @@ namespace jobsd::storage {
 using SqlParam = std::variant<std::int64_t, std::string>;
 
 struct SqlWhere {
-  std::string sql;              // "" for an empty filter, else "(...) AND (...)"
+  std::string sql;               // "" for an empty filter, else "(...) AND (...)"
   std::vector<SqlParam> params;  // for the "?" placeholders, in order
 };
 

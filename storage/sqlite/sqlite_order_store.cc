@@ -7,8 +7,8 @@
 
 #include "storage/sqlite/filter_sql.h"
 #include "storage/sqlite/order_columns_sql.h"
-#include "storage/sqlite/sqlite_order_import.h"
 #include "storage/sqlite/sqlite.h"
+#include "storage/sqlite/sqlite_order_import.h"
 
 namespace jobsd::storage {
 namespace {

@@ -86,14 +86,10 @@ TEST_F(RouterTest, WrongMethodIs405WithAllow) {
     const char* target;
     const char* allow;
   } kCases[] = {
-      {V::delete_, "/v2/jobs", "GET, HEAD, POST"},
-      {V::put, "/v2/jobs/abc", "GET, HEAD"},
-      {V::post, "/v2/jobs/abc/file", "GET, HEAD"},
-      {V::get, "/oauth/access_token", "POST"},
-      {V::head, "/oauth/access_token", "POST"},
-      {V::post, "/exports/abc.csv", "GET, HEAD"},
-      {V::post, "/healthz", "GET, HEAD"},
-      {V::delete_, "/metrics", "GET, HEAD"},
+      {V::delete_, "/v2/jobs", "GET, HEAD, POST"}, {V::put, "/v2/jobs/abc", "GET, HEAD"},
+      {V::post, "/v2/jobs/abc/file", "GET, HEAD"}, {V::get, "/oauth/access_token", "POST"},
+      {V::head, "/oauth/access_token", "POST"},    {V::post, "/exports/abc.csv", "GET, HEAD"},
+      {V::post, "/healthz", "GET, HEAD"},          {V::delete_, "/metrics", "GET, HEAD"},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.target);
@@ -125,8 +121,7 @@ TEST_F(RouterTest, PrecheckBeforeBodyRefusesOnlyAMissingOrBadTokenOnV2) {
   Request wrong = MakeRequest(V::post, "/v2/jobs");
   wrong.set(http::field::authorization, "Bearer nope");
   EXPECT_TRUE(router_.PrecheckBeforeBody(wrong, "rid"));
-  EXPECT_FALSE(
-      router_.PrecheckBeforeBody(Authed(MakeRequest(V::post, "/v2/jobs"), token_), "rid"));
+  EXPECT_FALSE(router_.PrecheckBeforeBody(Authed(MakeRequest(V::post, "/v2/jobs"), token_), "rid"));
   EXPECT_FALSE(router_.PrecheckBeforeBody(MakeRequest(V::post, "/oauth/access_token"), "rid"));
   EXPECT_FALSE(router_.PrecheckBeforeBody(MakeRequest(V::post, "/nope"), "rid"));
 }
@@ -458,8 +453,8 @@ TEST(RouterListCacheTest, TheListNeverShowsAPageTheStoreHasMovedPast) {
   // the clock alone, with no write to the store (a new token is one).
   JobServiceOptions options;
   options.retention = 60 * kNanosPerSecond;
-  world.jobs = std::make_unique<JobService>(world.database->jobs(), world.registry, world.clock,
-                                            options);
+  world.jobs =
+      std::make_unique<JobService>(world.database->jobs(), world.registry, world.clock, options);
   Router router(world.services(), std::string(kPublicUrl) + "/");
   const std::string token = world.NewToken();
   auto ids = [&] {
@@ -502,10 +497,10 @@ TEST(RouterStoreBusyTest, ALockedStoreAnswers503WithRetryAfterAndLosesNothing) {
   Router router(world.services(), std::string(kPublicUrl) + "/");
   const std::string token = world.NewToken();
   auto post = [&] {
-    return router.Handle(Authed(MakeRequest(V::post, "/v2/jobs",
-                                            R"({"data":{"type":"job","job_type":"order_export"}})",
-                                            "application/json"),
-                                token));
+    return router.Handle(Authed(
+        MakeRequest(V::post, "/v2/jobs", R"({"data":{"type":"job","job_type":"order_export"}})",
+                    "application/json"),
+        token));
   };
 
   auto holder = storage::OpenConnection({world.dir / "jobsd.db"});

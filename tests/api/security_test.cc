@@ -102,7 +102,6 @@ class SecurityTest : public testing::ServerFixture {
     }
     return counts;
   }
-
 };
 
 boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }

@@ -51,8 +51,8 @@ Reply ServerFixture::SendOn(HttpConnection& connection, Request request) {
 
 Reply ServerFixture::SendAuthed(http::verb method, std::string target, std::string body,
                                 std::string type) {
-  return Send(Authed(MakeRequest(method, std::move(target), std::move(body), std::move(type)),
-                     token_));
+  return Send(
+      Authed(MakeRequest(method, std::move(target), std::move(body), std::move(type)), token_));
 }
 
 std::string ServerFixture::SendRaw(const std::string& bytes) {

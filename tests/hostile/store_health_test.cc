@@ -370,8 +370,8 @@ TEST(StoreHealthTest, AStoreFileDeletedWhileServingIsNotReadyAndRefusesWrites) {
   // deleted file.
   const std::string form = "grant_type=client_credentials&client_id=" + jobsd.client_id() +
                            "&client_secret=" + jobsd.client_secret();
-  HttpResponse token = jobsd.Post("/oauth/access_token", form,
-                                  {"Content-Type: application/x-www-form-urlencoded"});
+  HttpResponse token =
+      jobsd.Post("/oauth/access_token", form, {"Content-Type: application/x-www-form-urlencoded"});
   EXPECT_EQ(token.status, 503) << token.body;
   // Reads on new connections fail rather than make an empty store there.
   for (int i = 0; i < 8; ++i) jobsd.Get("/v2/jobs", {jobsd.AuthHeader()});

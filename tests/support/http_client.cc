@@ -37,8 +37,7 @@ std::string Lower(std::string text) {
 // Parses one response starting at `at`; on success moves `at` past it.
 // `head`: the answer to a HEAD request, whose length headers announce a
 // body that never follows.
-bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response,
-              bool head = false) {
+bool ParseOne(const std::string& raw, std::size_t& at, HttpResponse& response, bool head = false) {
   const std::size_t head_end = raw.find("\r\n\r\n", at);
   if (raw.compare(at, 9, "HTTP/1.1 ") != 0 || head_end == std::string::npos) return false;
   response.status = std::atoi(raw.c_str() + at + 9);

@@ -66,9 +66,8 @@ class WorkerPoolCompleterTest : public ::testing::Test {
         artifacts_.Begin({claimed.job.id, "text/csv; charset=utf-8", "x.csv"});
     writer->Write("id\r\n");
     published = writer->Commit();
-    return DecideOutcome(std::move(claimed),
-                         JobOutcome::Success("{\"row_count\":1}", published, 1), clock_.Now(), 1,
-                         RetryPolicy{}, 0.5);
+    return DecideOutcome(std::move(claimed), JobOutcome::Success("{\"row_count\":1}", published, 1),
+                         clock_.Now(), 1, RetryPolicy{}, 0.5);
   }
 
   Job Find(const std::string& id) { return db_->jobs().FindJob(id, clock_.Now()).value(); }

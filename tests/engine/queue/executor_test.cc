@@ -57,9 +57,9 @@ class WorkerPoolExecutorTest : public ::testing::Test {
 
 TEST(DecideOutcomeTest, SuccessCarriesTheResultAndTheClaimToken) {
   const Artifact artifact{"/x/a.csv", "secret", "text/csv; charset=utf-8", "a.csv", 12};
-  const FinishedJob finished = DecideOutcome(
-      Claimed("t"), JobOutcome::Success("{\"row_count\":7}", artifact, 7), 100, 40,
-      RetryPolicy{}, 0.5);
+  const FinishedJob finished =
+      DecideOutcome(Claimed("t"), JobOutcome::Success("{\"row_count\":7}", artifact, 7), 100, 40,
+                    RetryPolicy{}, 0.5);
   EXPECT_EQ(finished.status, JobStatus::kSuccess);
   EXPECT_EQ(finished.completion.kind, JobCompletion::Kind::kSucceeded);
   EXPECT_EQ(finished.completion.id, "job-1");

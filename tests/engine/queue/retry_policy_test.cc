@@ -12,7 +12,7 @@ TEST(RetryPolicyTest, DelayDoublesPerAttemptWithinJitterBounds) {
   struct Case {
     int attempts;
     Nanos ceiling;
-  } cases[] = {{1, 1 * kNanosPerSecond}, {2, 2 * kNanosPerSecond}, {3, 4 * kNanosPerSecond},
+  } cases[] = {{1, 1 * kNanosPerSecond},  {2, 2 * kNanosPerSecond},  {3, 4 * kNanosPerSecond},
                {6, 32 * kNanosPerSecond}, {7, 60 * kNanosPerSecond}, {40, 60 * kNanosPerSecond}};
   for (const Case& c : cases) {
     EXPECT_EQ(policy.Delay(c.attempts, 0.0), c.ceiling / 2) << c.attempts;
