@@ -11,9 +11,8 @@
 #include <thread>
 
 namespace jobsd::testing {
-namespace {
 
-int Connect(int port) {
+int ConnectLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   timeval send_timeout{10, 0};
@@ -28,6 +27,8 @@ int Connect(int port) {
   }
   return fd;
 }
+
+namespace {
 
 std::string Lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -99,7 +100,7 @@ RawExchange SendRawInParts(int port, const std::vector<std::string>& parts,
                            std::chrono::milliseconds pause, std::chrono::milliseconds timeout,
                            bool half_close) {
   RawExchange exchange;
-  const int fd = Connect(port);
+  const int fd = ConnectLoopback(port);
   if (fd < 0) {
     exchange.closed = true;
     return exchange;

@@ -25,6 +25,10 @@ struct RawExchange {
   bool timed_out = false;  // nothing more arrived within the timeout, still open
 };
 
+// A blocking TCP socket connected to 127.0.0.1:`port` (sends time out
+// after 10 s), or -1.
+int ConnectLoopback(int port);
+
 // Sends `request` as it is on a new connection to 127.0.0.1:`port`, then
 // reads until the server closes the connection or sends nothing for
 // `timeout`. With `half_close` the client shuts down its sending side after

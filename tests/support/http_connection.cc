@@ -1,7 +1,5 @@
 #include "tests/support/http_connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,20 +8,7 @@
 
 namespace jobsd::testing {
 
-HttpConnection::HttpConnection(int port) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return;
-  timeval send_timeout{10, 0};
-  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd_);
-    fd_ = -1;
-  }
-}
+HttpConnection::HttpConnection(int port) : fd_(ConnectLoopback(port)) {}
 
 HttpConnection::~HttpConnection() {
   if (fd_ >= 0) close(fd_);
