@@ -23,8 +23,7 @@ WorkerPoolOptions WorkerPool::Resolved(WorkerPoolOptions options) {
 
 WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const Clock& clock,
                        WorkerPoolOptions options, JobObserver* observer)
-    : store_(store),
-      clock_(clock),
+    : clock_(clock),
       options_(Resolved(std::move(options))),
       worker_prefix_(MakeWorkerPrefix()),
       leases_(store, clock, options_.lease),

@@ -84,7 +84,6 @@ class WorkerPool {
   static WorkerPoolOptions Resolved(WorkerPoolOptions options);
   void WorkerLoop(int index);
 
-  JobStore& store_;
   const Clock& clock_;
   const WorkerPoolOptions options_;
   const std::string worker_prefix_;
