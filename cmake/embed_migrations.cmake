@@ -2,14 +2,17 @@
 # string literal, so the binary carries its schema and needs no files at
 # run time. Run at build time:
 #   cmake -DSOURCE_DIR=<migrations dir> -DOUTPUT=<file.cc> -DHEADER=<backend>/migrations.h
-#         -P embed_migrations.cmake
+#         [-DNAMESPACE=<C++ namespace>] -P embed_migrations.cmake
 # HEADER declares EmbeddedMigrations() for the backend (one per folder of
-# migrations/).
+# migrations/), in NAMESPACE (jobsd::storage unless given).
 cmake_minimum_required(VERSION 3.25)
 
 file(GLOB sql_files "${SOURCE_DIR}/*.sql")
 list(SORT sql_files)
 
+if(NOT DEFINED NAMESPACE)
+  set(NAMESPACE "jobsd::storage")
+endif()
 set(delimiter "jobsd_sql")
 set(entries "")
 foreach(sql_file IN LISTS sql_files)
@@ -31,7 +34,7 @@ endforeach()
 set(content "// Generated from migrations/<backend>/*.sql by cmake/embed_migrations.cmake. Do not edit.
 #include \"${HEADER}\"
 
-namespace jobsd::storage {
+namespace ${NAMESPACE} {
 
 std::span<const Migration> EmbeddedMigrations() {
   static const Migration kMigrations[] = {
@@ -39,7 +42,7 @@ ${entries}  };
   return kMigrations;
 }
 
-}  // namespace jobsd::storage
+}  // namespace ${NAMESPACE}
 ")
 
 # Only touch the output when it changed, so unrelated builds stay no-ops.

@@ -1,5 +1,7 @@
 #include "storage/open_store.h"
 
+#include "storage/postgres/pg_migrations.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/migrations.h"
 
@@ -20,15 +22,19 @@ std::unique_ptr<Store> OpenStore(const StoreOptions& options) {
       sqlite.busy_timeout_ms = options.busy_timeout_ms;
       return Database::Open(sqlite);
     }
-    case Backend::kPostgres:
-      break;
+    case Backend::kPostgres: {
+      PostgresOptions postgres;
+      postgres.location = options.location;
+      postgres.max_connections = options.max_connections;
+      postgres.lock_timeout_ms = options.busy_timeout_ms;
+      return PostgresStore::Open(postgres);
+    }
   }
-  throw StoreError("this jobsd has no PostgreSQL store yet: give --db a SQLite file path",
-                   /*transient=*/false);
+  throw StoreError("unknown store backend", /*transient=*/false);
 }
 
 int LatestSchemaVersion(Backend backend) {
-  return backend == Backend::kSqlite ? LatestSchemaVersion() : 0;
+  return backend == Backend::kSqlite ? LatestSchemaVersion() : pg::LatestSchemaVersion();
 }
 
 }  // namespace jobsd::storage

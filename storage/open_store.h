@@ -15,6 +15,9 @@ struct StoreOptions {
   // How long a write waits for a lock held by another connection or
   // process (an import merging its orders) before it fails as busy.
   int busy_timeout_ms = 60'000;
+  // PostgreSQL: connections at most (size it to the workers plus the API's
+  // blocking threads). SQLite keeps its own small pool.
+  int max_connections = 16;
 };
 
 enum class Backend { kSqlite, kPostgres };

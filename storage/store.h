@@ -10,6 +10,7 @@
 
 #include "engine/credential_store.h"
 #include "engine/orders/order_store.h"
+#include "engine/queue/artifact_store.h"
 #include "engine/queue/job_store.h"
 
 namespace jobsd::storage {
@@ -29,6 +30,10 @@ class Store {
   virtual JobStore& jobs() = 0;
   virtual OrderStore& orders() = 0;
   virtual CredentialStore& credentials() = 0;
+  // Where job outputs live when the store keeps them itself (PostgreSQL:
+  // every node reads every file), or nullptr when they are files beside it
+  // (SQLite: the caller keeps them in the --exports directory).
+  virtual ArtifactStore* own_artifacts() { return nullptr; }
 
   virtual int SchemaVersion() = 0;  // highest migration applied
   virtual bool Ping() = 0;          // the store answers a trivial query

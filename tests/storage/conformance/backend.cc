@@ -4,7 +4,9 @@
 
 #include "storage/memory/memory_credential_store.h"
 #include "storage/memory/memory_job_store.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
+#include "tests/support/test_postgres.h"
 
 namespace jobsd::conformance {
 namespace {
@@ -30,6 +32,19 @@ class MemoryBackend final : public OpenBackend {
   storage::MemoryCredentialStore credentials_;
 };
 
+// A schema of the test server per test directory: opening the same
+// directory again (another handle, another process) opens the same store.
+class PostgresBackend final : public OpenBackend {
+ public:
+  explicit PostgresBackend(const std::filesystem::path& dir)
+      : store_(storage::PostgresStore::Open({testing::PostgresSchemaFor(dir.string())})) {}
+  JobStore& jobs() override { return store_->jobs(); }
+  CredentialStore& credentials() override { return store_->credentials(); }
+
+ private:
+  std::unique_ptr<storage::PostgresStore> store_;
+};
+
 Backend Sqlite() {
   return {"Sqlite", [](const std::filesystem::path& dir) -> std::unique_ptr<OpenBackend> {
             return std::make_unique<SqliteBackend>(dir);
@@ -42,11 +57,17 @@ Backend Memory() {
           }};
 }
 
+Backend Postgres() {
+  return {"Postgres", [](const std::filesystem::path& dir) -> std::unique_ptr<OpenBackend> {
+            return std::make_unique<PostgresBackend>(dir);
+          }};
+}
+
 }  // namespace
 
-std::vector<Backend> AllBackends() { return {Sqlite(), Memory()}; }
+std::vector<Backend> AllBackends() { return {Sqlite(), Memory(), Postgres()}; }
 
-std::vector<Backend> SharedBackends() { return {Sqlite()}; }
+std::vector<Backend> SharedBackends() { return {Sqlite(), Postgres()}; }
 
 Backend BackendNamed(const std::string& name) {
   for (Backend& backend : AllBackends()) {
