@@ -2,7 +2,7 @@
 //
 // The parser knows the fields of a catalog (orders for order_export, jobs for
 // GET /v2/jobs) and checks operators and values against it; it knows nothing
-// of SQL. storage/sqlite/filter_sql.h compiles the AST into a WHERE clause with bound
+// of SQL. storage/filter_sql.h compiles the AST into a WHERE clause with bound
 // parameters only.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Fuzzes the filter language (engine/filter.h) and its SQL compiler
-// (storage/sqlite/filter_sql.h) over both catalogs. The input is the filter text.
+// (storage/filter_sql.h) over both catalogs. The input is the filter text.
 //
 // Properties, beyond "does not crash":
 //  - a rejection is a FilterError with a reason; nothing else escapes Parse;
@@ -24,7 +24,7 @@
 
 #include "engine/filter.h"
 #include "engine/orders/order.h"
-#include "storage/sqlite/filter_sql.h"
+#include "storage/filter_sql.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite.h"
 

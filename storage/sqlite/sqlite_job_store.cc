@@ -7,7 +7,7 @@
 #include <tuple>
 
 #include "engine/random.h"
-#include "storage/sqlite/filter_sql.h"
+#include "storage/filter_sql.h"
 #include "storage/sqlite/sqlite.h"
 
 namespace jobsd::storage {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/sqlite/filter_sql.h"
+#include "storage/filter_sql.h"
 #include "storage/sqlite/order_columns_sql.h"
 #include "storage/sqlite/sqlite.h"
 #include "storage/sqlite/sqlite_order_import.h"

@@ -1,4 +1,4 @@
-#include "storage/sqlite/filter_sql.h"
+#include "storage/filter_sql.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

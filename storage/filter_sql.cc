@@ -1,6 +1,7 @@
-#include "storage/sqlite/filter_sql.h"
+#include "storage/filter_sql.h"
 
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace jobsd::storage {
@@ -122,9 +123,17 @@ std::string_view Comparison(Op op) {
   throw std::invalid_argument("no single comparison for operator in");
 }
 
+// ASCII letters only: what SQLite's LIKE folds, and all that `like` folds.
+std::string AsciiLower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 // The predicate on one expression, appending its parameters.
 std::string Predicate(std::string_view expression, const Condition& condition,
-                      std::vector<SqlParam>& params) {
+                      const SqlDialect& dialect, std::vector<SqlParam>& params) {
   std::string sql(expression);
   if (condition.values.empty()) throw std::invalid_argument("condition without a value");
   if (condition.op == Op::kIn) {
@@ -137,7 +146,14 @@ std::string Predicate(std::string_view expression, const Condition& condition,
   }
   const Value& value = condition.values.front();
   if (condition.op == Op::kLike) {
-    AppendText(LikePattern(std::get<std::string>(value)), params);
+    std::string pattern = LikePattern(std::get<std::string>(value));
+    if (dialect.kind == SqlDialect::Kind::kPostgres) {
+      // Under "C", lower() folds ASCII letters only (PostgreSQL's
+      // asc_tolower), and the pattern is folded the same way here.
+      AppendText(AsciiLower(std::move(pattern)), params);
+      return "lower(" + sql + " COLLATE \"C\")" + std::string(Comparison(condition.op));
+    }
+    AppendText(std::move(pattern), params);
     return sql + std::string(Comparison(condition.op));
   }
   if (const auto* time = std::get_if<TimeValue>(&value); time && time->whole_day) {
@@ -150,12 +166,30 @@ std::string Predicate(std::string_view expression, const Condition& condition,
   return sql + std::string(Comparison(condition.op));
 }
 
+// "?" -> "$n" in order. Safe because "?" never appears in the SQL text
+// otherwise: values are parameters and expressions are the constants above.
+std::string NumberPlaceholders(const std::string& sql, int first) {
+  std::string numbered;
+  numbered.reserve(sql.size() + 16);
+  int next = first;
+  for (char c : sql) {
+    if (c == '?') {
+      numbered += '$';
+      numbered += std::to_string(next++);
+    } else {
+      numbered += c;
+    }
+  }
+  return numbered;
+}
+
 template <std::size_t N>
-SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N]) {
+SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N],
+                 const SqlDialect& dialect) {
   SqlWhere where;
   for (const Condition& condition : filter.conditions) {
     const Target target = Lookup(targets, condition.field);
-    std::string predicate = Predicate(target.expression, condition, where.params);
+    std::string predicate = Predicate(target.expression, condition, dialect, where.params);
     if (target.via_items) {
       predicate =
           "EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = orders.id AND " + predicate + ")";
@@ -163,13 +197,20 @@ SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N]) 
     if (!where.sql.empty()) where.sql += " AND ";
     where.sql += "(" + predicate + ")";
   }
+  if (dialect.kind == SqlDialect::Kind::kPostgres) {
+    where.sql = NumberPlaceholders(where.sql, dialect.first_placeholder);
+  }
   return where;
 }
 
 }  // namespace
 
-SqlWhere CompileOrderFilter(const filter::Filter& filter) { return Compile(filter, kOrderTargets); }
+SqlWhere CompileOrderFilter(const filter::Filter& filter, SqlDialect dialect) {
+  return Compile(filter, kOrderTargets, dialect);
+}
 
-SqlWhere CompileJobFilter(const filter::Filter& filter) { return Compile(filter, kJobTargets); }
+SqlWhere CompileJobFilter(const filter::Filter& filter, SqlDialect dialect) {
+  return Compile(filter, kJobTargets, dialect);
+}
 
 }  // namespace jobsd::storage
