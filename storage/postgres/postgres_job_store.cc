@@ -388,8 +388,10 @@ namespace {
 // Moves up to request.max_jobs claimable jobs to started in one statement
 // and returns them oldest first. FOR UPDATE SKIP LOCKED lets claims on
 // every node run at once: each takes rows no other claim holds, never
-// waiting for one another. MATERIALIZED keeps the locking SELECT a separate
-// step that runs once.
+// waiting for one another. The locked ids come as an array (an InitPlan that
+// runs once), so the UPDATE finds each row through the primary key: joined
+// to a CTE instead, the generic plan of the prepared statement hashed the
+// whole table on every claim.
 std::vector<ClaimedJob> ClaimWithin(Connection& connection, const ClaimRequest& request) {
   std::vector<ClaimedJob> claimed;
   if (request.max_jobs <= 0) return claimed;
@@ -397,13 +399,12 @@ std::vector<ClaimedJob> ClaimWithin(Connection& connection, const ClaimRequest& 
   // plus the job id, so no two claims ever share one (as on SQLite).
   const std::string token_prefix = RandomHex(16) + ":";
   const Result rows = connection.Run(
-      "WITH next AS MATERIALIZED ("
+      "UPDATE jobs j SET status = 'started', attempts = j.attempts + 1, claimed_by = $3,"
+      " claim_token = $4 || j.id, lease_expires_at = $5, " JOBSD_PG_TOUCH
+      " WHERE j.id = ANY (ARRAY("
       "  SELECT id FROM jobs"
       "  WHERE status = 'pending' AND run_after <= $1 AND expires_at > $1"
-      "  ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
-      " UPDATE jobs j SET status = 'started', attempts = j.attempts + 1, claimed_by = $3,"
-      " claim_token = $4 || j.id, lease_expires_at = $5, " JOBSD_PG_TOUCH
-      " FROM next WHERE j.id = next.id"
+      "  ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED))"
       " RETURNING " JOBSD_PG_J_COLUMNS ", j.claim_token",
       Params()
           .Add(request.now)
@@ -536,7 +537,11 @@ void ApplyKind(Connection& connection, Kind kind, const std::vector<JobCompletio
           " FROM unnest($2::text[], $3::text[]) AS c(id, token)";
       break;
   }
-  sql += " WHERE j.id = c.id AND j.claim_token = c.token AND j.status = 'started' RETURNING j.id";
+  // `j.id = ANY ($2)` hands the planner the primary key: the join alone may
+  // be planned as a scan of every started job (or the whole table).
+  sql +=
+      " WHERE j.id = ANY ($2::text[]) AND j.id = c.id AND j.claim_token = c.token"
+      " AND j.status = 'started' RETURNING j.id";
   const Result changed = connection.Run(sql, params);
   std::unordered_set<std::string_view> changed_ids;
   for (int row = 0; row < changed.rows(); ++row) changed_ids.insert(changed.Text(row, 0));
@@ -691,9 +696,9 @@ std::vector<ExpiredJob> PostgresJobStore::DeleteExpiredJobs(Nanos now, int limit
     // SKIP LOCKED: two nodes sweeping at once take different jobs, and a
     // job some transaction still holds is left for the next sweep.
     const Result rows = connection.Run(
-        "DELETE FROM jobs WHERE id IN"
-        " (SELECT id FROM jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
-        "  FOR UPDATE SKIP LOCKED)"
+        "DELETE FROM jobs WHERE id = ANY (ARRAY("
+        " SELECT id FROM jobs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
+        "  FOR UPDATE SKIP LOCKED))"
         " RETURNING id, artifact_key, expires_at",
         Params().Add(now).Add(std::int64_t{limit}));
     std::vector<std::pair<Nanos, ExpiredJob>> deleted;
