@@ -95,16 +95,7 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     AsSystemError("cannot publish " + key_, [&] {
       pg::WithConnection(pool_, [&](pg::Connection& connection) {
         pg::Transaction transaction(connection);
-        const bool live = buffer_.empty() || connection.Run(kInsertChunk, chunk).Affected() == 1;
-        const bool published =
-            live && connection
-                            .Run(
-                                "UPDATE artifacts SET state = 'published', size = $2,"
-                                " published_at = " JOBSD_NOW_NS ", touched_at = " JOBSD_NOW_NS
-                                " WHERE key = $1 AND state = 'writing'",
-                                publish)
-                            .Affected() == 1;
-        if (published) {
+        if (InsertLastChunkAndPublish(connection, chunk, publish)) {
           transaction.Commit();
         } else if (!PublishedEarlier(connection, size)) {
           throw std::system_error(ENOENT, std::generic_category(),
@@ -129,10 +120,14 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     std::string().swap(buffer_);
     try {
       // Nobody can be reading a file not yet published: gone at once.
-      pg::WithConnection(pool_, [&](pg::Connection& connection) {
-        connection.Run("DELETE FROM artifacts WHERE key = $1 AND state = 'writing'",
-                       pg::Params().Add(key_));
-      });
+      // One try: a destructor must not wait out a server that is gone.
+      pg::WithConnection(
+          pool_,
+          [&](pg::Connection& connection) {
+            connection.Run("DELETE FROM artifacts WHERE key = $1 AND state = 'writing'",
+                           pg::Params().Add(key_));
+          },
+          /*attempts=*/1);
     } catch (...) {
       // Left 'writing': the sweep takes it once it is stale.
     }
@@ -155,6 +150,20 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     ++next_seq_;
     written_ += static_cast<std::int64_t>(buffer_.size());
     buffer_.clear();
+  }
+
+  // False when the file is no longer 'writing' (swept, or published by an
+  // earlier try of this commit).
+  bool InsertLastChunkAndPublish(pg::Connection& connection, const pg::Params& chunk,
+                                 const pg::Params& publish) const {
+    if (!buffer_.empty() && connection.Run(kInsertChunk, chunk).Affected() != 1) return false;
+    return connection
+               .Run(
+                   "UPDATE artifacts SET state = 'published', size = $2,"
+                   " published_at = " JOBSD_NOW_NS ", touched_at = " JOBSD_NOW_NS
+                   " WHERE key = $1 AND state = 'writing'",
+                   publish)
+               .Affected() == 1;
   }
 
   // A commit whose COMMIT was sent but whose answer was lost is retried by
@@ -309,13 +318,17 @@ bool PostgresArtifactStore::Delete(std::string_view key) {
   // tombstones each time keeps up without a sweeper of its own. A failure
   // here leaves them for the next Delete.
   try {
-    pg::WithConnection(pool_, [&](pg::Connection& connection) {
-      connection.Run(
-          "DELETE FROM artifacts WHERE key IN (SELECT key FROM artifacts WHERE state = 'deleted'"
-          " AND deleted_at < " JOBSD_NOW_NS
-          " - $1 ORDER BY deleted_at LIMIT 4 FOR UPDATE SKIP LOCKED)",
-          pg::Params().Add(Nanoseconds(options_.deleted_kept_for)));
-    });
+    pg::WithConnection(
+        pool_,
+        [&](pg::Connection& connection) {
+          connection.Run(
+              "DELETE FROM artifacts WHERE key IN (SELECT key FROM artifacts WHERE state = "
+              "'deleted'"
+              " AND deleted_at < " JOBSD_NOW_NS
+              " - $1 ORDER BY deleted_at LIMIT 4 FOR UPDATE SKIP LOCKED)",
+              pg::Params().Add(Nanoseconds(options_.deleted_kept_for)));
+        },
+        /*attempts=*/1);
   } catch (const StoreError&) {
   }
   return removed;
