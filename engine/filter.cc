@@ -241,6 +241,13 @@ Value CheckValue(const std::string& text, const FieldSpec& spec, Op op) {
       Fail("invalid value [" + text + "] for field [" + std::string(spec.name) +
            "]; allowed values are " + JoinNames(spec.allowed_values));
     case ValueKind::kText:
+      // PostgreSQL text cannot hold a NUL byte and no order has one: the
+      // same 400 on every store rather than data on one and an error on
+      // the other. (Other kinds refuse it as an invalid value already.)
+      if (text.find('\0') != std::string::npos) {
+        Fail("invalid value [" + text + "] for field [" + std::string(spec.name) +
+             "]: the NUL character is not allowed");
+      }
       return text;
     case ValueKind::kAmount:
       return ParseAmount(text, spec);
@@ -376,11 +383,6 @@ Filter Parse(std::string_view text, const FieldCatalog& catalog) {
   if (text.size() > kMaxFilterBytes) {
     Fail("filter is too long: " + std::to_string(text.size()) + " bytes (at most " +
          std::to_string(kMaxFilterBytes) + ")");
-  }
-  // No store keeps a NUL byte as text the same way (PostgreSQL refuses it),
-  // and no order field holds one: refused for every store alike.
-  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    Fail("the NUL character is not allowed in a filter (at byte " + std::to_string(nul + 1) + ")");
   }
   Filter filter;
   if (text.find_first_not_of(" \t") == std::string_view::npos) return filter;
