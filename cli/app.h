@@ -20,20 +20,31 @@ namespace jobsd::cli {
 inline constexpr int kCommandBusyTimeoutMs = 60'000;
 
 // Opens the store of `settings.db`, migrating it. Failures become
-// CommandError with the store's reason.
+// CommandError with the store's reason (and the location without any
+// password).
 std::unique_ptr<storage::Store> OpenStore(const Settings& settings,
-                                          int busy_timeout_ms = kCommandBusyTimeoutMs);
+                                          int busy_timeout_ms = kCommandBusyTimeoutMs,
+                                          int max_connections = 4);
+
+// settings.db as it may be shown: a PostgreSQL URI without its password.
+std::string StoreLocationForDisplay(const Settings& settings);
 
 // Registers the job types this binary runs (order_export).
 void RegisterBuiltinJobTypes(JobTypeRegistry& registry, storage::Store& db);
 
 struct App {
-  explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs);
+  // `max_connections`: PostgreSQL connections at most (serve sizes it to its
+  // workers and HTTP threads; a command needs few).
+  explicit App(const Settings& settings, int busy_timeout_ms = kCommandBusyTimeoutMs,
+               int max_connections = 4);
 
   Settings settings;
   std::unique_ptr<storage::Store> db;
-  // Jobs' outputs, in --exports; keeps --min-free-disk free when writing.
-  std::unique_ptr<ArtifactStore> artifacts;
+  // Jobs' outputs: in the store when it keeps them (PostgreSQL: every node
+  // reads every file), else files in --exports, keeping --min-free-disk
+  // free when writing. Points into db or local_artifacts.
+  ArtifactStore* artifacts = nullptr;
+  std::unique_ptr<ArtifactStore> local_artifacts;
   JobTypeRegistry registry;
   SystemClock clock;
   std::unique_ptr<JobService> jobs;

@@ -25,7 +25,7 @@ class CommandError : public std::runtime_error {
 };
 
 struct OptionSpec {
-  std::string_view name;  // without the leading "--"
+  std::string_view name;        // without the leading "--"
   std::string_view value_name;  // "" for a flag without a value
   std::string_view env;         // "" when no variable sets it
   std::string_view default_text;
@@ -33,7 +33,7 @@ struct OptionSpec {
 };
 
 struct CommandSpec {
-  std::string_view path;  // "orders import"
+  std::string_view path;   // "orders import"
   std::string_view usage;  // "FILE|-"
   std::string_view summary;
   std::vector<OptionSpec> options;

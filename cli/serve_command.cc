@@ -24,6 +24,7 @@
 #include "engine/credentials.h"
 #include "engine/metrics.h"
 #include "engine/queue/worker_pool.h"
+#include "storage/open_store.h"
 
 namespace jobsd::cli {
 namespace {
@@ -105,6 +106,16 @@ class GraceDeadline {
   std::thread thread_;     // last: starts once the rest exists
 };
 
+// PostgreSQL connections one serve needs at most: one per worker, the
+// HTTP handler threads (api::ServerOptions: 4 blocking + 8 write), the
+// completer, the maintenance thread, and a few for commands in flight.
+int ServeStoreConnections(const Settings& settings) {
+  const int workers = settings.workers > 0
+                          ? settings.workers
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return workers + 4 + 8 + 2 + 2;
+}
+
 }  // namespace
 
 int RunServe(const Args& raw) {
@@ -123,10 +134,14 @@ int RunServe(const Args& raw) {
 
   // Refuse to start, in one line, rather than serve a store or an exports
   // folder that cannot be written (API.md section 15).
-  CheckExportsDir(std::filesystem::absolute(settings.exports).lexically_normal(),
-                  args.SourceOf("exports"));
-  CheckStorePathWritable(settings.db);
-  App app(settings, kServeBusyTimeoutMs);
+  const bool shared_store = storage::BackendOf(settings.db.string()) == storage::Backend::kPostgres;
+  if (!shared_store) {
+    // With PostgreSQL, export files live in the store, not in --exports.
+    CheckExportsDir(std::filesystem::absolute(settings.exports).lexically_normal(),
+                    args.SourceOf("exports"));
+    CheckStorePathWritable(settings.db);
+  }
+  App app(settings, kServeBusyTimeoutMs, ServeStoreConnections(settings));
   try {
     app.db->CheckWritable();
   } catch (const StoreError& e) {
@@ -152,7 +167,8 @@ int RunServe(const Args& raw) {
   MetricsObserver observer(metrics);
   WorkerPoolOptions pool_options;
   pool_options.workers = settings.workers;
-  pool_options.artifacts = app.artifacts.get();
+  pool_options.artifacts = app.artifacts;
+  pool_options.cluster = app.db->cluster();
   WorkerPool pool(app.db->jobs(), app.registry, app.clock, pool_options, &observer);
   app.jobs->SetOnCreated([&pool] { pool.Wake(); });
 
@@ -190,8 +206,8 @@ int RunServe(const Args& raw) {
   const std::string listening = PublicUrl(bound);
   std::cout << "jobsd listening on " << listening << " ("
             << (server.public_url() == listening ? "" : "public URL " + server.public_url() + ", ")
-            << "store " << settings.db.string() << ", exports " << app.artifacts->Location() << ", "
-            << pool.worker_count() << " workers)\n"
+            << "store " << StoreLocationForDisplay(settings) << ", exports "
+            << app.artifacts->Location() << ", " << pool.worker_count() << " workers)\n"
             << std::flush;
 
   int signal_number = 0;

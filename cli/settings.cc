@@ -86,7 +86,10 @@ std::int64_t ParseByteSizeOrThrow(const std::string& text, const std::string& so
 
 }  // namespace
 
-OptionSpec DbOption() { return {"db", "PATH", "JOBSD_DB", "./var/jobsd.db", "SQLite store file"}; }
+OptionSpec DbOption() {
+  return {"db", "PATH", "JOBSD_DB", "./var/jobsd.db",
+          "SQLite store file, or a PostgreSQL URI (postgresql://...)"};
+}
 OptionSpec ExportsOption() {
   return {"exports", "DIR", "JOBSD_EXPORTS", "./var/exports", "directory for export files"};
 }

@@ -32,8 +32,8 @@ int RunMigrate(const Args& raw) {
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);
   auto db = OpenStore(settings);
-  std::cout << "store " << settings.db.string() << " is at schema version " << db->SchemaVersion()
-            << "\n";
+  std::cout << "store " << StoreLocationForDisplay(settings) << " is at schema version "
+            << db->SchemaVersion() << "\n";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "storage/open_store.h"
 
+#include "storage/postgres/pg.h"
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
@@ -31,6 +32,11 @@ std::unique_ptr<Store> OpenStore(const StoreOptions& options) {
     }
   }
   throw StoreError("unknown store backend", /*transient=*/false);
+}
+
+std::string DisplayLocation(std::string_view location) {
+  return BackendOf(location) == Backend::kPostgres ? pg::RedactPassword(location)
+                                                   : std::string(location);
 }
 
 int LatestSchemaVersion(Backend backend) {

@@ -31,6 +31,10 @@ Backend BackendOf(std::string_view location);
 // location) when it cannot, including for a backend this binary lacks.
 std::unique_ptr<Store> OpenStore(const StoreOptions& options);
 
+// `location` as it may be shown in output, logs and errors: a PostgreSQL
+// URI without its password; a path as it is.
+std::string DisplayLocation(std::string_view location);
+
 // The newest schema version this binary knows for `backend`.
 int LatestSchemaVersion(Backend backend);
 

@@ -11,6 +11,7 @@
 #include "engine/credential_store.h"
 #include "engine/orders/order_store.h"
 #include "engine/queue/artifact_store.h"
+#include "engine/queue/cluster.h"
 #include "engine/queue/job_store.h"
 
 namespace jobsd::storage {
@@ -34,6 +35,9 @@ class Store {
   // every node reads every file), or nullptr when they are files beside it
   // (SQLite: the caller keeps them in the --exports directory).
   virtual ArtifactStore* own_artifacts() { return nullptr; }
+  // The nodes sharing the store (PostgreSQL), or nullptr when one machine
+  // uses it (SQLite): see engine/queue/cluster.h.
+  virtual Cluster* cluster() { return nullptr; }
 
   virtual int SchemaVersion() = 0;  // highest migration applied
   virtual bool Ping() = 0;          // the store answers a trivial query

@@ -1,5 +1,7 @@
 #include "engine/queue/worker_pool.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <stdexcept>
@@ -9,6 +11,13 @@
 #include "engine/queue/worker_id.h"
 
 namespace jobsd {
+namespace {
+
+NodeBeat ThisNode(const std::string& worker_prefix, Nanos now) {
+  return NodeBeat{worker_prefix, HostName(), static_cast<std::int64_t>(::getpid()), now};
+}
+
+}  // namespace
 
 WorkerPoolOptions WorkerPool::Resolved(WorkerPoolOptions options) {
   if (options.workers <= 0) {
@@ -33,17 +42,26 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
       executor_(registry, clock, ExecutorOptions{options_.artifacts, options_.retry}, observer),
       completer_(store, *options_.artifacts, clock, claimer_, leases_,
                  worker_prefix_ + ":completer", options_.lease, observer),
-      rescuer_(store),
+      rescuer_(store, options_.cluster, options_.leader_lease),
       retention_(store, *options_.artifacts),
       startup_sweep_(store, *options_.artifacts),
-      maintenance_("maintenance (leases, rescue, retention)",
+      heartbeat_(options_.cluster, ThisNode(worker_prefix_, clock_.Now()), options_.leader_lease),
+      maintenance_("maintenance (leases, node heartbeat, rescue, retention)",
                    {
                        PeriodicTask{options_.heartbeat, /*runs_at_start=*/false,
                                     /*runs_while_draining=*/true, [this] { leases_.RenewOnce(); }},
+                       // Beats on while draining: the node still holds claims.
+                       PeriodicTask{options_.node_beat, /*runs_at_start=*/false,
+                                    /*runs_while_draining=*/true,
+                                    [this] { heartbeat_.RunOnce(clock_.Now()); }},
                        PeriodicTask{options_.rescue_interval, true, false,
-                                    [this] { rescuer_.RunOnce(clock_.Now()); }},
+                                    [this] {
+                                      if (heartbeat_.leading()) rescuer_.RunOnce(clock_.Now());
+                                    }},
                        PeriodicTask{options_.retention_interval, true, false,
-                                    [this] { retention_.RunOnce(clock_.Now()); }},
+                                    [this] {
+                                      if (heartbeat_.leading()) retention_.RunOnce(clock_.Now());
+                                    }},
                    }) {}
 
 WorkerPool::~WorkerPool() {
@@ -65,6 +83,19 @@ void WorkerPool::Start() {
               << e.what() << '\n';
   }
   started_ = true;
+  if (options_.cluster != nullptr) {
+    // Beat before the first claim: the leader rescues the claims of nodes
+    // it does not see beating.
+    try {
+      heartbeat_.RunOnce(clock_.Now());
+    } catch (const std::exception& e) {
+      std::cerr << "jobsd: worker: the first node heartbeat failed (retrying): " << e.what()
+                << '\n';
+    }
+    // A job created through another node wakes a sleeping worker here;
+    // polling (poll_interval) stays as the fallback for lost wake-ups.
+    wakeups_ = options_.cluster->SubscribeWakeups([this] { claimer_.Wake(); });
+  }
   claimer_.OpenFor(options_.workers);
   completer_.Start();
   for (int i = 0; i < options_.workers; ++i) {
@@ -95,6 +126,8 @@ void WorkerPool::WorkerLoop(int index) {
 
 void WorkerPool::Shutdown(Nanos grace) {
   claimer_.Stop();
+  wakeups_.reset();
+  heartbeat_.StepDown();
   maintenance_.Drain();  // leases are still renewed while jobs finish
   executor_.WaitUntilIdle(grace);
   ForceStop();
@@ -104,6 +137,7 @@ void WorkerPool::Shutdown(Nanos grace) {
   workers_.clear();
   completer_.FlushAndStop();
   maintenance_.Join();
+  heartbeat_.Leave();
   started_ = false;
 }
 

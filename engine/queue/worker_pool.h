@@ -5,7 +5,9 @@
 //   lease keeper   renews the leases of the claims this process holds
 //   executor       runs a claimed job, decides its outcome (N workers)
 //   completer      records outcomes in batches, fenced (its own thread)
-//   maintenance    lease renewal, rescuer, retention (one periodic runner)
+//   maintenance    lease renewal, node heartbeat, rescuer, retention (one
+//                  periodic runner; with a cluster, rescue and retention run
+//                  only on the node that leads maintenance)
 //
 // Start sweeps the exports directory and rescues the jobs of ended local
 // processes first. Shutdown stops claiming, gives running jobs a grace,
@@ -15,18 +17,21 @@
 // thread. Shutdown may be called once; ForceStop at any time after it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/queue/artifact_store.h"
 #include "engine/queue/claimer.h"
+#include "engine/queue/cluster.h"
 #include "engine/queue/completer.h"
 #include "engine/queue/executor.h"
 #include "engine/queue/job_observer.h"
 #include "engine/queue/job_store.h"
 #include "engine/queue/job_type.h"
 #include "engine/queue/lease_keeper.h"
+#include "engine/queue/maintenance/node_heartbeat.h"
 #include "engine/queue/maintenance/periodic_runner.h"
 #include "engine/queue/maintenance/rescuer.h"
 #include "engine/queue/maintenance/retention.h"
@@ -41,6 +46,14 @@ struct WorkerPoolOptions {
   // Required: where jobs write their artifacts, and where retention and the
   // start-up sweep delete them. Outlives the pool.
   ArtifactStore* artifacts = nullptr;
+  // The nodes sharing the store (PostgreSQL), or nullptr for a store of one
+  // machine. With one: the node beats every `node_beat`, runs rescue and
+  // retention only while it leads maintenance (a lead lasts `leader_lease`
+  // without a beat; a node silent that long is dead and the leader rescues
+  // its claims), and wakes its workers when another node creates a job.
+  Cluster* cluster = nullptr;
+  Nanos node_beat = 1 * kNanosPerSecond;
+  Nanos leader_lease = 5 * kNanosPerSecond;
   Nanos lease = 30 * kNanosPerSecond;
   Nanos heartbeat = 10 * kNanosPerSecond;
   // Jobs created by another process (jobsd jobs submit) are found by polling.
@@ -95,7 +108,9 @@ class WorkerPool {
   Rescuer rescuer_;
   Retention retention_;
   StartupSweep startup_sweep_;
+  NodeHeartbeat heartbeat_;
   PeriodicRunner maintenance_;
+  std::unique_ptr<WakeupSubscription> wakeups_;
 
   std::vector<std::thread> workers_;
   bool started_ = false;

@@ -4,7 +4,9 @@
 -- so that one set of queries, one CSV and one mental model serve both:
 -- every *_at column and run_after are bigint nanoseconds since the Unix
 -- epoch, UTC (engine/time.h Nanos); the views show them as timestamptz for
--- people using psql. Tables live in the first schema of the connection's
+-- people using psql. Identifiers that are ordered or compared (job ids,
+-- client ids) are COLLATE "C": byte order, as SQLite compares them, whatever
+-- the database's default collation. Tables live in the first schema of the connection's
 -- search_path (normally public), so several stores may share one database.
 --
 -- Tables:
@@ -20,7 +22,7 @@
 -- schema_migrations (version, name, applied_at) is created by the migrator.
 
 CREATE TABLE jobs (
-  id text PRIMARY KEY,  -- UUID v4, lowercase
+  id text COLLATE "C" PRIMARY KEY,  -- UUID v4, lowercase
   job_type text NOT NULL,
   status text NOT NULL DEFAULT 'pending'
     CHECK (status IN ('pending', 'started', 'success', 'failed')),
@@ -45,7 +47,7 @@ CREATE TABLE jobs (
   idempotency_key text UNIQUE,  -- Idempotency-Key header, NULL once lapsed
   request_hash text,            -- what the key was used for
   idempotency_expires_at bigint,  -- ns
-  client_id text,               -- the API client that created it (NULL: the CLI)
+  client_id text COLLATE "C",   -- the API client that created it (NULL: the CLI)
   -- A started job always has its claim; no other job has one.
   CHECK ((status = 'started') = (claim_token IS NOT NULL AND claimed_by IS NOT NULL
                                  AND lease_expires_at IS NOT NULL))
@@ -53,6 +55,8 @@ CREATE TABLE jobs (
 
 -- Claims: the oldest pending first.
 CREATE INDEX jobs_claim ON jobs (created_at, id) WHERE status = 'pending';
+-- The earliest run_after among pending jobs (idle workers sleep until it).
+CREATE INDEX jobs_pending_run_after ON jobs (run_after) WHERE status = 'pending';
 -- Listings: the newest first.
 CREATE INDEX jobs_listing ON jobs (created_at DESC, id DESC);
 -- Retention.
@@ -107,7 +111,7 @@ CREATE TRIGGER jobs_changed_by_delete AFTER DELETE ON jobs
   REFERENCING OLD TABLE AS changed_jobs FOR EACH STATEMENT EXECUTE FUNCTION jobs_count_change();
 
 CREATE TABLE api_clients (
-  client_id text PRIMARY KEY,
+  client_id text COLLATE "C" PRIMARY KEY,
   secret_salt text NOT NULL,  -- hex
   secret_hash text NOT NULL,  -- hex SHA-256 of salt || secret
   created_at bigint NOT NULL  -- ns
@@ -115,8 +119,11 @@ CREATE TABLE api_clients (
 
 CREATE TABLE access_tokens (
   token_hash text PRIMARY KEY,  -- hex SHA-256 of the token
-  client_id text NOT NULL REFERENCES api_clients (client_id) ON DELETE CASCADE,
-  expires_at bigint NOT NULL  -- ns
+  client_id text COLLATE "C" NOT NULL REFERENCES api_clients (client_id) ON DELETE CASCADE,
+  expires_at bigint NOT NULL,  -- ns
+  -- Issue order: of two tokens that expire together, the later issued is
+  -- the newer (SQLite orders them by rowid).
+  issued bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX access_tokens_client_id ON access_tokens (client_id);
 CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);

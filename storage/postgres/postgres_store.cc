@@ -7,6 +7,7 @@
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/pg_pool.h"
 #include "storage/postgres/postgres_artifact_store.h"
+#include "storage/postgres/postgres_cluster.h"
 #include "storage/postgres/postgres_credential_store.h"
 #include "storage/postgres/postgres_job_store.h"
 #include "storage/postgres/postgres_order_store.h"
@@ -22,7 +23,8 @@ class PostgresStoreImpl final : public PostgresStore {
         jobs_(pool_),
         orders_(pool_),
         credentials_(pool_),
-        artifacts_(pool_) {
+        artifacts_(pool_),
+        cluster_(pool_) {
     auto lease = pool_.Borrow();
     pg::Migrate(*lease);
   }
@@ -31,6 +33,7 @@ class PostgresStoreImpl final : public PostgresStore {
   OrderStore& orders() override { return orders_; }
   CredentialStore& credentials() override { return credentials_; }
   ArtifactStore* own_artifacts() override { return &artifacts_; }
+  Cluster* cluster() override { return &cluster_; }
 
   int SchemaVersion() override {
     return pg::WithConnection(pool_, [](pg::Connection& c) { return pg::CurrentSchemaVersion(c); });
@@ -87,6 +90,7 @@ class PostgresStoreImpl final : public PostgresStore {
   PostgresOrderStore orders_;
   PostgresCredentialStore credentials_;
   PostgresArtifactStore artifacts_;
+  PostgresCluster cluster_;
 
   std::mutex health_mutex_;
   bool health_checked_ = false;

@@ -2,12 +2,43 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "engine/orders/order_export.h"
+#include "storage/open_store.h"
+#include "tests/support/test_postgres.h"
 
 namespace jobsd::api::testing {
 
-ApiWorld::ApiWorld(int busy_timeout_ms) {
-  database = storage::Database::Open({dir / "jobsd.db", busy_timeout_ms});
+namespace {
+
+std::unique_ptr<storage::Store> OpenWorldStore(const std::string& location, int busy_timeout_ms) {
+  storage::StoreOptions options;
+  options.location = location;
+  options.busy_timeout_ms = busy_timeout_ms;
+  return storage::OpenStore(options);
+}
+
+std::unique_ptr<storage::LocalArtifactStore> LocalArtifactsUnlessKept(
+    storage::Store& store, const std::filesystem::path& dir) {
+  if (store.own_artifacts() != nullptr) return nullptr;
+  return std::make_unique<storage::LocalArtifactStore>(dir, /*min_free_disk=*/0);
+}
+
+}  // namespace
+
+bool ApiWorld::OnPostgres() {
+  const char* store = std::getenv("JOBSD_TEST_STORE");
+  return store != nullptr && std::string_view(store) == "postgres";
+}
+
+ApiWorld::ApiWorld(int busy_timeout_ms)
+    : location(OnPostgres() ? jobsd::testing::FreshPostgresSchema() : (dir / "jobsd.db").string()),
+      database(OpenWorldStore(location, busy_timeout_ms)),
+      local_artifacts(LocalArtifactsUnlessKept(*database, dir / "exports")),
+      artifacts(database->own_artifacts() != nullptr ? *database->own_artifacts()
+                                                     : *local_artifacts) {
   registry.Register(std::string(kOrderExportType),
                     std::make_unique<OrderExportJob>(database->orders()));
   // No worker runs here, so every job posted stays pending: the suites post

@@ -1,6 +1,8 @@
 // A real jobsd back end for API tests: an SQLite store in a temporary
-// directory, the order_export job type, a JobService, an Authenticator and
-// metrics, all on a manual clock so expiry is tested without sleeping.
+// directory (or, with JOBSD_TEST_STORE=postgres, a fresh schema of the test
+// PostgreSQL server: CTest runs the API suites a second time so), the
+// order_export job type, a JobService, an Authenticator and metrics, all on
+// a manual clock so expiry is tested without sleeping.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -12,6 +14,7 @@
 #include "engine/queue/job_type.h"
 #include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
+#include "storage/store.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -37,10 +40,16 @@ class ApiWorld {
   Job Succeed(const Job& job, const std::string& csv);
   Job Fail(const Job& job, const std::string& error);
 
+  // Whether the store is PostgreSQL (JOBSD_TEST_STORE=postgres).
+  static bool OnPostgres();
+
   jobsd::testing::TempDir dir;
   jobsd::testing::ManualClock clock;
-  std::unique_ptr<storage::Database> database;
-  storage::LocalArtifactStore artifacts{dir / "exports", /*min_free_disk=*/0};
+  std::string location;  // dir/jobsd.db, or a PostgreSQL location
+  std::unique_ptr<storage::Store> database;
+  // Files in dir/exports, unless the store keeps them (PostgreSQL).
+  std::unique_ptr<storage::LocalArtifactStore> local_artifacts;
+  ArtifactStore& artifacts;
   JobTypeRegistry registry;
   std::unique_ptr<JobService> jobs;
   std::unique_ptr<Authenticator> auth;

@@ -17,9 +17,9 @@ TEST(ListCacheTest, FindsABodyOnlyAtItsVersionAndBeforeItsExpiry) {
   cache.Put("25 0 ", 7, /*valid_until=*/200, Body("page"));
   ASSERT_NE(cache.Find("25 0 ", 7, 100), nullptr);
   EXPECT_EQ(*cache.Find("25 0 ", 7, 199), "page");
-  EXPECT_EQ(cache.Find("25 0 ", 8, 100), nullptr);   // the store changed
-  EXPECT_EQ(cache.Find("25 0 ", 7, 200), nullptr);   // a job expired
-  EXPECT_EQ(cache.Find("10 0 ", 7, 100), nullptr);   // another query
+  EXPECT_EQ(cache.Find("25 0 ", 8, 100), nullptr);  // the store changed
+  EXPECT_EQ(cache.Find("25 0 ", 7, 200), nullptr);  // a job expired
+  EXPECT_EQ(cache.Find("10 0 ", 7, 100), nullptr);  // another query
   cache.Put("25 0 ", 8, 300, Body("newer"));
   EXPECT_EQ(*cache.Find("25 0 ", 8, 250), "newer");
 }

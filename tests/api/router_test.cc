@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "api/errors.h"
+#include "storage/postgres/pg.h"
 #include "storage/sqlite/open_connection.h"
 #include "tests/api/api_world.h"
 
@@ -480,8 +481,13 @@ TEST(RouterListCacheTest, TheListNeverShowsAPageTheStoreHasMovedPast) {
   // Another process writes: a job deleted straight from the store file.
   const Job second = world.CreateJob();
   EXPECT_EQ(ids().size(), 2u);
-  auto other = storage::OpenConnection({world.dir / "jobsd.db"});
-  other->Exec("DELETE FROM jobs WHERE id = '" + second.id + "'");
+  if (ApiWorld::OnPostgres()) {
+    storage::pg::Connection::Open(world.location)
+        ->RunOnce("DELETE FROM jobs WHERE id = $1", storage::pg::Params().Add(second.id));
+  } else {
+    auto other = storage::OpenConnection({world.dir / "jobsd.db"});
+    other->Exec("DELETE FROM jobs WHERE id = '" + second.id + "'");
+  }
   EXPECT_EQ(ids(), std::vector<std::string>{first.id + ":success"});
 
   // Past its retention the job leaves the list, though nothing was written.

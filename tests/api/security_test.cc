@@ -11,6 +11,7 @@
 #include "api/server.h"
 #include "engine/filter.h"
 #include "engine/orders/order_import.h"
+#include "storage/postgres/pg.h"
 #include "storage/sqlite/sqlite.h"
 #include "tests/api/server_fixture.h"
 
@@ -89,6 +90,7 @@ class SecurityTest : public testing::ServerFixture {
 
   // Table names and row counts: what an injection would change.
   std::map<std::string, std::int64_t> TableCounts() {
+    if (ApiWorld::OnPostgres()) return PostgresTableCounts();
     auto connection = storage::sqlite::Connection::Open(world_.dir / "jobsd.db");
     std::vector<std::string> names;
     auto tables = connection->PrepareUncached(
@@ -99,6 +101,19 @@ class SecurityTest : public testing::ServerFixture {
       auto count = connection->PrepareUncached("SELECT count(*) FROM \"" + name + "\"");
       EXPECT_TRUE(count.Step());
       counts[name] = count.ColumnInt64(0);
+    }
+    return counts;
+  }
+
+  std::map<std::string, std::int64_t> PostgresTableCounts() {
+    auto connection = storage::pg::Connection::Open(world_.location);
+    const storage::pg::Result tables = connection->RunOnce(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        " AND table_type = 'BASE TABLE' ORDER BY table_name COLLATE \"C\"");
+    std::map<std::string, std::int64_t> counts;
+    for (int row = 0; row < tables.rows(); ++row) {
+      const std::string name = tables.String(row, 0);
+      counts[name] = connection->RunOnce("SELECT count(*) FROM \"" + name + "\"").Int64(0, 0);
     }
     return counts;
   }

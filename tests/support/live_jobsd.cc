@@ -4,7 +4,11 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <regex>
+#include <string_view>
+
+#include "tests/support/test_postgres.h"
 
 namespace jobsd::testing {
 
@@ -22,6 +26,16 @@ LiveJobsd::LiveJobsd() {
   env_ = {{"JOBSD_DB", db().string()},
           {"JOBSD_EXPORTS", exports().string()},
           {"JOBSD_LISTEN", "127.0.0.1:0"}};
+  if (const char* store = std::getenv("JOBSD_TEST_STORE");
+      store != nullptr && std::string_view(store) == "postgres") {
+    env_["JOBSD_DB"] = FreshPostgresSchema();
+  }
+}
+
+void LiveJobsd::UseCredentials(const std::string& client_id, const std::string& client_secret) {
+  client_id_ = client_id;
+  client_secret_ = client_secret;
+  auth_header_.clear();
 }
 
 LiveJobsd::~LiveJobsd() = default;

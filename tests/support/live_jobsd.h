@@ -2,6 +2,10 @@
 // listening on an ephemeral port of 127.0.0.1, with its first-run
 // credentials read from its output. For tests that need the whole binary:
 // the crash, serve and hostile-client suites.
+//
+// With JOBSD_TEST_STORE=postgres in the environment (CTest runs the crash
+// and serve suites a second time so), the store is a fresh schema of the
+// test PostgreSQL server (test_postgres.h) instead of a SQLite file.
 #pragma once
 
 #include <chrono>
@@ -47,6 +51,15 @@ class LiveJobsd {
   const TempDir& dir() const { return dir_; }
   std::filesystem::path db() const { return dir_ / "store.db"; }
   std::filesystem::path exports() const { return dir_ / "exports"; }
+
+  // The store this instance serves: a SQLite file path or a PostgreSQL
+  // location (what JOBSD_DB says).
+  const std::string& store() { return env_["JOBSD_DB"]; }
+  bool on_postgres() { return store().rfind("postgresql://", 0) == 0; }
+
+  // Uses another instance's credentials (several nodes on one store: only
+  // the first prints any).
+  void UseCredentials(const std::string& client_id, const std::string& client_secret);
 
   int port() const { return port_; }
   const std::string& client_id() const { return client_id_; }
