@@ -149,6 +149,7 @@ int Drain(const std::map<std::string, std::string>& flags) {
   WorkerPoolOptions options;
   options.workers = workers;
   options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   const auto start = SteadyClock::now();
   pool.Start();
@@ -207,6 +208,7 @@ int Latency(const std::map<std::string, std::string>& flags) {
   WorkerPoolOptions options;
   options.workers = workers;
   options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   engine.service.SetOnCreated([&pool] { pool.Wake(); });
   pool.Start();
@@ -377,6 +379,7 @@ int Node(const std::map<std::string, std::string>& flags) {
   WorkerPoolOptions options;
   options.workers = std::stoi(Need(flags, "workers"));
   options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   std::printf("ready\n");
   std::fflush(stdout);
@@ -475,6 +478,7 @@ int LatencyNodes(const std::map<std::string, std::string>& flags) {
   WorkerPoolOptions options;
   options.workers = workers;
   options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   engine.service.SetOnCreated([&pool] { pool.Wake(); });
   auto others = StartNodes(db, count - 1, workers, /*record=*/true);
