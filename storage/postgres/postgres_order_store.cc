@@ -1,14 +1,164 @@
 #include "storage/postgres/postgres_order_store.h"
 
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-// PLACEHOLDER: replaced by the real implementation before this lands.
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "storage/filter_sql.h"
+#include "storage/postgres/postgres_order_import.h"
+#include "storage/sqlite/order_columns_sql.h"
+
 namespace jobsd::storage {
 namespace {
-[[noreturn]] void NotYet() { throw StoreError("PostgreSQL store: not implemented yet", false); }
+
+// Rows per FETCH: a few MiB of results at a time, whatever the export's size.
+constexpr int kFetchRows = 5000;
+constexpr std::string_view kCursor = "jobsd_order_scan";
+
+// Type OIDs of the binary results (pg_type.dat): what each ColumnKind must
+// arrive as for the decoding below to be right.
+constexpr Oid kBoolOid = 16;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kTextOid = 25;
+
+Oid ExpectedType(ColumnKind kind) {
+  switch (kind) {
+    case ColumnKind::kText:
+      return kTextOid;
+    case ColumnKind::kBoolean:
+      return kBoolOid;
+    case ColumnKind::kInteger:
+    case ColumnKind::kTimestamp:
+      break;
+  }
+  return kInt8Oid;
+}
+
+// A binary int8: 8 bytes, most significant first.
+std::int64_t BigEndianInt64(const char* bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return static_cast<std::int64_t>(value);
+}
+
+// A schema that drifted from kOrderColumns would be decoded as garbage:
+// checked on the first batch of every scan.
+void CheckColumnTypes(const PGresult* result) {
+  for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
+    const Oid type = PQftype(result, static_cast<int>(i));
+    if (type != ExpectedType(kOrderColumns[i].kind)) {
+      throw StoreError("orders column " + std::string(kOrderColumns[i].name) + " has type OID " +
+                           std::to_string(type) + ", expected " +
+                           std::to_string(ExpectedType(kOrderColumns[i].kind)),
+                       /*transient=*/false);
+    }
+  }
+}
+
+// Hands every row of one FETCH to `sink`; views point into `result`.
+std::int64_t DeliverRows(const PGresult* result, ColumnValue* values, OrderRowSink& sink) {
+  const int rows = PQntuples(result);
+  for (int row = 0; row < rows; ++row) {
+    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
+      const int column = static_cast<int>(i);
+      ColumnValue& value = values[i];
+      value.is_null = PQgetisnull(result, row, column) != 0;
+      value.text = {};
+      value.number = 0;
+      if (value.is_null) continue;
+      const char* bytes = PQgetvalue(result, row, column);
+      switch (kOrderColumns[i].kind) {
+        case ColumnKind::kText:
+          value.text = {bytes, static_cast<std::size_t>(PQgetlength(result, row, column))};
+          break;
+        case ColumnKind::kBoolean:
+          value.number = bytes[0] != 0 ? 1 : 0;
+          break;
+        case ColumnKind::kInteger:
+        case ColumnKind::kTimestamp:
+          value.number = BigEndianInt64(bytes);
+          break;
+      }
+    }
+    sink.OnRow(values);
+  }
+  return rows;
+}
+
+pg::Params ToParams(const std::vector<SqlParam>& params) {
+  pg::Params out;
+  for (const SqlParam& param : params) {
+    std::visit([&](const auto& value) { out.Add(value); }, param);
+  }
+  return out;
+}
+
+// One scan: a cursor over the query in a REPEATABLE READ READ ONLY
+// transaction, so that every FETCH reads the same snapshot (orders merged
+// meanwhile are not half seen), in binary (no text parsing of numbers).
+// `delivered` counts the rows handed out so far, for the caller's retry.
+std::int64_t Scan(pg::Connection& connection, const std::string& declare, const pg::Params& params,
+                  OrderRowSink& sink, std::int64_t& delivered) {
+  pg::Transaction snapshot(connection, pg::Isolation::kRepeatableRead, /*read_only=*/true);
+  // The bytes of the text values as stored, which are UTF-8.
+  connection.Exec("SET LOCAL client_encoding = 'UTF8'");
+  connection.RunOnce(declare, params);
+  static const std::string fetch =
+      "FETCH " + std::to_string(kFetchRows) + " FROM " + std::string(kCursor);
+  ColumnValue values[kOrderColumnCount];
+  bool checked = false;
+  for (;;) {
+    const pg::Result batch = connection.Run(fetch, {}, pg::ResultFormat::kBinary);
+    if (!checked) {
+      CheckColumnTypes(batch.get());
+      checked = true;
+    }
+    const std::int64_t rows = DeliverRows(batch.get(), values, sink);
+    delivered += rows;
+    if (rows < kFetchRows) break;
+  }
+  snapshot.Commit();
+  return delivered;
+}
+
 }  // namespace
 
-std::unique_ptr<OrderImport> PostgresOrderStore::BeginImport() { NotYet(); }
-std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderRowSink& sink) { NotYet(); }
-std::int64_t PostgresOrderStore::CountOrders() { NotYet(); }
+std::unique_ptr<OrderImport> PostgresOrderStore::BeginImport() {
+  return BeginCopyOrderImport(pool_);
+}
+
+std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderRowSink& sink) {
+  const SqlWhere where = CompileOrderFilter(filter, SqlDialect::Postgres(1));
+  // Filtered SQL varies, so it is sent unprepared; the cursor's FETCH is
+  // the same every time and prepared once per connection.
+  std::string declare = "DECLARE " + std::string(kCursor) + " NO SCROLL CURSOR FOR SELECT " +
+                        OrderColumnList() + " FROM orders";
+  if (!where.sql.empty()) declare += " WHERE " + where.sql;
+  // id by bytes, as SQLite's BINARY collation orders it (the column is
+  // COLLATE "C" already; saying so keeps the order if that ever changes).
+  declare += " ORDER BY created_at, id COLLATE \"C\"";
+  const pg::Params params = ToParams(where.params);
+
+  for (int attempt = 1;; ++attempt) {
+    std::int64_t delivered = 0;
+    try {
+      pg::Lease lease = pool_.Borrow();
+      return Scan(*lease, declare, params, sink, delivered);
+    } catch (const pg::PgError& error) {
+      // A pooled connection the server dropped (restart, idle timeout)
+      // fails before the first row: another one may well work. Once rows
+      // are out, the sink has them: the caller must start over.
+      const bool lost = error.fault() == StoreFault::kIo;
+      if (delivered > 0 || !lost || attempt >= kScanAttempts) throw;
+    }
+  }
+}
+
+std::int64_t PostgresOrderStore::CountOrders() {
+  return pg::WithConnection(
+      pool_, [](pg::Connection& c) { return c.Run("SELECT count(*) FROM orders").Int64(0, 0); });
+}
 
 }  // namespace jobsd::storage

@@ -1,6 +1,8 @@
-// OrderStore on PostgreSQL: imports stream through COPY into a staging
-// table and merge in one transaction; exports read one consistent snapshot
-// through a cursor, in constant memory.
+// OrderStore on PostgreSQL: imports stream through COPY into staging
+// tables and merge in one transaction (postgres_order_import.h); exports
+// read one consistent snapshot through a cursor, in binary, in constant
+// memory. Filters and ordering give the rows SQLite gives, byte for byte
+// (migrations/postgres/0002_orders.sql: text columns are COLLATE "C").
 #pragma once
 
 #include "engine/orders/order_store.h"
@@ -17,6 +19,10 @@ class PostgresOrderStore final : public OrderStore {
   std::int64_t CountOrders() override;
 
  private:
+  // A scan whose connection turns out dead before its first row tries
+  // again on another, this many times in all.
+  static constexpr int kScanAttempts = 3;
+
   pg::Pool& pool_;
 };
 

@@ -48,7 +48,12 @@ bool PostgresWakeups::StopRequestedWithin(int ms) {
 std::unique_ptr<pg::Connection> PostgresWakeups::Listen() {
   try {
     auto connection = pool_.OpenDetached();
-    if (schema_.empty()) schema_ = connection->Run("SELECT current_schema()").String(0, 0);
+    // Named for operators (and tests) reading pg_stat_activity.
+    schema_ = connection
+                  ->Run(
+                      "SELECT current_schema(), set_config('application_name',"
+                      " 'jobsd wake-ups ' || current_schema(), false)")
+                  .String(0, 0);
     connection->Exec("LISTEN jobsd_jobs");
     if (outage_logged_) std::cerr << "jobsd: wake-up listener: connected again\n";
     outage_logged_ = false;

@@ -17,6 +17,7 @@ class SqliteBackend final : public OpenBackend {
       : database_(storage::Database::Open({dir / "jobsd.db"})) {}
   JobStore& jobs() override { return database_->jobs(); }
   CredentialStore& credentials() override { return database_->credentials(); }
+  OrderStore& orders() override { return database_->orders(); }
 
  private:
   std::unique_ptr<storage::Database> database_;
@@ -40,6 +41,7 @@ class PostgresBackend final : public OpenBackend {
       : store_(storage::PostgresStore::Open({testing::PostgresSchemaFor(dir.string())})) {}
   JobStore& jobs() override { return store_->jobs(); }
   CredentialStore& credentials() override { return store_->credentials(); }
+  OrderStore& orders() override { return store_->orders(); }
 
  private:
   std::unique_ptr<storage::PostgresStore> store_;
@@ -65,9 +67,15 @@ Backend Postgres() {
 
 }  // namespace
 
+OrderStore& OpenBackend::orders() {
+  throw std::logic_error("this backend keeps no orders: run order tests over OrderBackends()");
+}
+
 std::vector<Backend> AllBackends() { return {Sqlite(), Memory(), Postgres()}; }
 
 std::vector<Backend> SharedBackends() { return {Sqlite(), Postgres()}; }
+
+std::vector<Backend> OrderBackends() { return {Sqlite(), Postgres()}; }
 
 Backend BackendNamed(const std::string& name) {
   for (Backend& backend : AllBackends()) {

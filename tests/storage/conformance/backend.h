@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/credential_store.h"
+#include "engine/orders/order_store.h"
 #include "engine/queue/job_store.h"
 
 namespace jobsd::conformance {
@@ -22,6 +23,8 @@ class OpenBackend {
   virtual ~OpenBackend() = default;
   virtual JobStore& jobs() = 0;
   virtual CredentialStore& credentials() = 0;
+  // Only the backends of OrderBackends() keep orders; the others throw.
+  virtual OrderStore& orders();
 };
 
 struct Backend {
@@ -36,6 +39,8 @@ struct Backend {
 std::vector<Backend> AllBackends();
 // The backends several processes can share (one store, many processes).
 std::vector<Backend> SharedBackends();
+// The backends that keep orders (the memory backend does not).
+std::vector<Backend> OrderBackends();
 // The backend of that name among AllBackends().
 Backend BackendNamed(const std::string& name);
 
