@@ -377,6 +377,11 @@ Filter Parse(std::string_view text, const FieldCatalog& catalog) {
     Fail("filter is too long: " + std::to_string(text.size()) + " bytes (at most " +
          std::to_string(kMaxFilterBytes) + ")");
   }
+  // No store keeps a NUL byte as text the same way (PostgreSQL refuses it),
+  // and no order field holds one: refused for every store alike.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    Fail("the NUL character is not allowed in a filter (at byte " + std::to_string(nul + 1) + ")");
+  }
   Filter filter;
   if (text.find_first_not_of(" \t") == std::string_view::npos) return filter;
   const std::vector<RawCondition> raw = Scanner(text).ScanAll();

@@ -78,6 +78,13 @@ Params& Params::Add(std::int64_t value) {
 }
 
 Params& Params::Add(std::string_view value) {
+  // The server reads a text parameter up to its first NUL: "id\0x" would be
+  // looked up as "id". PostgreSQL text cannot hold NUL anyway, so refuse it
+  // rather than match the wrong row.
+  if (value.find('\0') != std::string_view::npos) {
+    throw PgError("PostgreSQL text cannot contain a NUL character", "22021", false,
+                  StoreFault::kOther);
+  }
   values_.emplace_back(std::string(value));
   formats_.push_back(0);
   return *this;

@@ -43,7 +43,8 @@ class PgError : public StoreError {
 std::string RedactPassword(std::string_view location);
 
 // Positional parameters, sent in text format (or binary for bytes). The
-// values are copied, so arguments may die early.
+// values are copied, so arguments may die early. Text with a NUL byte is
+// refused (PgError 22021): the server would read it only up to the NUL.
 class Params {
  public:
   Params& Add(std::int64_t value);

@@ -21,7 +21,16 @@ void PostgresCredentialStore::InsertClient(const StoredClient& client) {
   });
 }
 
+namespace {
+
+// PostgreSQL text never holds a NUL byte: no stored id or hash has one, and
+// pg::Params would refuse to send it.
+bool HasNul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+}  // namespace
+
 std::optional<StoredClient> PostgresCredentialStore::FindClient(std::string_view client_id) {
+  if (HasNul(client_id)) return std::nullopt;
   return pg::WithConnection(pool_, [&](Connection& connection) -> std::optional<StoredClient> {
     const Result row = connection.Run(
         "SELECT client_id, secret_salt, secret_hash, created_at FROM api_clients"
@@ -39,6 +48,7 @@ std::int64_t PostgresCredentialStore::CountClients() {
 }
 
 bool PostgresCredentialStore::DeleteClient(std::string_view client_id) {
+  if (HasNul(client_id)) return false;
   return pg::WithConnection(pool_, [&](Connection& connection) {
     // access_tokens.client_id is ON DELETE CASCADE: the client's tokens go
     // in the same statement.
@@ -58,6 +68,7 @@ void PostgresCredentialStore::InsertToken(const StoredToken& token) {
 
 std::optional<StoredToken> PostgresCredentialStore::FindToken(std::string_view token_hash,
                                                               Nanos now) {
+  if (HasNul(token_hash)) return std::nullopt;
   return pg::WithConnection(pool_, [&](Connection& connection) -> std::optional<StoredToken> {
     const Result row = connection.Run(
         "SELECT t.token_hash, t.client_id, t.expires_at FROM access_tokens t"

@@ -312,6 +312,9 @@ std::vector<InsertResult> PostgresJobStore::InsertJobs(const std::vector<NewJob>
 }
 
 std::optional<Job> PostgresJobStore::FindJob(std::string_view id, Nanos now) {
+  // PostgreSQL text never holds a NUL byte, so no stored id has one (and
+  // the parameter could not be sent: pg::Params refuses it).
+  if (id.find('\0') != std::string_view::npos) return std::nullopt;
   return pg::WithConnection(pool_, [&](Connection& connection) {
     return FirstJob(connection.Run("SELECT " JOBSD_PG_JOB_COLUMNS
                                    " FROM jobs WHERE id = $1 AND expires_at > $2",
@@ -320,6 +323,7 @@ std::optional<Job> PostgresJobStore::FindJob(std::string_view id, Nanos now) {
 }
 
 std::optional<Job> PostgresJobStore::FindJobByArtifactToken(std::string_view token, Nanos now) {
+  if (token.find('\0') != std::string_view::npos) return std::nullopt;  // as in FindJob
   return pg::WithConnection(pool_, [&](Connection& connection) {
     return FirstJob(connection.Run("SELECT " JOBSD_PG_JOB_COLUMNS
                                    " FROM jobs WHERE artifact_token = $1 AND expires_at > $2",

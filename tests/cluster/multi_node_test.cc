@@ -72,7 +72,7 @@ class MultiNodeTest : public ::testing::Test {
     for (int i = 0; i < count; ++i) {
       auto node = std::make_unique<LiveJobsd>();
       node->env()["JOBSD_DB"] = location_;
-      std::vector<std::string> args = {"--workers", "2"};
+      std::vector<std::string> args = {"--workers", "2", "--max-active-jobs", "100000"};
       args.insert(args.end(), extra.begin(), extra.end());
       ASSERT_TRUE(node->Start(args)) << "node " << i;
       if (i > 0) node->UseCredentials(nodes_[0]->client_id(), nodes_[0]->client_secret());

@@ -337,6 +337,11 @@ TEST(FilterParseTest, RejectsWithSpecificReasons) {
       {"eq(name,\"Ron\"\"Swanson\")", {"unexpected text after quoted value"}},
       // The classic injection in bare form is refused for its quote, not run.
       {"eq(email,x' OR 1=1 --)", {"bare value [x' OR 1=1 --]"}},
+      // A NUL byte, quoted or not: no store keeps it as text alike.
+      {std::string("eq(name,\"a\0b\")", 14),
+       {"the NUL character is not allowed in a filter (at byte 11)"}},
+      {std::string("eq(name,\0)", 10),
+       {"the NUL character is not allowed in a filter (at byte 9)"}},
   };
   for (const RejectCase& c : cases) {
     const std::string reason = ErrorOf(c.text, OrderFields());
