@@ -8,7 +8,8 @@
 # queue commits as durably as PostgreSQL does by default. Each enqueue and drain starts from a
 # fresh database. BENCH_PG_WORKERS (default 2) is the workers per node, and the concurrency of
 # each peer process; BENCH_PGBOSS_BATCH (default 256, jobsd's largest claim batch) pg-boss's
-# batchSize; BENCH_PG_LATENCY_NODES (default 2) how many nodes the latency run spreads over.
+# batchSize; BENCH_PG_LATENCY_NODES (default 2) how many nodes the latency run spreads over;
+# BENCH_PG_PARTS (default "queue http export") which parts run.
 
 pg_bin=${JOBSD_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_workers=${BENCH_PG_WORKERS:-2}
@@ -226,13 +227,16 @@ pg_export_suite() {
 }
 
 # ---- the section -----------------------------------------------------------------------------
+# BENCH_PG_PARTS="queue http export" (any subset; latency comes with queue) runs only those.
 postgres_section() {
-  local rep
+  local rep parts=" ${BENCH_PG_PARTS:-queue http export} "
   pg_start
-  for ((rep = 1; rep <= reps; rep++)); do pg_queue_suite "$rep"; done
-  pg_latency_suite
-  pg_http_suite
-  pg_export_suite
+  if [[ $parts == *" queue "* ]]; then
+    for ((rep = 1; rep <= reps; rep++)); do pg_queue_suite "$rep"; done
+    pg_latency_suite
+  fi
+  if [[ $parts == *" http "* ]]; then pg_http_suite; fi
+  if [[ $parts == *" export "* ]]; then pg_export_suite; fi
   pg_stop
 }
 
