@@ -1,15 +1,26 @@
 // Queue throughput and latency of the engine without export work: a no-op
-// job type that only this binary registers, the real SQLite store with its
-// durable settings, the real worker pool. bench/run.sh drives it and
-// compares its figures with references measured in the same run.
+// job type that only this binary registers, the real store with its durable
+// settings (a SQLite file, or PostgreSQL when --db is a postgresql:// URI),
+// the real worker pool. bench/run.sh drives it and compares its figures with
+// references measured in the same run.
 //
 //   jobsd_queue_bench enqueue --db PATH --jobs N --mode single|batch [--batch 1000]
-//   jobsd_queue_bench drain --db PATH --workers W
-//   jobsd_queue_bench latency --db PATH --rate R --seconds S --workers W
+//   jobsd_queue_bench drain --db PATH --workers W [--nodes K]
+//   jobsd_queue_bench latency --db PATH --rate R --seconds S --workers W [--nodes K]
 //   jobsd_queue_bench rawsqlite --db PATH --n N
 //
+// With --nodes K the workers run in K node processes (this binary's `node`
+// command, each with its own store connections and worker pool, as K `jobsd
+// serve` on one PostgreSQL would): drain starts K nodes and only watches the
+// store; latency creates the jobs in this process (node A, with its own
+// workers) and starts K-1 more nodes, so a job starts on any node.
+//
 // Each prints one line of key=value figures.
+#include <fcntl.h>
+#include <spawn.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,7 +37,7 @@
 #include "engine/queue/job_service.h"
 #include "engine/queue/worker_pool.h"
 #include "storage/files/local_artifact_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/open_store.h"
 
 namespace jobsd::bench {
 namespace {
@@ -63,14 +74,22 @@ std::string Need(const std::map<std::string, std::string>& flags, const std::str
 
 struct Engine {
   explicit Engine(const std::string& db)
-      : database(storage::Database::Open(storage::DatabaseOptions{db})),
-        service(database->jobs(), registry, clock, JobServiceOptions{}) {
+      : database(storage::OpenStore(storage::StoreOptions{db})),
+        service(database->jobs(), registry, clock, JobServiceOptions{}),
+        local_artifacts(std::filesystem::temp_directory_path() / "jobsd-bench-exports") {
     registry.Register(std::string(kNoopType), std::make_unique<NoopJob>());
+  }
+  // Where the pool sweeps and deletes outputs, as `jobsd serve` picks it: the
+  // store's own (PostgreSQL) or files beside it. The no-op type writes none.
+  ArtifactStore& artifacts() {
+    ArtifactStore* own = database->own_artifacts();
+    return own != nullptr ? *own : local_artifacts;
   }
   JobTypeRegistry registry;
   SystemClock clock;
-  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<storage::Store> database;
   JobService service;
+  storage::LocalArtifactStore local_artifacts;
 };
 
 int Enqueue(const std::map<std::string, std::string>& flags) {
@@ -129,10 +148,8 @@ int Drain(const std::map<std::string, std::string>& flags) {
   DrainObserver observer;
   WorkerPoolOptions options;
   options.workers = workers;
-  // The no-op type writes no artifact; the pool still sweeps the store.
-  storage::LocalArtifactStore artifacts(std::filesystem::temp_directory_path() /
-                                        "jobsd-bench-exports");
-  options.artifacts = &artifacts;
+  options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   const auto start = SteadyClock::now();
   pool.Start();
@@ -190,10 +207,8 @@ int Latency(const std::map<std::string, std::string>& flags) {
   LatencyObserver observer(engine.clock);
   WorkerPoolOptions options;
   options.workers = workers;
-  // The no-op type writes no artifact; the pool still sweeps the store.
-  storage::LocalArtifactStore artifacts(std::filesystem::temp_directory_path() /
-                                        "jobsd-bench-exports");
-  options.artifacts = &artifacts;
+  options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
   WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
   engine.service.SetOnCreated([&pool] { pool.Wake(); });
   pool.Start();
@@ -224,6 +239,281 @@ int Latency(const std::map<std::string, std::string>& flags) {
       "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f jobs=%ld rate=%.0f"
       " enqueue_p50_ms=%.3f enqueue_p99_ms=%.3f pickup_p50_ms=%.3f pickup_p99_ms=%.3f\n",
       QuantileMs(total_wait, 0.5), QuantileMs(total_wait, 0.99), max_ms, total, rate,
+      QuantileMs(enqueue, 0.5), QuantileMs(enqueue, 0.99), QuantileMs(pickup, 0.5),
+      QuantileMs(pickup, 0.99));
+  return 0;
+}
+
+// ---- several nodes: child processes of this binary ----------------------
+
+// A node process as its parent sees it: a line protocol over its stdin and
+// stdout ("ready", then "go", then "stop"; the node answers with its report).
+class NodeProcess {
+ public:
+  NodeProcess(const std::string& db, int workers, bool record) {
+    int to_child[2], from_child[2];
+    if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
+      throw std::runtime_error("pipe2 failed");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, to_child[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, from_child[1], STDOUT_FILENO);
+    std::vector<std::string> args = {
+        "jobsd_queue_bench", "node", "--db", db, "--workers", std::to_string(workers), "--record",
+        record ? "1" : "0"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(to_child[0]);
+    close(from_child[1]);
+    if (rc != 0) throw std::runtime_error("cannot start a node process");
+    to_node_ = to_child[1];
+    from_node_ = fdopen(from_child[0], "r");
+  }
+  ~NodeProcess() {
+    if (to_node_ >= 0) close(to_node_);
+    if (from_node_ != nullptr) fclose(from_node_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  void Send(const std::string& line) {
+    const std::string text = line + "\n";
+    if (write(to_node_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      throw std::runtime_error("a node process is gone");
+    }
+  }
+  std::string ReadLine() {
+    char* line = nullptr;
+    std::size_t capacity = 0;
+    const ssize_t n = getline(&line, &capacity, from_node_);
+    std::string text = n > 0 ? std::string(line, static_cast<std::size_t>(n)) : std::string();
+    free(line);
+    if (n <= 0) throw std::runtime_error("a node process ended early (see its messages above)");
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  }
+  bool Alive() { return waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // Waits for the node to exit after "stop"; its exit status must be 0.
+  void Join() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      throw std::runtime_error("a node process failed");
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int to_node_ = -1;
+  FILE* from_node_ = nullptr;
+};
+
+// What a node reports when stopped: how many jobs it finished, when the last
+// one finished (steady clock: CLOCK_MONOTONIC, one clock for every process
+// on this machine), and, when asked to record, when each job started.
+struct NodeReport {
+  long finished = 0;
+  std::int64_t last_steady_ns = 0;
+  std::map<std::string, LatencyObserver::Started> started;
+};
+
+NodeReport ReadReport(NodeProcess& node) {
+  NodeReport report;
+  for (;;) {
+    const std::string line = node.ReadLine();
+    char id[128];
+    long long created = 0, started = 0;
+    if (std::sscanf(line.c_str(), "started %127s %lld %lld", id, &created, &started) == 3) {
+      report.started[id] = {created, started};
+    } else if (std::sscanf(line.c_str(), "finished=%ld last_steady_ns=%lld", &report.finished,
+                           &started) == 2) {
+      report.last_steady_ns = started;
+      return report;
+    } else {
+      throw std::runtime_error("unexpected line from a node: " + line);
+    }
+  }
+}
+
+std::int64_t SteadyNs(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Both: counts finished jobs (drain) and records starts (latency).
+class NodeObserver final : public JobObserver {
+ public:
+  NodeObserver(const Clock& clock, bool record) : starts_(clock), record_(record) {}
+  void OnJobStarted(const Job& job) override {
+    if (record_) starts_.OnJobStarted(job);
+  }
+  void OnJobFinished(const Job& job, JobStatus status, Nanos duration, std::int64_t rows) override {
+    finishes_.OnJobFinished(job, status, duration, rows);
+  }
+  LatencyObserver starts_;
+  DrainObserver finishes_;
+
+ private:
+  const bool record_;
+};
+
+std::string ReadStdinLine() {
+  std::string line;
+  if (!std::getline(std::cin, line)) throw std::runtime_error("the parent went away");
+  return line;
+}
+
+// One node: a worker pool on the store, started on "go", stopped on "stop".
+int Node(const std::map<std::string, std::string>& flags) {
+  Engine engine(Need(flags, "db"));
+  const bool record = flags.count("record") && flags.at("record") == "1";
+  NodeObserver observer(engine.clock, record);
+  WorkerPoolOptions options;
+  options.workers = std::stoi(Need(flags, "workers"));
+  options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
+  WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  if (ReadStdinLine() != "go") throw std::runtime_error("expected go");
+  pool.Start();
+  if (ReadStdinLine() != "stop") throw std::runtime_error("expected stop");
+  pool.Shutdown(kNanosPerSecond);
+  for (const auto& [id, job] : observer.starts_.started()) {
+    std::printf("started %s %lld %lld\n", id.c_str(), static_cast<long long>(job.created_at),
+                static_cast<long long>(job.started_at));
+  }
+  const long finished = observer.finishes_.finished();
+  std::printf("finished=%ld last_steady_ns=%lld\n", finished,
+              static_cast<long long>(finished > 0 ? SteadyNs(observer.finishes_.last()) : 0));
+  std::fflush(stdout);
+  return 0;
+}
+
+std::vector<std::unique_ptr<NodeProcess>> StartNodes(const std::string& db, int count, int workers,
+                                                     bool record) {
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (int i = 0; i < count; ++i) {
+    nodes.push_back(std::make_unique<NodeProcess>(db, workers, record));
+  }
+  for (auto& node : nodes) {
+    if (node->ReadLine() != "ready") throw std::runtime_error("a node did not get ready");
+  }
+  return nodes;
+}
+
+// Waits until the store holds no pending or started job, watching that every
+// node lives; gives up after `timeout`.
+void WaitUntilIdle(Engine& engine, std::vector<std::unique_ptr<NodeProcess>>& nodes,
+                   std::chrono::seconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto counts = engine.database->jobs().CountByStatus(engine.clock.Now());
+    if (counts[JobStatus::kPending] + counts[JobStatus::kStarted] == 0) return;
+    for (auto& node : nodes) {
+      if (!node->Alive()) throw std::runtime_error("a node process died");
+    }
+    if (SteadyClock::now() > deadline) throw std::runtime_error("the jobs did not finish in time");
+  }
+}
+
+std::vector<NodeReport> StopNodes(std::vector<std::unique_ptr<NodeProcess>>& nodes) {
+  for (auto& node : nodes) node->Send("stop");
+  std::vector<NodeReport> reports;
+  for (auto& node : nodes) {
+    reports.push_back(ReadReport(*node));
+    node->Join();
+  }
+  return reports;
+}
+
+constexpr std::chrono::seconds kNodesTimeout{600};
+
+int DrainNodes(const std::map<std::string, std::string>& flags) {
+  const std::string db = Need(flags, "db");
+  Engine engine(db);  // watches the store; runs no worker
+  const int workers = std::stoi(Need(flags, "workers"));
+  const int count = std::stoi(Need(flags, "nodes"));
+  const long pending = static_cast<long>(
+      engine.database->jobs().CountByStatus(engine.clock.Now())[JobStatus::kPending]);
+  auto nodes = StartNodes(db, count, workers, /*record=*/false);
+  const auto start = SteadyClock::now();
+  for (auto& node : nodes) node->Send("go");
+  WaitUntilIdle(engine, nodes, kNodesTimeout);
+  long finished = 0;
+  std::int64_t last = 0;
+  std::string per_node;
+  for (const NodeReport& report : StopNodes(nodes)) {
+    finished += report.finished;
+    last = std::max(last, report.last_steady_ns);
+    per_node += (per_node.empty() ? "" : ",") + std::to_string(report.finished);
+  }
+  const double seconds = (last - SteadyNs(start)) / 1e9;
+  std::printf(
+      "drain_jobs_per_s=%.0f jobs=%ld pending=%ld workers=%d nodes=%d seconds=%.3f "
+      "per_node=%s\n",
+      finished / seconds, finished, pending, workers, count, seconds, per_node.c_str());
+  return 0;
+}
+
+int LatencyNodes(const std::map<std::string, std::string>& flags) {
+  const std::string db = Need(flags, "db");
+  Engine engine(db);
+  const double rate = std::stod(Need(flags, "rate"));
+  const double seconds = std::stod(Need(flags, "seconds"));
+  const int workers = std::stoi(Need(flags, "workers"));
+  const int count = std::stoi(Need(flags, "nodes"));
+  if (count < 1) throw std::invalid_argument("--nodes must be at least 1");
+  // Node A: this process creates every job and runs workers too.
+  LatencyObserver observer(engine.clock);
+  WorkerPoolOptions options;
+  options.workers = workers;
+  options.artifacts = &engine.artifacts();
+  options.cluster = engine.database->cluster();
+  WorkerPool pool(engine.database->jobs(), engine.registry, engine.clock, options, &observer);
+  engine.service.SetOnCreated([&pool] { pool.Wake(); });
+  auto others = StartNodes(db, count - 1, workers, /*record=*/true);
+  for (auto& node : others) node->Send("go");
+  pool.Start();
+  const long total = static_cast<long>(rate * seconds);
+  std::map<std::string, Nanos> committed;
+  const auto start = SteadyClock::now();
+  for (long i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(start +
+                                  std::chrono::nanoseconds(static_cast<long>(i * 1e9 / rate)));
+    CreateJobResult created = engine.service.Create({std::string(kNoopType), kPayload, {}});
+    committed[created.job.id] = engine.clock.Now();
+  }
+  WaitUntilIdle(engine, others, kNodesTimeout);
+  pool.Shutdown(kNanosPerSecond);
+  auto started = observer.started();
+  const std::size_t on_a = started.size();
+  for (NodeReport& report : StopNodes(others)) started.merge(report.started);
+  if (static_cast<long>(started.size()) != total) {
+    throw std::runtime_error("started " + std::to_string(started.size()) + " of " +
+                             std::to_string(total) + " jobs");
+  }
+  std::vector<Nanos> total_wait, enqueue, pickup;
+  for (const auto& [id, job] : started) {
+    total_wait.push_back(job.started_at - job.created_at);
+    enqueue.push_back(committed.at(id) - job.created_at);
+    pickup.push_back(std::max<Nanos>(0, job.started_at - committed.at(id)));
+  }
+  const double max_ms = QuantileMs(total_wait, 1.0);
+  std::printf(
+      "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f jobs=%ld rate=%.0f nodes=%d started_on_other_nodes=%.2f"
+      " enqueue_p50_ms=%.3f enqueue_p99_ms=%.3f pickup_p50_ms=%.3f pickup_p99_ms=%.3f\n",
+      QuantileMs(total_wait, 0.5), QuantileMs(total_wait, 0.99), max_ms, total, rate, count,
+      total > 0 ? 1.0 - static_cast<double>(on_a) / static_cast<double>(total) : 0.0,
       QuantileMs(enqueue, 0.5), QuantileMs(enqueue, 0.99), QuantileMs(pickup, 0.5),
       QuantileMs(pickup, 0.99));
   return 0;
@@ -270,12 +560,14 @@ int main(int argc, char** argv) {
   using namespace jobsd::bench;
   try {
     if (argc < 2)
-      throw std::invalid_argument("usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite ...");
+      throw std::invalid_argument(
+          "usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite|node ...");
     const std::string command = argv[1];
     const auto flags = ParseFlags(argc, argv);
     if (command == "enqueue") return Enqueue(flags);
-    if (command == "drain") return Drain(flags);
-    if (command == "latency") return Latency(flags);
+    if (command == "drain") return flags.count("nodes") ? DrainNodes(flags) : Drain(flags);
+    if (command == "latency") return flags.count("nodes") ? LatencyNodes(flags) : Latency(flags);
+    if (command == "node") return Node(flags);
     if (command == "rawsqlite") return RawSqlite(flags);
     throw std::invalid_argument("unknown command " + command);
   } catch (const std::exception& e) {

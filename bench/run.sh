@@ -5,11 +5,14 @@
 #   bench/run.sh                     # default sizes, about 10 minutes
 #   BENCH_SCALE=full bench/run.sh    # the issue's full sizes (1M orders export, 1M jobs + 5M orders)
 #   BENCH_SCALE=smoke bench/run.sh   # seconds; CI uses it to keep the benchmarks working
+#   BENCH_ONLY=postgres bench/run.sh # several nodes on one PostgreSQL only (bench/postgres.sh)
 #
 # Sizes (override any): BENCH_JOBS, BENCH_ORDERS, BENCH_SMALL_JOBS, BENCH_SCALE_JOBS,
 # BENCH_SCALE_ORDERS, BENCH_REPS, BENCH_WRK_SECONDS, BENCH_LATENCY_SECONDS, BENCH_RAW_TX,
 # BENCH_LATENCY_RATE (default: half the sustainable load). BENCH_OUT: where RESULTS.md goes.
-# BENCH_ONLY="queue http export scale" runs a subset; BENCH_NO_BUILD=1 skips the build.
+# BENCH_ONLY="queue http export scale postgres" runs a subset; BENCH_NO_BUILD=1 skips the build.
+# The postgres section writes bench/RESULTS-postgres.md (BENCH_OUT_POSTGRES) and has its own
+# variables, listed in bench/postgres.sh.
 # Seeded order stores are cached in BENCH_CACHE (default build-bench/bench-cache) because seeding
 # is the slowest part and is not what is measured.
 # Everything listens on 127.0.0.1 only; every load is bounded in count and time.
@@ -46,6 +49,10 @@ build=${BENCH_BUILD_DIR:-build-bench}
 cache=${BENCH_CACHE:-$root/$build/bench-cache}
 if [[ $scale == smoke ]]; then out=${BENCH_OUT:-$root/$build/RESULTS-smoke.md}
 else out=${BENCH_OUT:-$root/bench/RESULTS.md}; fi
+if [[ $scale == smoke ]]; then pg_out=${BENCH_OUT_POSTGRES:-$root/$build/RESULTS-postgres-smoke.md}
+else pg_out=${BENCH_OUT_POSTGRES:-$root/bench/RESULTS-postgres.md}; fi
+# BENCH_ONLY="queue http export scale postgres" (any subset) runs only those parts.
+only=" ${BENCH_ONLY:-queue http export scale postgres} "
 if ((scale_orders < orders_n)); then
   echo "bench: BENCH_SCALE_ORDERS must be at least BENCH_ORDERS" >&2; exit 2
 fi
@@ -56,6 +63,7 @@ export_sql_where="payment IN ('paid','authorized','partially_paid')"
 post_filter='eq(email,nobody@bench.invalid)'
 
 log() { echo "bench [$(($(date +%s) - started_at)) s]: $*" >&2; }
+source bench/postgres.sh
 
 # ---- set-up: packages, npm peer, build -------------------------------------------------------
 extra="wrk sqlite3 time curl"
@@ -67,6 +75,7 @@ if [[ ! -f bench/node/node_modules/better-sqlite3/build/Release/better_sqlite3.n
   log "installing plainjob and better-sqlite3 into bench/node (compiles better-sqlite3)"
   (cd bench/node && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
+if [[ $only == *" postgres "* ]]; then pg_install_peers; fi
 # The commit the binaries are built from (the tree may hold uncommitted work besides).
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
@@ -86,6 +95,7 @@ work=$(mktemp -d /tmp/jobsd-bench.XXXXXX)
 pids=()
 cleanup() {
   local pid
+  touch "$work/pg.stop"  # ends the PostgreSQL server's wait (bench/postgres.sh)
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -385,8 +395,6 @@ jobsd_export() {  # jobsd_export DB: adds exp.jobsd.{s,mib}, sets exp.jobsd.rows
 log "scale=$scale jobs=$jobs_n single=$single_n orders=$orders_n small_jobs=$small_jobs scale_jobs=$scale_jobs" \
   "scale_orders=$scale_orders reps=$reps"
 
-# BENCH_ONLY="queue http export scale" (any subset) runs only those parts.
-only=" ${BENCH_ONLY:-queue http export scale} "
 if [[ $only == *" queue "* ]]; then
   for ((rep = 1; rep <= reps; rep++)); do queue_suite "$rep"; done
   latency_suite
@@ -422,6 +430,7 @@ if [[ $only == *" scale "* ]]; then
   http_suite "$big" scale no
   forget_order_export_jobs "$big"
 fi
+if [[ $only == *" postgres "* ]]; then postgres_section; fi
 uptime_end=$(uptime)
 
 # ---- RESULTS.md ------------------------------------------------------------------------------
@@ -446,6 +455,9 @@ row() {
 m() { median "$1"; }
 header='| figure | jobsd | reference | ratio | target | met? |
 |---|---|---|---|---|---|'
+if [[ $only == *" postgres "* ]]; then write_postgres_results "$pg_out"; fi
+# RESULTS.md holds the SQLite sections: a run of the postgres section alone leaves it as it is.
+if [[ $only =~ \ (queue|http|export|scale)\  ]]; then
 {
   echo "# Benchmark results"
   echo
@@ -591,6 +603,8 @@ header='| figure | jobsd | reference | ratio | target | met? |
   echo "\`bench/run.sh\` installs what it needs (wrk, nginx, sqlite3, GNU time through"
   echo "\`scripts/install-deps.sh\`; plainjob 0.0.14 and better-sqlite3 12 from npm into"
   echo "\`bench/node/\`), builds Release into \`build-bench/\`, runs everything, writes this file and"
-  echo "prints it. It took $(($(date +%s) - started_at)) s this time."
+  echo "prints it. It took $(($(date +%s) - started_at)) s this time. The PostgreSQL figures"
+  echo "(several nodes, pg-boss, graphile-worker, \\copy) are in RESULTS-postgres.md."
 } >"$out"
 cat "$out"
+fi
