@@ -233,7 +233,12 @@ void FuzzCatalog(std::string_view text, const FieldCatalog& catalog,
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  FuzzCatalog(text, jobsd::filter::OrderFields(), &jobsd::storage::CompileOrderFilter, "orders");
-  FuzzCatalog(text, jobsd::filter::JobFields(), &jobsd::storage::CompileJobFilter, "jobs");
+  // The SQLite dialect: CheckRuns runs each statement on a real SQLite table.
+  FuzzCatalog(
+      text, jobsd::filter::OrderFields(),
+      [](const Filter& filter) { return jobsd::storage::CompileOrderFilter(filter); }, "orders");
+  FuzzCatalog(
+      text, jobsd::filter::JobFields(),
+      [](const Filter& filter) { return jobsd::storage::CompileJobFilter(filter); }, "jobs");
   return 0;
 }
