@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/orders/order_row.h"
 #include "storage/postgres/pg_copy.h"
 #include "storage/sqlite/order_columns_sql.h"
 
@@ -12,96 +13,25 @@ namespace {
 
 using pg::CopyRows;
 
-// Values computed once per order, at import, as the SQLite store does.
-struct Derived {
-  std::int64_t item_count = 0;
-  std::string product_skus;
-};
-
-// How each orders column gets its COPY field from an Order. Listed in
-// kOrderColumns order; CheckWriters() proves the two lists agree.
-using Writer = void (*)(CopyRows&, const Order&, const Derived&);
-struct ColumnWriter {
-  std::string_view name;
-  Writer write;
-};
-
-// clang-format off
-#define JOBSD_TEXT(field) \
-  {#field, [](CopyRows& r, const Order& o, const Derived&) { r.Text(o.field, #field); }}
-#define JOBSD_NUMBER(field) \
-  {#field, [](CopyRows& r, const Order& o, const Derived&) { r.Int64(o.field); }}
-#define JOBSD_ADDRESS(address, field)                                   \
-  {#address "_" #field, [](CopyRows& r, const Order& o, const Derived&) { \
-     r.Text(o.address##_address.field, #address "_" #field);              \
-   }}
-// clang-format on
-
-const ColumnWriter kWriters[] = {
-    JOBSD_TEXT(id),
-    JOBSD_TEXT(order_number),
-    JOBSD_TEXT(external_ref),
-    JOBSD_TEXT(status),
-    JOBSD_TEXT(payment),
-    JOBSD_TEXT(shipping),
-    {"anonymized", [](CopyRows& r, const Order& o, const Derived&) { r.Bool(o.anonymized); }},
-    JOBSD_TEXT(customer_id),
-    JOBSD_TEXT(customer_name),
-    JOBSD_TEXT(customer_email),
-    JOBSD_TEXT(account_id),
-    JOBSD_TEXT(account_member_id),
-    JOBSD_TEXT(contact_name),
-    JOBSD_TEXT(contact_email),
-    JOBSD_TEXT(currency),
-    JOBSD_NUMBER(with_tax),
-    JOBSD_NUMBER(without_tax),
-    JOBSD_NUMBER(tax),
-    JOBSD_NUMBER(discount),
-    JOBSD_NUMBER(shipping_amount),
-    JOBSD_NUMBER(balance_owing),
-    JOBSD_NUMBER(paid),
-    JOBSD_NUMBER(authorized),
-    {"item_count", [](CopyRows& r, const Order&, const Derived& d) { r.Int64(d.item_count); }},
-    {"product_skus",
-     [](CopyRows& r, const Order&, const Derived& d) { r.Text(d.product_skus, "product_skus"); }},
-    JOBSD_ADDRESS(shipping, first_name),
-    JOBSD_ADDRESS(shipping, last_name),
-    JOBSD_ADDRESS(shipping, phone_number),
-    JOBSD_ADDRESS(shipping, company_name),
-    JOBSD_ADDRESS(shipping, line_1),
-    JOBSD_ADDRESS(shipping, line_2),
-    JOBSD_ADDRESS(shipping, city),
-    JOBSD_ADDRESS(shipping, postcode),
-    JOBSD_ADDRESS(shipping, county),
-    JOBSD_ADDRESS(shipping, country),
-    JOBSD_ADDRESS(shipping, region),
-    JOBSD_ADDRESS(shipping, instructions),
-    JOBSD_ADDRESS(billing, first_name),
-    JOBSD_ADDRESS(billing, last_name),
-    JOBSD_ADDRESS(billing, company_name),
-    JOBSD_ADDRESS(billing, line_1),
-    JOBSD_ADDRESS(billing, line_2),
-    JOBSD_ADDRESS(billing, city),
-    JOBSD_ADDRESS(billing, postcode),
-    JOBSD_ADDRESS(billing, county),
-    JOBSD_ADDRESS(billing, country),
-    JOBSD_ADDRESS(billing, region),
-    JOBSD_NUMBER(created_at),
-    JOBSD_NUMBER(updated_at),
-};
-
-#undef JOBSD_TEXT
-#undef JOBSD_NUMBER
-#undef JOBSD_ADDRESS
-
-static_assert(std::size(kWriters) == kOrderColumnCount);
-
-void CheckWriters() {
+// Appends one order's row (engine/orders/order_row.h) as COPY fields.
+void WriteRow(CopyRows& rows, const OrderRow& row) {
   for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-    if (kWriters[i].name != kOrderColumns[i].name) {
-      throw std::logic_error("order column " + std::to_string(i) + " is " +
-                             std::string(kOrderColumns[i].name) + " but storage writes " +
-                             std::string(kWriters[i].name));
+    const ColumnValue& value = row.values()[i];
+    if (value.is_null) {
+      rows.Null();
+      continue;
+    }
+    switch (kOrderColumns[i].kind) {
+      case ColumnKind::kText:
+        rows.Text(value.text, kOrderColumns[i].name);
+        break;
+      case ColumnKind::kBoolean:
+        rows.Bool(value.number != 0);
+        break;
+      case ColumnKind::kInteger:
+      case ColumnKind::kTimestamp:
+        rows.Int64(value.number);
+        break;
     }
   }
 }
@@ -129,10 +59,8 @@ constexpr std::string_view kItemColumns =
     "order_id, id, product_id, sku, name, quantity, unit_price_amount";
 
 const std::string& CopyOrdersSql() {
-  static const std::string sql = [] {
-    CheckWriters();
-    return "COPY pg_temp.jobsd_import_orders (import_seq, " + OrderColumnList() + ") FROM STDIN";
-  }();
+  static const std::string sql =
+      "COPY pg_temp.jobsd_import_orders (import_seq, " + OrderColumnList() + ") FROM STDIN";
   return sql;
 }
 
@@ -202,14 +130,13 @@ class CopyOrderImport final : public OrderImport {
   CopyOrderImport& operator=(const CopyOrderImport&) = delete;
 
   void Put(const Order& order) override {
-    const Derived derived{ItemCount(order), ProductSkus(order)};
     const CopyRows::Mark orders_mark = orders_.Here();
     const CopyRows::Mark items_mark = items_.Here();
     const std::int64_t items_staged = items_staged_;
     ++puts_;
     try {
       orders_.Int64(puts_);
-      for (const ColumnWriter& column : kWriters) column.write(orders_, order, derived);
+      WriteRow(orders_, OrderRow(order));
       orders_.EndRow();
       for (const OrderItem& item : order.items) {
         items_.Int64(puts_).Int64(++items_staged_);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/orders/order_row.h"
 #include "storage/sqlite/order_columns_sql.h"
 #include "storage/sqlite/sqlite.h"
 
@@ -14,104 +15,18 @@ namespace {
 using sqlite::Connection;
 using sqlite::Statement;
 
-// Values computed once per order, at import.
-struct Derived {
-  std::int64_t item_count = 0;
-  std::string product_skus;
-};
-
-// How each orders column gets its value from an Order. Listed in
-// kOrderColumns order; CheckBinders() proves the two lists agree.
-using Binder = void (*)(Statement&, int, const Order&, const Derived&);
-struct ColumnBinder {
-  std::string_view name;
-  Binder bind;
-};
-
-// clang-format off
-#define JOBSD_TEXT(field) \
-  {#field, [](Statement& s, int i, const Order& o, const Derived&) { s.BindText(i, o.field); }}
-#define JOBSD_NUMBER(field) \
-  {#field, [](Statement& s, int i, const Order& o, const Derived&) { s.Bind(i, o.field); }}
-#define JOBSD_ADDRESS(address, field)                                                   \
-  {#address "_" #field, [](Statement& s, int i, const Order& o, const Derived&) {      \
-     s.BindText(i, o.address##_address.field);                                          \
-   }}
-// clang-format on
-
-const ColumnBinder kBinders[] = {
-    JOBSD_TEXT(id),
-    JOBSD_TEXT(order_number),
-    JOBSD_TEXT(external_ref),
-    JOBSD_TEXT(status),
-    JOBSD_TEXT(payment),
-    JOBSD_TEXT(shipping),
-    {"anonymized",
-     [](Statement& s, int i, const Order& o, const Derived&) {
-       if (o.anonymized) {
-         s.BindInt64(i, *o.anonymized ? 1 : 0);
-       } else {
-         s.BindNull(i);
-       }
-     }},
-    JOBSD_TEXT(customer_id),
-    JOBSD_TEXT(customer_name),
-    JOBSD_TEXT(customer_email),
-    JOBSD_TEXT(account_id),
-    JOBSD_TEXT(account_member_id),
-    JOBSD_TEXT(contact_name),
-    JOBSD_TEXT(contact_email),
-    JOBSD_TEXT(currency),
-    JOBSD_NUMBER(with_tax),
-    JOBSD_NUMBER(without_tax),
-    JOBSD_NUMBER(tax),
-    JOBSD_NUMBER(discount),
-    JOBSD_NUMBER(shipping_amount),
-    JOBSD_NUMBER(balance_owing),
-    JOBSD_NUMBER(paid),
-    JOBSD_NUMBER(authorized),
-    {"item_count",
-     [](Statement& s, int i, const Order&, const Derived& d) { s.BindInt64(i, d.item_count); }},
-    {"product_skus",
-     [](Statement& s, int i, const Order&, const Derived& d) { s.BindText(i, d.product_skus); }},
-    JOBSD_ADDRESS(shipping, first_name),
-    JOBSD_ADDRESS(shipping, last_name),
-    JOBSD_ADDRESS(shipping, phone_number),
-    JOBSD_ADDRESS(shipping, company_name),
-    JOBSD_ADDRESS(shipping, line_1),
-    JOBSD_ADDRESS(shipping, line_2),
-    JOBSD_ADDRESS(shipping, city),
-    JOBSD_ADDRESS(shipping, postcode),
-    JOBSD_ADDRESS(shipping, county),
-    JOBSD_ADDRESS(shipping, country),
-    JOBSD_ADDRESS(shipping, region),
-    JOBSD_ADDRESS(shipping, instructions),
-    JOBSD_ADDRESS(billing, first_name),
-    JOBSD_ADDRESS(billing, last_name),
-    JOBSD_ADDRESS(billing, company_name),
-    JOBSD_ADDRESS(billing, line_1),
-    JOBSD_ADDRESS(billing, line_2),
-    JOBSD_ADDRESS(billing, city),
-    JOBSD_ADDRESS(billing, postcode),
-    JOBSD_ADDRESS(billing, county),
-    JOBSD_ADDRESS(billing, country),
-    JOBSD_ADDRESS(billing, region),
-    JOBSD_NUMBER(created_at),
-    JOBSD_NUMBER(updated_at),
-};
-
-#undef JOBSD_TEXT
-#undef JOBSD_NUMBER
-#undef JOBSD_ADDRESS
-
-static_assert(std::size(kBinders) == kOrderColumnCount);
-
-void CheckBinders() {
+// Binds one order's row (engine/orders/order_row.h) to `statement`'s
+// parameters 1..kOrderColumnCount.
+void BindRow(Statement& statement, const OrderRow& row) {
   for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-    if (kBinders[i].name != kOrderColumns[i].name) {
-      throw std::logic_error("order column " + std::to_string(i) + " is " +
-                             std::string(kOrderColumns[i].name) + " but storage binds " +
-                             std::string(kBinders[i].name));
+    const ColumnValue& value = row.values()[i];
+    const int index = static_cast<int>(i) + 1;
+    if (value.is_null) {
+      statement.BindNull(index);
+    } else if (kOrderColumns[i].kind == ColumnKind::kText) {
+      statement.BindText(index, value.text);
+    } else {
+      statement.BindInt64(index, value.number);
     }
   }
 }
@@ -134,7 +49,6 @@ const std::string& ReplaceAllButIdSql() {
 // Into the staging tables, one order at a time.
 const std::string& StageOrderSql() {
   static const std::string sql = [] {
-    CheckBinders();
     std::string placeholders;
     for (std::size_t i = 0; i < kOrderColumnCount; ++i) placeholders += i == 0 ? "?" : ", ?";
     return "INSERT INTO orders (" + OrderColumnList() + ") VALUES (" + placeholders +
@@ -230,12 +144,8 @@ class StagedOrderImport final : public OrderImport {
   }
 
   void Put(const Order& order) override {
-    Derived derived{ItemCount(order), ProductSkus(order)};
-    Statement& upsert = *upsert_;
-    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-      kBinders[i].bind(upsert, static_cast<int>(i) + 1, order, derived);
-    }
-    RunAndReset(upsert);
+    BindRow(*upsert_, OrderRow(order));
+    RunAndReset(*upsert_);
 
     delete_items_->BindText(1, order.id);
     RunAndReset(*delete_items_);
