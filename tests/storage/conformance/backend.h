@@ -17,6 +17,20 @@
 
 namespace jobsd::conformance {
 
+// Rows of the jobs table written around the store's verbs, as a bug or a
+// person at the SQL prompt would: for the test that the store's own check
+// of the state machine (triggers) refuses exactly what IsAllowedTransition
+// refuses. Every write that the store refuses throws StoreError.
+class RawJobRows {
+ public:
+  virtual ~RawJobRows() = default;
+  // A new row in `status` (holding a claim when started).
+  virtual void Insert(const std::string& id, JobStatus status) = 0;
+  // Moves the row to `status`, its claim columns made to fit it.
+  virtual void SetStatus(const std::string& id, JobStatus status) = 0;
+  virtual JobStatus Status(const std::string& id) = 0;
+};
+
 // One open store under test.
 class OpenBackend {
  public:
@@ -25,6 +39,9 @@ class OpenBackend {
   virtual CredentialStore& credentials() = 0;
   // Only the backends of OrderBackends() keep orders; the others throw.
   virtual OrderStore& orders();
+  // Only the backends of RawRowBackends() have rows to write around the
+  // verbs; the others throw.
+  virtual std::unique_ptr<RawJobRows> raw_rows();
 };
 
 struct Backend {
@@ -41,6 +58,11 @@ std::vector<Backend> AllBackends();
 std::vector<Backend> SharedBackends();
 // The backends that keep orders (the memory backend does not).
 std::vector<Backend> OrderBackends();
+// The backends whose store is a database that others than jobsd may write
+// (SQL), which checks the state machine itself. The memory store has no
+// such path: every write goes through the one function that asks
+// IsAllowedTransition.
+std::vector<Backend> RawRowBackends();
 // The backend of that name among AllBackends().
 Backend BackendNamed(const std::string& name);
 
