@@ -4,31 +4,41 @@
 // no acknowledged job is lost, none stays stuck, every file equals the one
 // an undisturbed run writes, and no partial file is ever served or left.
 //
+// It reads the store through its ports (tests/support/store_reader.h), so
+// CTest runs it twice: on a SQLite file with its exports directory, and
+// (JOBSD_TEST_STORE=postgres, `postgres:` prefix) on a PostgreSQL schema
+// that keeps the files itself.
+//
 // JOBSD_CRASH_KILLS sets the number of kills (default 20) and
 // JOBSD_CRASH_SEED the random seed (printed, to replay a failing run).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "engine/queue/job.h"
 #include "tests/support/http_client.h"
 #include "tests/support/live_jobsd.h"
 #include "tests/support/process.h"
+#include "tests/support/store_reader.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_postgres.h"
 
 namespace jobsd {
 namespace {
@@ -82,44 +92,48 @@ using testing::Http;
 using testing::HttpResponse;
 using testing::UrlPath;
 
-// ---- The store, read-only, through the SQLite C API ---------------------
+// ---- The store, read through its ports ---------------------------------
 
 struct StoredJob {
-  std::string id, status, filter, error, file_path;
+  std::string id, status, filter, error, artifact_key;
   std::int64_t row_count = -1;
+  int interruptions = 0;
 };
 
-// The jobs that `where` selects (all when empty).
-std::vector<StoredJob> ReadStoredJobs(const std::filesystem::path& db,
-                                      const std::string& where = "") {
-  sqlite3* handle = nullptr;
+StoredJob Stored(const Job& job) {
+  StoredJob stored{job.id,
+                   std::string(ToString(job.status)),
+                   job.params,
+                   job.error.value_or(""),
+                   job.artifact ? job.artifact->key : "",
+                   -1,
+                   job.interruptions};
+  if (!job.result.empty()) {
+    const boost::json::value result = boost::json::parse(job.result);
+    if (const boost::json::value* rows = result.as_object().if_contains("row_count")) {
+      stored.row_count = rows->as_int64();
+    }
+  }
+  return stored;
+}
+
+// Every job in the store.
+std::vector<StoredJob> ReadStoredJobs(testing::StoreReader& store) {
   std::vector<StoredJob> jobs;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "cannot open " << db << ": " << sqlite3_errmsg(handle);
-    sqlite3_close(handle);
-    return jobs;
-  }
-  sqlite3_busy_timeout(handle, 10'000);
-  sqlite3_stmt* select = nullptr;
-  const std::string sql =
-      "SELECT id, status, params, coalesce(error, ''), coalesce(artifact_key, ''),"
-      " coalesce(json_extract(result, '$.row_count'), -1) FROM jobs" +
-      (where.empty() ? "" : " WHERE " + where);
-  if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &select, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "cannot read jobs: " << sqlite3_errmsg(handle);
-  }
-  auto text = [&](int column) {
-    const unsigned char* value = sqlite3_column_text(select, column);
-    return value ? std::string(reinterpret_cast<const char*>(value)) : std::string();
-  };
-  int rc = SQLITE_DONE;
-  while (select != nullptr && (rc = sqlite3_step(select)) == SQLITE_ROW) {
-    jobs.push_back({text(0), text(1), text(2), text(3), text(4), sqlite3_column_int64(select, 5)});
-  }
-  if (rc != SQLITE_DONE) ADD_FAILURE() << "reading jobs failed: " << sqlite3_errmsg(handle);
-  sqlite3_finalize(select);
-  sqlite3_close(handle);
+  for (const Job& job : store.Jobs()) jobs.push_back(Stored(job));
   return jobs;
+}
+
+bool IsStarted(testing::StoreReader& store, const std::string& id) {
+  std::optional<Job> job = store.Find(id);
+  return job && job->status == JobStatus::kStarted;
+}
+
+// The file of a success job, as the store keeps it.
+std::string ReadArtifact(testing::StoreReader& store, const StoredJob& job) {
+  std::optional<std::string> bytes = store.Read(job.artifact_key);
+  EXPECT_TRUE(bytes) << job.id << ": no file under " << job.artifact_key;
+  return bytes.value_or("");
 }
 
 // Started jobs one interruption away from the limit. The engine deliberately
@@ -127,17 +141,27 @@ std::vector<StoredJob> ReadStoredJobs(const std::filesystem::path& db,
 // "Crash recovery": it cannot tell a job that crashes jobsd from an outside
 // kill), so with many kills the suite never kills a server running one of
 // these: it lets it finish. With the default 20 kills this never happens.
-std::vector<StoredJob> JobsOnTheirLastAttempt(const std::filesystem::path& db) {
-  return ReadStoredJobs(
-      db, "status = 'started' AND interruptions + 1 >= " + std::to_string(kMaxInterruptions));
+std::vector<StoredJob> JobsOnTheirLastAttempt(testing::StoreReader& store) {
+  std::vector<StoredJob> last;
+  for (StoredJob& job : ReadStoredJobs(store)) {
+    if (job.status == "started" && job.interruptions + 1 >= kMaxInterruptions) {
+      last.push_back(std::move(job));
+    }
+  }
+  return last;
 }
 
-// ---- The fixture: a store in a temp dir, the real binary ----------------
+// ---- The fixture: a store in a temp dir (or a PostgreSQL schema), the real binary
 
 class CrashTest : public ::testing::Test {
  protected:
+  static bool OnPostgres() {
+    const char* store = std::getenv("JOBSD_TEST_STORE");
+    return store != nullptr && std::string_view(store) == "postgres";
+  }
+
   std::map<std::string, std::string> Env() {
-    return {{"JOBSD_DB", db_.string()},
+    return {{"JOBSD_DB", location_},
             {"JOBSD_EXPORTS", exports_.string()},
             {"JOBSD_LISTEN", "127.0.0.1:0"}};
   }
@@ -174,9 +198,17 @@ class CrashTest : public ::testing::Test {
     return false;
   }
 
+  // The store, read directly; opened on first use (a command created it).
+  testing::StoreReader& Store() {
+    if (!store_) store_ = std::make_unique<testing::StoreReader>(location_, exports_);
+    return *store_;
+  }
+
   testing::TempDir dir_;
-  std::filesystem::path db_ = dir_ / "store.db";
+  std::string location_ =
+      OnPostgres() ? testing::FreshPostgresSchema() : (dir_ / "store.db").string();
   std::filesystem::path exports_ = dir_ / "exports";
+  std::unique_ptr<testing::StoreReader> store_;
 };
 
 // What the chaos run learned, shared by its threads.
@@ -226,7 +258,7 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
     ASSERT_TRUE(exited);
     ASSERT_EQ(exited->exit_code, 0) << exited->err;
     std::map<std::string, StoredJob> stored;
-    for (StoredJob& job : ReadStoredJobs(db_)) stored[job.id] = job;
+    for (StoredJob& job : ReadStoredJobs(Store())) stored[job.id] = job;
     for (std::size_t i = 0; i < kFilters.size(); ++i) {
       const StoredJob& job = stored[ids[i]];
       if (i == kNoMatch) {
@@ -235,7 +267,7 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
         continue;
       }
       ASSERT_EQ(job.status, "success") << kFilters[i] << ": " << job.error;
-      reference[i] = testing::ReadFile(job.file_path);
+      reference[i] = ReadArtifact(Store(), job);
       ASSERT_GT(job.row_count, 0);
     }
   }
@@ -374,13 +406,12 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
     live_port.store(0);
     // Frozen, the server claims nothing while we look at what it runs.
     serve->Signal(SIGSTOP);
-    for (std::vector<StoredJob> last; !(last = JobsOnTheirLastAttempt(db_)).empty();) {
+    for (std::vector<StoredJob> last; !(last = JobsOnTheirLastAttempt(Store())).empty();) {
       ++kills_deferred;
       serve->Signal(SIGCONT);
       const auto deadline = SteadyClock::now() + kFinalWait;
       for (const StoredJob& job : last) {
-        while (SteadyClock::now() < deadline &&
-               !ReadStoredJobs(db_, "status = 'started' AND id = '" + job.id + "'").empty()) {
+        while (SteadyClock::now() < deadline && IsStarted(Store(), job.id)) {
           std::this_thread::sleep_for(20ms);
         }
       }
@@ -437,30 +468,40 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
 
   // Every job in the store (acknowledged or cut off mid-answer) is final;
   // every file is whole, equal to the reference, and referenced by a job.
-  std::set<std::string> referenced;
   int files_verified = 0;
   std::map<std::string, std::size_t> filter_index;
   for (std::size_t i = 0; i < kFilters.size(); ++i) filter_index[kFilters[i]] = i;
-  for (const StoredJob& job : ReadStoredJobs(db_)) {
+  for (const StoredJob& job : ReadStoredJobs(Store())) {
     EXPECT_TRUE(job.status == "success" || job.status == "failed")
         << job.id << " is stuck in " << job.status;
     const std::size_t filter = filter_index.at(job.filter);
     if (job.status == "failed") {
       EXPECT_EQ(filter, kNoMatch) << job.id << " (" << job.filter << ") failed: " << job.error;
       EXPECT_EQ(job.error, kNoResults) << job.id;
-      EXPECT_EQ(job.file_path, "") << job.id;
+      EXPECT_EQ(job.artifact_key, "") << job.id;
       continue;
     }
     if (job.status != "success") continue;
-    referenced.insert(std::filesystem::path(job.file_path).filename().string());
-    EXPECT_TRUE(testing::ReadFile(job.file_path) == reference[filter])
+    EXPECT_TRUE(ReadArtifact(Store(), job) == reference[filter])
         << job.id << " (" << job.filter << "): the file differs from the reference";
     ++files_verified;
   }
-  for (const auto& entry : std::filesystem::directory_iterator(exports_)) {
-    const std::string name = entry.path().filename().string();
-    EXPECT_NE(name.rfind(".tmp-", 0), 0u) << "temporary file left: " << name;
-    EXPECT_EQ(referenced.count(name), 1u) << "file no job refers to: " << name;
+  // What the kills left: temporaries of exports cut short, files published
+  // just before a kill whose job never recorded them. The start-up sweep of
+  // the final run removed them all (SQLite); on PostgreSQL the sweep spares
+  // them for a grace period (another node may be writing them), so there
+  // they may remain, but none may be readable unless it is a whole file.
+  int leftovers = 0;
+  for (const std::string& key : Store().Leftovers()) {
+    ++leftovers;
+    if (!Store().SweepKeepsRecentLeftovers()) {
+      ADD_FAILURE() << "left behind after the start-up sweep: " << key;
+      continue;
+    }
+    if (std::optional<std::string> bytes = Store().Read(key)) {
+      EXPECT_TRUE(std::find(reference.begin(), reference.end(), *bytes) != reference.end())
+          << "a published file no job refers to is not whole: " << key;
+    }
   }
 
   EXPECT_EQ(kills_survived, kills);
@@ -475,7 +516,8 @@ TEST_F(CrashTest, KillNineNeverLosesAnAcknowledgedJobNorServesAPartialFile) {
             << " downloads (" << log.interrupted_downloads << " cut by a kill), " << seconds
             << " s, seed " << seed << "\n";
   std::cout << "crash suite: " << kills_survived << " kills survived, " << checked
-            << " jobs checked, " << files_verified << " files verified\n";
+            << " jobs checked, " << files_verified << " files verified, " << leftovers
+            << " leftovers within the sweep's grace\n";
 }
 
 // Scripts run `jobsd jobs submit|list` while serve is busy claiming and
@@ -520,7 +562,7 @@ TEST_F(CrashTest, CliCommandsNeverFailWhileServeIsBusy) {
 
   ASSERT_EQ(ids.size(), 100u);
   EXPECT_TRUE(WaitUntilAllFinal(kFinalWait)) << serve->Stderr();
-  for (const StoredJob& job : ReadStoredJobs(db_)) {
+  for (const StoredJob& job : ReadStoredJobs(Store())) {
     EXPECT_EQ(job.status, "success") << job.id << " (" << job.filter << "): " << job.error;
   }
   serve->Signal(SIGTERM);
@@ -578,7 +620,7 @@ TEST_F(CrashTest, OrdersImportWhileServingFailsNoSubmission) {
 
   EXPECT_TRUE(WaitUntilAllFinal(kFinalWait)) << serve->Stderr();
   std::set<std::int64_t> row_counts;
-  for (const StoredJob& job : ReadStoredJobs(db_)) {
+  for (const StoredJob& job : ReadStoredJobs(Store())) {
     EXPECT_EQ(job.status, "success") << job.id << ": " << job.error;
     row_counts.insert(job.row_count);
   }

@@ -1,15 +1,21 @@
 // `jobsd serve` as a real process: it picks up jobs submitted by another
-// process, exports them, answers HTTP, and stops cleanly on signals.
+// process, exports them, answers HTTP, and stops cleanly on signals. It
+// reads the store through its ports (tests/support/store_reader.h), so CTest
+// runs it on SQLite and again on PostgreSQL (`postgres:` prefix).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "tests/support/http_client.h"
 #include "tests/support/live_jobsd.h"
+#include "tests/support/store_reader.h"
 
 namespace jobsd {
 namespace {
@@ -70,8 +76,15 @@ class ServeTest : public ::testing::Test {
     return submitted.out.substr(0, 36);
   }
 
+  // The store, read directly; opened on first use (a command created it).
+  testing::StoreReader& Store() {
+    if (!store_) store_ = std::make_unique<testing::StoreReader>(jobsd_.store(), jobsd_.exports());
+    return *store_;
+  }
+
   testing::LiveJobsd jobsd_;
   int port_ = 0;
+  std::unique_ptr<testing::StoreReader> store_;
 };
 
 TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
@@ -91,10 +104,14 @@ TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
   EXPECT_EQ(Str(GetJob(no_match)["error"]), "No results matched the supplied filter");
 
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(jobsd_.exports())) {
-    files.push_back(testing::ReadFile(entry.path()));
+  for (const Job& job : Store().Jobs()) {
+    if (!job.artifact) continue;
+    std::optional<std::string> file = Store().Read(job.artifact->key);
+    ASSERT_TRUE(file) << job.id << ": no file under " << job.artifact->key;
+    files.push_back(*file);
   }
-  ASSERT_EQ(files.size(), 2u) << "no file for the failed job, no temporaries";
+  ASSERT_EQ(files.size(), 2u) << "no file for the failed job";
+  EXPECT_EQ(Store().Leftovers(), std::vector<std::string>{}) << "no temporaries, no orphans";
   for (const std::string& csv : files) {
     EXPECT_EQ(csv.rfind("id,order_number,external_ref,status,", 0), 0u);
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2) << csv;  // header + one order
@@ -150,8 +167,8 @@ TEST_F(ServeTest, DoubleSignalStopsAtOnceAndTheJobGoesBackToPending) {
   if (Str(job["status"]) != "success") {  // finished just before the second signal: also fine
     EXPECT_EQ(Str(job["status"]), "pending");
   }
-  for (const auto& entry : std::filesystem::directory_iterator(jobsd_.exports())) {
-    if (Str(job["status"]) != "success") ADD_FAILURE() << "left behind: " << entry.path();
+  if (Str(job["status"]) != "success") {
+    EXPECT_EQ(Store().Leftovers(), std::vector<std::string>{}) << "left behind";
   }
 
   // A restart finishes it.
