@@ -31,7 +31,7 @@ struct ImportOptions {
   std::size_t max_reported_bad_lines = 10'000;
   // Called every kProgressEveryLines lines and once before the commit;
   // empty: no progress reported.
-  std::function<void(const ImportProgress&)> on_progress;
+  std::function<void(const ImportProgress&)> on_progress = {};
 };
 
 inline constexpr std::int64_t kProgressEveryLines = 4096;
