@@ -42,6 +42,8 @@ Response GetExport(const HandlerContext& context);
 Response GetHealth(const HandlerContext& context);
 Response GetReady(const HandlerContext& context);
 Response GetMetrics(const HandlerContext& context);
+// GET /openapi.json: the embedded docs/openapi.json.
+Response GetOpenApi(const HandlerContext& context);
 
 // True when the Content-Type header names `media_type`, ignoring case and
 // parameters such as charset.

@@ -1,6 +1,7 @@
 // GET /healthz, GET /readyz, GET /metrics: no token, for probes and scrapers.
 #include "api/errors.h"
 #include "api/handlers.h"
+#include "api/openapi_document.h"
 
 namespace jobsd::api {
 
@@ -33,6 +34,10 @@ Response GetMetrics(const HandlerContext& context) {
   response.headers.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   response.body = context.services.metrics.RenderPrometheus(context.services.jobs.CountByStatus());
   return response;
+}
+
+Response GetOpenApi(const HandlerContext&) {
+  return JsonTextResponse(http::status::ok, std::string(OpenApiDocument()));
 }
 
 }  // namespace jobsd::api

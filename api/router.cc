@@ -59,7 +59,18 @@ Router::Router(ApiServices services, std::string public_url)
       {"/healthz", {"healthz"}, {{V::get, &GetHealth}}},
       {"/readyz", {"readyz"}, {{V::get, &GetReady}}},
       {"/metrics", {"metrics"}, {{V::get, &GetMetrics}}},
+      {"/openapi.json", {"openapi.json"}, {{V::get, &GetOpenApi}}},
   };
+}
+
+std::vector<Router::RouteMethods> Router::Routes() const {
+  std::vector<RouteMethods> routes;
+  for (const Route& route : routes_) {
+    RouteMethods described{std::string(route.name), {}};
+    for (const MethodHandler& handler : route.methods) described.methods.push_back(handler.method);
+    routes.push_back(std::move(described));
+  }
+  return routes;
 }
 
 Response Router::Handle(const Request& request) const { return Handle(request, NewRequestId()); }
@@ -92,8 +103,7 @@ std::optional<std::string> Router::AuthorizedClient(const Request& request) cons
   return services_.auth.Authenticate(value);
 }
 
-std::optional<std::string> Router::CheckToken(const Request& request,
-                                             std::string_view path) const {
+std::optional<std::string> Router::CheckToken(const Request& request, std::string_view path) const {
   if (!IsV2Path(path)) return std::nullopt;
   if (std::optional<std::string> client = AuthorizedClient(request)) return client;
   throw ApiError(ErrorCode::kInvalidToken,

@@ -39,6 +39,15 @@ class Router {
 
   const std::string& public_url() const { return public_url_; }
 
+  // Every route template (e.g. /v2/jobs/{id}) with the methods it handles
+  // itself (HEAD falls back to GET and is not listed unless handled), in
+  // the order they are matched: what docs/openapi.json must describe.
+  struct RouteMethods {
+    std::string path;
+    std::vector<http::verb> methods;
+  };
+  std::vector<RouteMethods> Routes() const;
+
  private:
   struct MethodHandler {
     http::verb method;

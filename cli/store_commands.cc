@@ -4,12 +4,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <optional>
 
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress_line.h"
 #include "engine/credentials.h"
 #include "engine/orders/order_import.h"
 #include "engine/orders/order_seed.h"
@@ -56,11 +60,39 @@ int RunOrdersImport(const Args& raw) {
     if (!file) throw CommandError("cannot read " + source + ": " + std::strerror(errno));
   }
   std::istream& in = source == "-" ? std::cin : file;
+  // The file's size, when it has one, tells how far the import is.
+  std::optional<std::int64_t> input_size;
+  if (source != "-") {
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(source, size_error);
+    if (!size_error && size > 0) input_size = static_cast<std::int64_t>(size);
+  }
   auto db = OpenStore(settings);
   ImportOptions options;
   options.skip_invalid = args.Flag("skip-invalid");
   const auto start = std::chrono::steady_clock::now();
+  ProgressLine progress = ProgressLine::OnStandardError();
+  if (progress.enabled()) {
+    options.on_progress = [&](const ImportProgress& at) {
+      if (at.committing) {
+        progress.Update("importing: " + GroupDigits(at.orders) + " orders read; committing...",
+                        true);
+        return;
+      }
+      std::optional<double> fraction;
+      std::string text = "importing: " + GroupDigits(at.orders) + " orders";
+      if (input_size) {
+        fraction = static_cast<double>(at.bytes_read) / static_cast<double>(*input_size);
+        text = "importing: " + Bar(*fraction) + " " +
+               std::to_string(static_cast<int>(*fraction * 100)) + "% " + GroupDigits(at.orders) +
+               " orders";
+      }
+      progress.Update(text + ", " +
+                      RateAndTimeLeft(at.orders, SecondsSince(start), fraction, "orders"));
+    };
+  }
   ImportReport report = ImportOrders(in, db->orders(), options);
+  progress.Clear();
   for (const BadOrderLine& bad : report.bad_lines) {
     std::cerr << source << ":" << bad.line_number << ": " << bad.reason << "\n";
   }
@@ -110,7 +142,26 @@ int RunOrdersSeed(const Args& raw) {
   Settings settings = ResolveSettings(args);
   auto db = OpenStore(settings);
   const auto start = std::chrono::steady_clock::now();
-  SeedReport report = SeedOrders(db->orders(), count, static_cast<std::uint64_t>(seed));
+  ProgressLine progress = ProgressLine::OnStandardError();
+  std::function<void(const SeedProgress&)> on_progress;
+  if (progress.enabled()) {
+    on_progress = [&](const SeedProgress& at) {
+      const double fraction =
+          at.count > 0 ? static_cast<double>(at.generated) / static_cast<double>(at.count) : 1;
+      std::string text = "seeding: " + Bar(fraction) + " " +
+                         std::to_string(static_cast<int>(fraction * 100)) + "% " +
+                         GroupDigits(at.generated) + "/" + GroupDigits(at.count) + " orders";
+      if (at.committing) {
+        progress.Update(text + "; committing...", true);
+      } else {
+        progress.Update(text + ", " +
+                        RateAndTimeLeft(at.generated, SecondsSince(start), fraction, "orders"));
+      }
+    };
+  }
+  SeedReport report =
+      SeedOrders(db->orders(), count, static_cast<std::uint64_t>(seed), kSeedChunk, on_progress);
+  progress.Clear();
   const double seconds = SecondsSince(start);
   std::cout << "seeded " << report.written << " orders in " << seconds << " s";
   if (seconds > 0)

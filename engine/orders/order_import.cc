@@ -50,11 +50,15 @@ class LineReader {
     }
   }
 
+  // Bytes taken from the input so far (for progress).
+  std::int64_t bytes_read() const { return bytes_read_; }
+
  private:
   bool Refill() {
     in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     pos_ = 0;
     end_ = static_cast<std::size_t>(in_.gcount());
+    bytes_read_ += static_cast<std::int64_t>(end_);
     return end_ > 0;
   }
 
@@ -63,6 +67,7 @@ class LineReader {
   std::vector<char> buffer_;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
+  std::int64_t bytes_read_ = 0;
 };
 
 bool IsBlank(const std::string& line) {
@@ -91,6 +96,9 @@ ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptio
   std::int64_t number = 0;
   while (reader.Next(line, too_long)) {
     ++number;
+    if (options.on_progress && number % kProgressEveryLines == 0) {
+      options.on_progress(ImportProgress{report.valid_lines, reader.bytes_read(), false});
+    }
     if (too_long) {
       add_bad(number, "line longer than " + std::to_string(options.max_line_bytes) + " bytes");
       continue;
@@ -116,6 +124,9 @@ ImportReport ImportOrders(std::istream& in, OrderStore& store, const ImportOptio
   if (in.bad()) throw std::runtime_error("cannot read the orders input (I/O error)");
 
   if (report.bad_line_count == 0 || options.skip_invalid) {
+    if (options.on_progress) {
+      options.on_progress(ImportProgress{report.valid_lines, reader.bytes_read(), true});
+    }
     const auto commit_start = std::chrono::steady_clock::now();
     session->Commit();
     report.commit_seconds =

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <string>
 #include <vector>
@@ -14,6 +15,13 @@
 
 namespace jobsd {
 
+// How far an import is, for a progress display.
+struct ImportProgress {
+  std::int64_t orders = 0;      // valid lines read so far
+  std::int64_t bytes_read = 0;  // of the input
+  bool committing = false;      // every line is read; the commit runs
+};
+
 struct ImportOptions {
   bool skip_invalid = false;
   // A longer line is reported as bad without being held in memory whole.
@@ -21,7 +29,12 @@ struct ImportOptions {
   // Reasons kept for the report; beyond this only the count grows, so a
   // file of millions of bad lines cannot exhaust memory either.
   std::size_t max_reported_bad_lines = 10'000;
+  // Called every kProgressEveryLines lines and once before the commit;
+  // empty: no progress reported.
+  std::function<void(const ImportProgress&)> on_progress = {};
 };
+
+inline constexpr std::int64_t kProgressEveryLines = 4096;
 
 struct BadOrderLine {
   std::int64_t line_number = 0;  // 1-based, blank lines counted

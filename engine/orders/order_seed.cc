@@ -362,8 +362,9 @@ void OrderGenerator::Next(Order& o) {
   o.updated_at = Chance(40) ? created : created + static_cast<Nanos>(Below(30 * kNanosPerDay));
 }
 
-SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
-                      std::int64_t chunk) {
+SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed, std::int64_t chunk,
+                      const std::function<void(const SeedProgress&)>& on_progress) {
+  constexpr std::int64_t kProgressEvery = 4096;
   if (chunk < 1) chunk = 1;
   SeedReport report;
   OrderGenerator generator(seed, count);
@@ -375,7 +376,11 @@ SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
     for (; written < end; ++written) {
       generator.Next(order);
       session->Put(order);
+      if (on_progress && written % kProgressEvery == 0) {
+        on_progress(SeedProgress{written, count, false});
+      }
     }
+    if (on_progress) on_progress(SeedProgress{written, count, true});
     const auto commit_start = std::chrono::steady_clock::now();
     session->Commit();
     report.commit_seconds +=

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "engine/orders/order.h"
 #include "engine/orders/order_store.h"
@@ -55,7 +56,17 @@ struct SeedReport {
 // (120 s wall).
 inline constexpr std::int64_t kSeedChunk = 1'000'000;
 
+// How far a seed is: orders generated, and whether a chunk is committing.
+struct SeedProgress {
+  std::int64_t generated = 0;
+  std::int64_t count = 0;
+  bool committing = false;
+};
+
+// `on_progress` (may be empty) is called every few thousand orders and
+// before each commit.
 SeedReport SeedOrders(OrderStore& store, std::int64_t count, std::uint64_t seed,
-                      std::int64_t chunk = kSeedChunk);
+                      std::int64_t chunk = kSeedChunk,
+                      const std::function<void(const SeedProgress&)>& on_progress = {});
 
 }  // namespace jobsd
