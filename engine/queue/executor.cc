@@ -71,7 +71,8 @@ Executor::Executor(const JobTypeRegistry& registry, const Clock& clock, Executor
                    JobObserver* observer)
     : registry_(registry), clock_(clock), options_(std::move(options)), observer_(observer) {}
 
-Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost) {
+Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost,
+                        ProgressReporter progress) {
   {
     std::lock_guard lock(mutex_);
     ++executing_;
@@ -81,7 +82,7 @@ Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bo
   const Nanos started = clock_.Now();
   const auto steady_start = std::chrono::steady_clock::now();
 
-  const JobOutcome outcome = RunHandler(job, lost);
+  const JobOutcome outcome = RunHandler(job, lost, std::move(progress));
   if (outcome.kind != JobOutcome::Kind::kSuccess && !outcome.detail.empty()) {
     LogError("job " + job.id + ": " + outcome.error + ": " + outcome.detail);
   }
@@ -114,7 +115,8 @@ Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bo
 }
 
 JobOutcome Executor::RunHandler(const Job& job,
-                                const std::shared_ptr<const std::atomic<bool>>& lost) {
+                                const std::shared_ptr<const std::atomic<bool>>& lost,
+                                ProgressReporter progress) {
   JobHandler* handler = registry_.Find(job.job_type);
   if (handler == nullptr) {
     return JobOutcome::Failed("job type [" + job.job_type + "] is not known to this jobsd");
@@ -124,7 +126,8 @@ JobOutcome Executor::RunHandler(const Job& job,
   JobOutcome outcome;
   try {
     JobContext context{job, *options_.artifacts,
-                       [this, lost] { return forced_.load() || lost->load(); }};
+                       [this, lost] { return forced_.load() || lost->load(); },
+                       std::move(progress)};
     outcome = handler->Run(context);
   } catch (const StoreError& e) {
     const std::string message =
