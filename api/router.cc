@@ -52,6 +52,7 @@ Router::Router(ApiServices services, std::string public_url)
       {"/v2/jobs", {"v2", "jobs"}, {{V::get, &ListJobs}, {V::post, &PostJob}}},
       {"/v2/jobs/{id}", {"v2", "jobs", "{id}"}, {{V::get, &GetJob}}},
       {"/v2/jobs/{id}/file", {"v2", "jobs", "{id}", "file"}, {{V::get, &GetJobFile}}},
+      {"/v2/jobs/{id}/cancel", {"v2", "jobs", "{id}", "cancel"}, {{V::post, &PostCancelJob}}},
       {"/oauth/access_token", {"oauth", "access_token"}, {{V::post, &PostAccessToken}}},
       {"/exports/{token}.csv",
        {"exports", "{token}.csv"},
@@ -92,8 +93,7 @@ std::optional<std::string> Router::AuthorizedClient(const Request& request) cons
   return services_.auth.Authenticate(value);
 }
 
-std::optional<std::string> Router::CheckToken(const Request& request,
-                                             std::string_view path) const {
+std::optional<std::string> Router::CheckToken(const Request& request, std::string_view path) const {
   if (!IsV2Path(path)) return std::nullopt;
   if (std::optional<std::string> client = AuthorizedClient(request)) return client;
   throw ApiError(ErrorCode::kInvalidToken,
