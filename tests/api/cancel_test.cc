@@ -3,9 +3,14 @@
 // the postgres: run).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
 #include <string>
+#include <thread>
 
+#include "engine/queue/worker_pool.h"
 #include "tests/api/server_fixture.h"
 
 namespace jobsd::api {
@@ -22,6 +27,87 @@ boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.bo
 // The one error of an error envelope.
 boost::json::object ErrorOf(const Reply& reply) {
   return Json(reply).at("errors").at(0).as_object();
+}
+
+// Starts writing its artifact, reports 250 of 1,000 rows, then waits to be
+// told to stop (the artifact, never committed, is removed).
+class ReportAndWaitJob final : public JobHandler {
+ public:
+  void ValidateParams(std::string_view) const override {}
+  JobOutcome Run(const JobContext& context) override {
+    std::unique_ptr<ArtifactWriter> writer =
+        context.artifacts.Begin({context.job.id, "text/csv; charset=utf-8", "x.csv"});
+    writer->Write("id\r\n");
+    context.report_progress(250, 1000);
+    while (!context.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    stopped.store(true);
+    return JobOutcome::Retry("interrupted");
+  }
+  std::atomic<bool> stopped{false};
+};
+
+template <typename Predicate>
+bool WaitFor(Predicate predicate, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return predicate();
+}
+
+// A worker pool beside the server, as jobsd serve has, running a job that
+// reports progress and waits: the progress shows, and a cancel reaches the
+// run through its lease renewal (as it would on another node: the pool is
+// not told), which stops it; no file stays behind.
+TEST_F(CancelTest, ARunningJobShowsProgressAndACancelStopsItWithoutAFile) {
+  auto* handler = new ReportAndWaitJob;
+  world_.registry.Register("wait", std::unique_ptr<JobHandler>(handler));
+  StartServer();
+  WorkerPoolOptions options;
+  options.workers = 1;
+  options.artifacts = &world_.artifacts;
+  options.poll_interval = 20'000'000;
+  WorkerPool pool(world_.database->jobs(), world_.registry, world_.clock, options);
+  pool.Start();
+
+  const Reply created =
+      SendAuthed(V::post, "/v2/jobs", R"({"data":{"job_type":"wait"}})", "application/json");
+  ASSERT_EQ(created.result(), http::status::accepted) << created.body();
+  const std::string id(Json(created).at("data").at("id").as_string());
+  pool.Wake();
+  Reply running;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        running = SendAuthed(V::get, "/v2/jobs/" + id);
+        return running.body().find("\"progress\"") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << running.body();
+  EXPECT_EQ(Json(running).at("data").at("status"), "started");
+  EXPECT_NE(
+      running.body().find(
+          R"("meta":{"attempts":1,"progress":{"rows_written":250,"rows_total":1000,"percent":25}}})"),
+      std::string::npos)
+      << running.body();
+
+  const Reply cancelled = SendAuthed(V::post, "/v2/jobs/" + id + "/cancel");
+  ASSERT_EQ(cancelled.result(), http::status::accepted) << cancelled.body();
+  EXPECT_EQ(Json(cancelled).at("data").at("status"), "failed");
+  EXPECT_TRUE(WaitFor([&] { return handler->stopped.load(); }, std::chrono::seconds(5)))
+      << "the run did not see the cancel";
+  pool.Shutdown(kNanosPerSecond);
+
+  const Reply after = SendAuthed(V::get, "/v2/jobs/" + id);
+  EXPECT_EQ(after.body(), cancelled.body()) << "the stopped run recorded nothing";
+  EXPECT_EQ(SendAuthed(V::get, "/v2/jobs/" + id + "/file").result(),
+            http::status::unprocessable_entity);
+  EXPECT_TRUE(world_.database->jobs().ReferencedArtifacts().empty());
+  EXPECT_TRUE(world_.artifacts.ListOrphans({}).empty()) << "the partial file was kept";
+  if (world_.local_artifacts) {
+    EXPECT_TRUE(std::filesystem::is_empty(world_.artifacts.Location()))
+        << "a temporary file was left in " << world_.artifacts.Location();
+  }
 }
 
 TEST_F(CancelTest, APendingJobIsFailedAtOnceWith202AndTheJob) {
