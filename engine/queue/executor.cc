@@ -73,6 +73,14 @@ Executor::Executor(const JobTypeRegistry& registry, const Clock& clock, Executor
 
 Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost,
                         ProgressReporter progress) {
+  if (lost->load()) {
+    // Lost while it waited in the local queue (cancelled, say): nothing to
+    // run, nothing to record.
+    Execution execution;
+    execution.verdict = Execution::Verdict::kLost;
+    execution.finished.claimed = std::move(claimed);
+    return execution;
+  }
   {
     std::lock_guard lock(mutex_);
     ++executing_;
