@@ -445,8 +445,8 @@ std::vector<ClaimedJob> PostgresJobStore::ClaimJobs(const ClaimRequest& request)
 }
 
 // One statement over unnest()ed arrays, so one round trip and one
-// transaction renew every claim of this process; the ids it returns are the
-// claims still held. A NULL progress keeps what is stored.
+// transaction renew every claim of this process; the (id, token) pairs it
+// returns are the claims still held. A NULL progress keeps what is stored.
 std::vector<bool> PostgresJobStore::RenewLeases(const std::vector<LeaseRenewal>& renewals,
                                                 Nanos lease_until) {
   if (renewals.empty()) return {};
@@ -470,7 +470,7 @@ std::vector<bool> PostgresJobStore::RenewLeases(const std::vector<LeaseRenewal>&
         " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])"
         "   AS r(id, token, written, total)"
         " WHERE j.id = r.id AND j.claim_token = r.token AND j.status = 'started'"
-        " RETURNING j.id",
+        " RETURNING j.id, j.claim_token",
         Params()
             .Add(lease_until)
             .Add(ids.str())
@@ -478,11 +478,17 @@ std::vector<bool> PostgresJobStore::RenewLeases(const std::vector<LeaseRenewal>&
             .Add(written.str())
             .Add(total.str()));
   });
-  std::unordered_set<std::string> still_held;
-  for (int row = 0; row < rows.rows(); ++row) still_held.insert(rows.String(row, 0));
+  // By id and token: a renewal naming a held job with a stale token is not
+  // held, even beside one with the right token.
+  std::set<std::pair<std::string, std::string>> still_held;
+  for (int row = 0; row < rows.rows(); ++row) {
+    still_held.emplace(rows.String(row, 0), rows.String(row, 1));
+  }
   std::vector<bool> held;
   held.reserve(renewals.size());
-  for (const LeaseRenewal& renewal : renewals) held.push_back(still_held.count(renewal.id) > 0);
+  for (const LeaseRenewal& renewal : renewals) {
+    held.push_back(still_held.count({renewal.id, renewal.token}) > 0);
+  }
   return held;
 }
 
