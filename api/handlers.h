@@ -31,6 +31,7 @@ Response PostJob(const HandlerContext& context);
 Response ListJobs(const HandlerContext& context);
 Response GetJob(const HandlerContext& context);
 Response GetJobFile(const HandlerContext& context);
+Response PostCancelJob(const HandlerContext& context);
 
 // api/oauth_handler.cc
 Response PostAccessToken(const HandlerContext& context);

@@ -1,6 +1,7 @@
 #include "api/job_json.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "api/json_text.h"
 #include "engine/time.h"
@@ -64,6 +65,50 @@ void AppendResultMembers(std::string& out, std::string_view result) {
   out.append(result.substr(1, result.size() - 2));
 }
 
+// floor(100 * written / total) for 0 <= written <= total, total > 0,
+// without overflow: 100 * written as shifts and adds (Horner over the bits
+// of 100), each step keeping quotient and remainder by total. Remainders
+// stay below total < 2^63, so doubling one fits 64 unsigned bits.
+std::int64_t FloorPercent(std::int64_t written, std::int64_t total) {
+  const auto q = static_cast<std::uint64_t>(total);
+  const auto w = static_cast<std::uint64_t>(written);
+  std::uint64_t quotient = 0, remainder = 0;
+  for (int bit = 6; bit >= 0; --bit) {
+    quotient *= 2;
+    remainder *= 2;
+    if (remainder >= q) {
+      ++quotient;
+      remainder -= q;
+    }
+    if ((100 >> bit) & 1) {
+      remainder += w;
+      if (remainder >= q) {
+        ++quotient;
+        remainder -= q;
+      }
+    }
+  }
+  return static_cast<std::int64_t>(quotient);
+}
+
+// meta.progress of API.md section 10: {"rows_written":N,"rows_total":N,
+// "percent":P}, P = floor(100 * written / total), 100 for a total of 0,
+// kept within 0..100 whatever the job type reported.
+void AppendProgress(std::string& out, const JobProgress& progress) {
+  std::int64_t percent = 100;
+  if (progress.rows_total > 0) {
+    percent = FloorPercent(std::clamp<std::int64_t>(progress.rows_written, 0, progress.rows_total),
+                           progress.rows_total);
+  }
+  out += ",\"progress\":{\"rows_written\":";
+  AppendJsonInt(out, progress.rows_written);
+  out += ",\"rows_total\":";
+  AppendJsonInt(out, progress.rows_total);
+  out += ",\"percent\":";
+  AppendJsonInt(out, percent);
+  out.push_back('}');
+}
+
 }  // namespace
 
 void AppendJobJson(std::string& out, const Job& job, std::string_view public_url) {
@@ -102,6 +147,7 @@ void AppendJobJson(std::string& out, const Job& job, std::string_view public_url
     out += ",\"interruptions\":";
     AppendJsonInt(out, job.interruptions);
   }
+  if (job.status == JobStatus::kStarted && job.progress) AppendProgress(out, *job.progress);
   out += "}}";
 }
 

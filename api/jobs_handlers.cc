@@ -1,4 +1,5 @@
-// POST /v2/jobs, GET /v2/jobs, GET /v2/jobs/{id}, GET /v2/jobs/{id}/file.
+// POST /v2/jobs, GET /v2/jobs, GET /v2/jobs/{id}, GET /v2/jobs/{id}/file,
+// POST /v2/jobs/{id}/cancel.
 #include <boost/json/parse.hpp>
 #include <charconv>
 #include <optional>
@@ -118,6 +119,23 @@ Response GetJobFile(const HandlerContext& context) {
                    "Job has no file to download. Job status: " + std::string(ToString(job.status)));
   }
   return JsonResponse(http::status::ok, {{"data", {{"href", FileHref(job, context.public_url)}}}});
+}
+
+// API.md section 12. The body, if any, is not read: the route needs none
+// (the session has already bounded its size).
+Response PostCancelJob(const HandlerContext& context) {
+  const CancelResult result = context.services.jobs.Cancel(context.path_param);
+  switch (result.kind) {
+    case CancelResult::Kind::kCancelled:
+      context.services.metrics.JobCancelled();
+      return JsonTextResponse(http::status::accepted, JobDocument(result.job, context.public_url));
+    case CancelResult::Kind::kAlreadyFinished:
+      throw ApiError(ErrorCode::kConflict, "Job has already finished. Job status: " +
+                                               std::string(ToString(result.job.status)));
+    case CancelResult::Kind::kNotFound:
+      break;
+  }
+  throw ApiError(ErrorCode::kNotFound, std::string(kNotFoundDetail));
 }
 
 bool HasMediaType(const Request& request, std::string_view media_type) {

@@ -1,5 +1,5 @@
-// jobsd jobs submit|list|get: the job store from a script, without the HTTP
-// API. With --json they print exactly what the API would.
+// jobsd jobs submit|list|get|cancel: the job store from a script, without
+// the HTTP API. With --json they print exactly what the API would.
 #include <charconv>
 #include <cstdint>
 #include <iostream>
@@ -147,6 +147,42 @@ int RunJobsGet(const Args& raw) {
     std::cout << api::JobDocument(*job, PublicUrl(settings)) << "\n";
   } else {
     PrintJobText(*job, *app.artifacts);
+  }
+  return 0;
+}
+
+// As POST /v2/jobs/{id}/cancel (API.md section 12). Exit 0 with the job as
+// `jobs get` shows it once cancelled (a started job's worker, in whichever
+// jobsd serve runs it, stops within a second: its next lease renewal finds
+// the claim gone); exit 1 with one line on standard error when the job is
+// unknown or expired (the API's 404) or has already finished (its 409).
+int RunJobsCancel(const Args& raw) {
+  const CommandSpec spec{"jobs cancel",
+                         "ID",
+                         "Cancels a pending or started job: it ends failed with the error "
+                         "\"Cancelled by request\" and publishes no file.",
+                         StoreOptions({JsonOption()}),
+                         1,
+                         1};
+  ParsedArgs args = Parse(spec, raw);
+  if (args.help) return std::cout << HelpText(spec), 0;
+  Settings settings = ResolveSettings(args);
+  App app(settings);
+  const CancelResult result = app.jobs->Cancel(args.positionals[0]);
+  switch (result.kind) {
+    case CancelResult::Kind::kCancelled:
+      break;
+    case CancelResult::Kind::kAlreadyFinished:
+      throw CommandError("job " + args.positionals[0] +
+                         " has already finished; it was not cancelled. Job status: " +
+                         std::string(ToString(result.job.status)));
+    case CancelResult::Kind::kNotFound:
+      throw CommandError("no job with id " + args.positionals[0] + " (unknown or expired)");
+  }
+  if (args.Flag("json")) {
+    std::cout << api::JobDocument(result.job, PublicUrl(settings)) << "\n";
+  } else {
+    PrintJobText(result.job, *app.artifacts);
   }
   return 0;
 }

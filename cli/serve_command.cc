@@ -171,6 +171,7 @@ int RunServe(const Args& raw) {
   pool_options.cluster = app.db->cluster();
   WorkerPool pool(app.db->jobs(), app.registry, app.clock, pool_options, &observer);
   app.jobs->SetOnCreated([&pool] { pool.Wake(); });
+  app.jobs->SetOnCancelled([&pool] { pool.RenewLeasesSoon(); });
 
   api::ServerOptions server_options;
   server_options.host = settings.listen_host;

@@ -109,6 +109,8 @@ void Metrics::RowsExported(std::int64_t rows) {
   exported_rows_.fetch_add(rows, std::memory_order_relaxed);
 }
 
+void Metrics::JobCancelled() { cancelled_.fetch_add(1, std::memory_order_relaxed); }
+
 void Metrics::HttpRequest(std::string_view route, int status, Nanos duration) {
   RouteSeries* series = nullptr;
   std::atomic<std::int64_t>* counter = nullptr;
@@ -169,6 +171,10 @@ std::string Metrics::RenderPrometheus(
   AppendHeader(out, "jobsd_exported_rows_total", "counter", "Order rows written to export files.");
   AppendSample(out, "jobsd_exported_rows_total", "",
                exported_rows_.load(std::memory_order_relaxed));
+
+  AppendHeader(out, "jobsd_jobs_cancelled_total", "counter",
+               "Jobs cancelled by request (pending or started ones; API.md section 12).");
+  AppendSample(out, "jobsd_jobs_cancelled_total", "", cancelled_.load(std::memory_order_relaxed));
 
   AppendHeader(out, "jobsd_http_requests_total", "counter", "HTTP requests by route and status.");
   for (const auto& [route, series] : routes_) {

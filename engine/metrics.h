@@ -44,6 +44,8 @@ class Metrics {
   // queue for a retry.
   void JobFinished(std::string_view job_type, JobStatus status, Nanos duration);
   void RowsExported(std::int64_t rows);
+  // Called by the API and the command line when a cancel applied.
+  void JobCancelled();
 
   // Called by the HTTP server once per request. `route` is a template such
   // as /v2/jobs/{id}, never a raw path, so the series stay few.
@@ -74,6 +76,7 @@ class Metrics {
   std::map<std::string, RouteSeries, std::less<>> routes_;
 
   std::atomic<std::int64_t> exported_rows_{0};
+  std::atomic<std::int64_t> cancelled_{0};
 };
 
 }  // namespace jobsd

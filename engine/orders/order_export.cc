@@ -22,18 +22,30 @@ class CsvSink final : public OrderRowSink {
  public:
   CsvSink(CsvWriter& writer, const JobContext& context) : writer_(writer), context_(context) {}
 
+  void OnTotal(std::int64_t rows) override {
+    total_ = rows;
+    Report();
+  }
+
   void OnRow(const ColumnValue* values) override {
     writer_.WriteRow(values);
-    if (++rows_ % OrderExportJob::kStopCheckRows == 0 && context_.stop_requested &&
+    ++rows_;
+    if (rows_ % OrderExportJob::kProgressRows == 0) Report();
+    if (rows_ % OrderExportJob::kStopCheckRows == 0 && context_.stop_requested &&
         context_.stop_requested()) {
       throw Interrupted{};
     }
   }
 
  private:
+  void Report() const {
+    if (context_.report_progress && total_ >= 0) context_.report_progress(rows_, total_);
+  }
+
   CsvWriter& writer_;
   const JobContext& context_;
   std::int64_t rows_ = 0;
+  std::int64_t total_ = -1;  // until the store tells
 };
 
 std::string RowCountResult(std::int64_t rows) {

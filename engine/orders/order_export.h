@@ -1,6 +1,7 @@
 // The order_export job type: the orders matching the job's filter (its
 // params), as one CSV artifact (API.md section 4), and {"row_count":N} as
-// its result.
+// its result. While it runs it reports rows written of the rows the scan
+// will write (API.md section 10).
 //
 // The CSV goes through the job's ArtifactStore, which publishes it only
 // once it is complete and durable, before Run returns success: a reader
@@ -29,8 +30,13 @@ class OrderExportJob final : public JobHandler {
   void ValidateParams(std::string_view params) const override;
   JobOutcome Run(const JobContext& context) override;
 
-  // stop_requested() is polled every this many rows.
-  static constexpr std::int64_t kStopCheckRows = 10'000;
+  // stop_requested() is polled every this many rows (a few milliseconds of
+  // work), so that a cancel stops the export within a second of reaching it.
+  static constexpr std::int64_t kStopCheckRows = 1'000;
+  // Progress (rows written of the total the scan counted first) is
+  // reported every this many rows: two atomic stores, the lease keeper
+  // takes the latest to the store.
+  static constexpr std::int64_t kProgressRows = 1'000;
 
  private:
   OrderStore& store_;

@@ -22,6 +22,9 @@ struct ColumnValue {
 class OrderRowSink {
  public:
   virtual ~OrderRowSink() = default;
+  // Called once, before the first row, with the number of rows the scan
+  // will deliver, counted from the very snapshot the rows come from.
+  virtual void OnTotal(std::int64_t rows) { (void)rows; }
   // `values` has kOrderColumnCount entries, in kOrderColumns order.
   virtual void OnRow(const ColumnValue* values) = 0;
 };
@@ -42,7 +45,9 @@ class OrderStore {
   virtual std::unique_ptr<OrderImport> BeginImport() = 0;
 
   // Streams every order matching `filter` (over OrderFields()) ordered by
-  // created_at then id. Returns the number of rows. Constant memory.
+  // created_at then id, after telling the sink how many there are
+  // (OnTotal, from the same snapshot: one read transaction). Returns the
+  // number of rows. Constant memory.
   virtual std::int64_t ScanOrders(const filter::Filter& filter, OrderRowSink& sink) = 0;
 
   virtual std::int64_t CountOrders() = 0;

@@ -71,7 +71,16 @@ Executor::Executor(const JobTypeRegistry& registry, const Clock& clock, Executor
                    JobObserver* observer)
     : registry_(registry), clock_(clock), options_(std::move(options)), observer_(observer) {}
 
-Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost) {
+Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost,
+                        ProgressReporter progress) {
+  if (lost->load()) {
+    // Lost while it waited in the local queue (cancelled, say): nothing to
+    // run, nothing to record.
+    Execution execution;
+    execution.verdict = Execution::Verdict::kLost;
+    execution.finished.claimed = std::move(claimed);
+    return execution;
+  }
   {
     std::lock_guard lock(mutex_);
     ++executing_;
@@ -81,7 +90,7 @@ Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bo
   const Nanos started = clock_.Now();
   const auto steady_start = std::chrono::steady_clock::now();
 
-  const JobOutcome outcome = RunHandler(job, lost);
+  const JobOutcome outcome = RunHandler(job, lost, std::move(progress));
   if (outcome.kind != JobOutcome::Kind::kSuccess && !outcome.detail.empty()) {
     LogError("job " + job.id + ": " + outcome.error + ": " + outcome.detail);
   }
@@ -114,7 +123,8 @@ Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bo
 }
 
 JobOutcome Executor::RunHandler(const Job& job,
-                                const std::shared_ptr<const std::atomic<bool>>& lost) {
+                                const std::shared_ptr<const std::atomic<bool>>& lost,
+                                ProgressReporter progress) {
   JobHandler* handler = registry_.Find(job.job_type);
   if (handler == nullptr) {
     return JobOutcome::Failed("job type [" + job.job_type + "] is not known to this jobsd");
@@ -124,7 +134,8 @@ JobOutcome Executor::RunHandler(const Job& job,
   JobOutcome outcome;
   try {
     JobContext context{job, *options_.artifacts,
-                       [this, lost] { return forced_.load() || lost->load(); }};
+                       [this, lost] { return forced_.load() || lost->load(); },
+                       std::move(progress)};
     outcome = handler->Run(context);
   } catch (const StoreError& e) {
     const std::string message =

@@ -51,8 +51,10 @@ class Executor {
            JobObserver* observer = nullptr);
 
   // Runs the job. `lost` is raised by the lease keeper when the claim is
-  // lost; the handler's stop_requested sees it, and so does ForceStop.
-  Execution Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost);
+  // lost (or the job cancelled); the handler's stop_requested sees it, and
+  // so does ForceStop. `progress` becomes the handler's report_progress.
+  Execution Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bool>> lost,
+                ProgressReporter progress = {});
 
   // Running jobs are asked to stop at once; their retryable outcomes
   // become releases.
@@ -65,7 +67,8 @@ class Executor {
  private:
   // The handler's outcome, with exceptions turned into failures: the error
   // a client may see, the internals in `detail` for the log.
-  JobOutcome RunHandler(const Job& job, const std::shared_ptr<const std::atomic<bool>>& lost);
+  JobOutcome RunHandler(const Job& job, const std::shared_ptr<const std::atomic<bool>>& lost,
+                        ProgressReporter progress);
 
   const JobTypeRegistry& registry_;
   const Clock& clock_;

@@ -68,6 +68,19 @@ constexpr bool IsFinal(JobStatus status) {
   return status == JobStatus::kSuccess || status == JobStatus::kFailed;
 }
 
+// How far a started run has come, as its job type reports it: rows (or
+// whatever units the type counts) written so far and to be written in all.
+// The queue stores the two numbers and knows nothing else of them.
+struct JobProgress {
+  std::int64_t rows_written = 0;
+  std::int64_t rows_total = 0;
+  bool operator==(const JobProgress&) const = default;
+};
+
+// The error of a job cancelled through the API or the command line
+// (API.md section 12).
+inline constexpr std::string_view kCancelledError = "Cancelled by request";
+
 struct Job {
   std::string id;        // UUID v4, lowercase
   std::string job_type;  // a registered type, e.g. "order_export"
@@ -90,6 +103,9 @@ struct Job {
   // API. "" when none.
   std::string result;
   std::optional<Artifact> artifact;  // the downloadable output, on success
+  // The run's last reported progress: only while started, and only once the
+  // run reported some; every move out of started clears it.
+  std::optional<JobProgress> progress;
 };
 
 }  // namespace jobsd

@@ -103,6 +103,12 @@ std::optional<Job> JobService::Get(std::string_view id) const {
   return store_.FindJob(id, clock_.Now());
 }
 
+CancelResult JobService::Cancel(std::string_view id) {
+  CancelResult result = store_.CancelJob(id, clock_.Now());
+  if (result.kind == CancelResult::Kind::kCancelled && on_cancelled_) on_cancelled_();
+  return result;
+}
+
 std::optional<Job> JobService::GetByArtifactToken(std::string_view token) const {
   std::optional<Job> job = store_.FindJobByArtifactToken(token, clock_.Now());
   if (job && (job->status != JobStatus::kSuccess || !job->artifact)) return std::nullopt;

@@ -84,6 +84,10 @@ class JobService {
   std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
 
   std::optional<Job> Get(std::string_view id) const;
+  // Cancels the job (JobStore::CancelJob, API.md section 12); after a
+  // cancel that applied, calls the on-cancelled callback, so that a run of
+  // the job in this process stops at once rather than at its next renewal.
+  CancelResult Cancel(std::string_view id);
   // The successful job whose artifact has this token.
   std::optional<Job> GetByArtifactToken(std::string_view token) const;
   // Throws InvalidRequest for a bad filter.
@@ -100,6 +104,8 @@ class JobService {
   std::int64_t ApplyRetention() { return store_.ApplyRetention(options_.retention); }
 
   void SetOnCreated(std::function<void()> callback) { on_created_ = std::move(callback); }
+  // Called after each cancel that applied (the worker pool's renewal).
+  void SetOnCancelled(std::function<void()> callback) { on_cancelled_ = std::move(callback); }
 
   const Clock& clock() const { return clock_; }
 
@@ -112,6 +118,7 @@ class JobService {
   const Clock& clock_;
   JobServiceOptions options_;
   std::function<void()> on_created_;
+  std::function<void()> on_cancelled_;
 };
 
 }  // namespace jobsd

@@ -103,6 +103,25 @@ struct FinishAndClaimResult {
   std::vector<ClaimedJob> claimed;
 };
 
+// One held claim for RenewLeases, with the progress its run reported
+// (nullopt: none yet, the stored progress is left as it is).
+struct LeaseRenewal {
+  std::string id;
+  std::string token;
+  std::optional<JobProgress> progress;
+};
+
+// What CancelJob did.
+struct CancelResult {
+  enum class Kind {
+    kCancelled,        // was pending or started, is failed now; job as it is now
+    kAlreadyFinished,  // success or failed already, unchanged; job as it is
+    kNotFound,         // absent or expired; job empty
+  };
+  Kind kind = Kind::kNotFound;
+  Job job;
+};
+
 struct ExpiredJob {
   std::string id;
   std::optional<std::string> artifact_key;
@@ -119,7 +138,7 @@ struct ExpiredJob {
 //   SQLite file), from any process. A read sees one committed state, never a
 //   half-done write.
 // - Fencing: a claim hands out a token no other claim ever had. Every verb
-//   that acts on a started job (RenewLease, the completions of FinishJobs
+//   that acts on a started job (RenewLeases, the completions of FinishJobs
 //   and FinishAndClaim) applies only while the job is started under that
 //   very token; otherwise it changes nothing and says so (false). A worker
 //   whose job was rescued, or finished once already, can change nothing.
@@ -177,9 +196,25 @@ class JobStore {
   // skipped only if another claim took it.
   virtual std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) = 0;
 
-  // Extends the lease of a job started under `token`; false (nothing
-  // changed) when that claim is gone.
-  virtual bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) = 0;
+  // For each renewal whose job is started under its token: extends the
+  // lease to lease_until and, when the renewal carries progress, stores it
+  // (Job::progress). All in one transaction, whatever their number; returns
+  // per renewal whether the claim is still held (false: the claim is gone,
+  // rescued, finished or cancelled, and nothing of it changed). A renewal
+  // moves no status and leaves updated_at alone.
+  virtual std::vector<bool> RenewLeases(const std::vector<LeaseRenewal>& renewals,
+                                        Nanos lease_until) = 0;
+
+  // Cancels the job `id` in one transaction (API.md section 12):
+  // - pending or started: failed with error kCancelledError, its claim
+  //   dropped (the token dies: a renewal of it answers false, a completion
+  //   with it applies nothing) and its progress cleared; updated_at grows.
+  //   A pending job gets there by way of started within the transaction, so
+  //   the state machine is not widened; nobody ever sees that step.
+  //   kCancelled with the job as it is now.
+  // - success or failed: unchanged; kAlreadyFinished with the job.
+  // - absent or expired at `now`: kNotFound.
+  virtual CancelResult CancelJob(std::string_view id, Nanos now) = 0;
 
   // Applies each completion whose job is started under its token, in order,
   // in one transaction; returns per completion whether it applied. Each

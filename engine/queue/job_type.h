@@ -17,12 +17,22 @@
 
 namespace jobsd {
 
+// Where a run reports its progress: units written so far, and in all.
+using ProgressReporter = std::function<void(std::int64_t written, std::int64_t total)>;
+
 struct JobContext {
   const Job& job;
   // Where the job writes its downloadable output, if it has one.
   ArtifactStore& artifacts;
-  // Polled by long runs so that a forced shutdown stops them early.
+  // Polled by long runs so that a forced shutdown, a lost claim or a cancel
+  // stops them early.
   std::function<bool()> stop_requested;
+  // Reports how far the run has come (API.md section 10): units written so
+  // far and to be written in all, fixed when the run starts. Cheap (two
+  // atomic stores), so a run may call it every few thousand rows; the lease
+  // keeper takes it to the store at least once a second, and the first
+  // report at once. Empty when nobody listens (tests).
+  ProgressReporter report_progress = {};
 };
 
 // What running a job came to. Failures say whether a retry might help.

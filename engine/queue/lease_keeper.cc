@@ -10,12 +10,28 @@ LeaseKeeper::LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease)
 
 void LeaseKeeper::Hold(const ClaimedJob& claimed) {
   std::lock_guard lock(mutex_);
-  held_[claimed.job.id] = Held{claimed.claim_token, std::make_shared<std::atomic<bool>>(false)};
+  held_[claimed.job.id] = Held{claimed.claim_token, std::make_shared<std::atomic<bool>>(false),
+                               std::make_shared<Progress>()};
 }
 
 ClaimLostFlag LeaseKeeper::LostFlag(const std::string& job_id) const {
   std::lock_guard lock(mutex_);
   return held_.at(job_id).lost;
+}
+
+ProgressReporter LeaseKeeper::Reporter(const std::string& job_id) const {
+  std::shared_ptr<Progress> progress;
+  {
+    std::lock_guard lock(mutex_);
+    progress = held_.at(job_id).progress;
+  }
+  return [progress, this](std::int64_t written, std::int64_t total) {
+    progress->written.store(written, std::memory_order_relaxed);
+    // The total goes last: a renewal that sees it sees a written count of
+    // this report or a later one.
+    const std::int64_t before = progress->total.exchange(total, std::memory_order_release);
+    if (before < 0 && on_first_progress_) on_first_progress_();
+  };
 }
 
 void LeaseKeeper::Forget(const std::string& job_id, const std::string& token) {
@@ -25,18 +41,30 @@ void LeaseKeeper::Forget(const std::string& job_id, const std::string& token) {
 }
 
 int LeaseKeeper::RenewOnce() {
-  std::vector<std::pair<std::string, Held>> snapshot;
+  std::vector<LeaseRenewal> renewals;
+  std::vector<ClaimLostFlag> flags;
   {
     std::lock_guard lock(mutex_);
-    snapshot.assign(held_.begin(), held_.end());
-  }
-  int lost = 0;
-  for (const auto& [id, held] : snapshot) {
-    const Nanos now = clock_.Now();
-    if (!store_.RenewLease(id, held.token, now + lease_)) {
-      held.lost->store(true);
-      ++lost;
+    renewals.reserve(held_.size());
+    flags.reserve(held_.size());
+    for (const auto& [id, held] : held_) {
+      LeaseRenewal renewal{id, held.token, std::nullopt};
+      const std::int64_t total = held.progress->total.load(std::memory_order_acquire);
+      if (total >= 0) {
+        renewal.progress =
+            JobProgress{held.progress->written.load(std::memory_order_relaxed), total};
+      }
+      renewals.push_back(std::move(renewal));
+      flags.push_back(held.lost);
     }
+  }
+  if (renewals.empty()) return 0;
+  const std::vector<bool> held = store_.RenewLeases(renewals, clock_.Now() + lease_);
+  int lost = 0;
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    if (i < held.size() && held[i]) continue;
+    flags[i]->store(true);
+    ++lost;
   }
   return lost;
 }

@@ -48,6 +48,7 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
       heartbeat_(options_.cluster, ThisNode(worker_prefix_, clock_.Now()), options_.leader_lease),
       maintenance_("maintenance (leases, node heartbeat, rescue, retention)",
                    {
+                       // kRenewLeasesTask
                        PeriodicTask{options_.heartbeat, /*runs_at_start=*/false,
                                     /*runs_while_draining=*/true, [this] { leases_.RenewOnce(); }},
                        // Beats on while draining: the node still holds claims.
@@ -62,7 +63,11 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
                                     [this] {
                                       if (heartbeat_.leading()) retention_.RunOnce(clock_.Now());
                                     }},
-                   }) {}
+                   }) {
+  // A run's first progress report (its total now known) reaches the store
+  // at once, so a started job shows meta.progress almost as it starts.
+  leases_.SetOnFirstProgress([this] { maintenance_.RunSoon(kRenewLeasesTask); });
+}
 
 WorkerPool::~WorkerPool() {
   if (started_) {
@@ -106,12 +111,15 @@ void WorkerPool::Start() {
 
 void WorkerPool::Wake() { claimer_.Wake(); }
 
+void WorkerPool::RenewLeasesSoon() { maintenance_.RunSoon(kRenewLeasesTask); }
+
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker_id = worker_prefix_ + ":" + std::to_string(index);
   ClaimedJob claimed;
   while (claimer_.Next(worker_id, claimed)) {
     ClaimLostFlag lost = leases_.LostFlag(claimed.job.id);
-    Execution run = executor_.Run(std::move(claimed), std::move(lost));
+    ProgressReporter progress = leases_.Reporter(claimed.job.id);
+    Execution run = executor_.Run(std::move(claimed), std::move(lost), std::move(progress));
     claimer_.RecordRunTime(run.run_time);
     if (run.verdict == Execution::Verdict::kLost) {
       // Another attempt owns the job now; our result must not count.

@@ -55,7 +55,12 @@ struct WorkerPoolOptions {
   Nanos node_beat = 1 * kNanosPerSecond;
   Nanos leader_lease = 5 * kNanosPerSecond;
   Nanos lease = 30 * kNanosPerSecond;
-  Nanos heartbeat = 10 * kNanosPerSecond;
+  // How often the leases of held claims are renewed, which is also how soon
+  // a run learns that its job was cancelled (API.md section 12: within a
+  // second, on whichever node) and how fresh its stored progress is (at
+  // least once a second). One store transaction per tick for all claims,
+  // none while nothing is held.
+  Nanos heartbeat = 500'000'000;
   // Jobs created by another process (jobsd jobs submit) are found by polling.
   Nanos poll_interval = 200'000'000;
   Nanos rescue_interval = 1 * kNanosPerSecond;
@@ -83,6 +88,10 @@ class WorkerPool {
   // A job was created in this process: a sleeping worker claims it now.
   void Wake();
 
+  // A job was cancelled in this process: renew the leases now, so that a
+  // run of it here learns at once that its claim is gone.
+  void RenewLeasesSoon();
+
   // Stops claiming, lets running jobs finish for up to `grace`, then asks
   // them to stop and returns their jobs to pending. Joins all threads.
   void Shutdown(Nanos grace);
@@ -94,6 +103,9 @@ class WorkerPool {
   int worker_count() const { return options_.workers; }
 
  private:
+  // The lease renewal's place in maintenance_'s tasks.
+  static constexpr std::size_t kRenewLeasesTask = 0;
+
   static WorkerPoolOptions Resolved(WorkerPoolOptions options);
   void WorkerLoop(int index);
 

@@ -13,10 +13,11 @@ namespace {
 // not moved (or moved back) since the last one.
 void Touch(Job& job, Nanos now) { job.updated_at = std::max(now, job.updated_at + 1); }
 
-// Leaving `started` drops the claim.
+// Leaving `started` drops the claim and the run's progress.
 void DropClaim(Job& job) {
   job.claimed_by.reset();
   job.lease_expires_at.reset();
+  job.progress.reset();
 }
 
 bool NewestFirst(const Job& a, const Job& b) {
@@ -252,18 +253,57 @@ std::vector<ClaimedJob> MemoryJobStore::ClaimJobs(const ClaimRequest& request) {
   return Transaction([&] { return ClaimWithin(request); });
 }
 
-bool MemoryJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
+std::vector<bool> MemoryJobStore::RenewLeases(const std::vector<LeaseRenewal>& renewals,
+                                              Nanos lease_until) {
   std::lock_guard lock(mutex_);
   return Transaction([&] {
+    std::vector<bool> held;
+    held.reserve(renewals.size());
+    for (const LeaseRenewal& renewal : renewals) {
+      auto found = rows_.find(renewal.id);
+      if (found == rows_.end() || found->second.job.status != JobStatus::kStarted ||
+          found->second.claim_token != renewal.token) {
+        held.push_back(false);
+        continue;
+      }
+      Row row = found->second;
+      row.job.lease_expires_at = lease_until;
+      if (renewal.progress) row.job.progress = renewal.progress;
+      Put(std::move(row));
+      held.push_back(true);
+    }
+    return held;
+  });
+}
+
+CancelResult MemoryJobStore::CancelJob(std::string_view id, Nanos now) {
+  std::lock_guard lock(mutex_);
+  return Transaction([&] {
+    CancelResult result;
     auto found = rows_.find(id);
-    if (found == rows_.end() || found->second.job.status != JobStatus::kStarted ||
-        found->second.claim_token != token) {
-      return false;
+    if (found == rows_.end() || found->second.job.expires_at <= now) return result;
+    if (IsFinal(found->second.job.status)) {
+      result.kind = CancelResult::Kind::kAlreadyFinished;
+      result.job = found->second.job;
+      return result;
     }
     Row row = found->second;
-    row.job.lease_expires_at = lease_until;
+    if (row.job.status == JobStatus::kPending) {
+      // By way of started, as SQLite and PostgreSQL go: the state machine
+      // has no pending -> failed. Both steps are in this transaction.
+      Row started = row;
+      started.job.status = JobStatus::kStarted;
+      Put(std::move(started));
+    }
+    row.job.status = JobStatus::kFailed;
+    row.job.error = std::string(kCancelledError);
+    DropClaim(row.job);
+    row.claim_token.reset();
+    Touch(row.job, now);
+    result.kind = CancelResult::Kind::kCancelled;
+    result.job = row.job;
     Put(std::move(row));
-    return true;
+    return result;
   });
 }
 

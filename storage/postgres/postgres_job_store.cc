@@ -25,8 +25,9 @@ using pg::Transaction;
 #define JOBSD_PG_JOB_COLUMNS                                                              \
   "id, job_type, status, params, error, attempts, max_attempts, created_at, updated_at, " \
   "run_after, expires_at, claimed_by, lease_expires_at, artifact_key, artifact_token, "   \
-  "result, interruptions, artifact_content_type, artifact_name, artifact_size"
-constexpr int kJobColumnCount = 20;
+  "result, interruptions, artifact_content_type, artifact_name, artifact_size, "          \
+  "progress_rows_written, progress_rows_total"
+constexpr int kJobColumnCount = 22;
 
 // The same columns of the row `j` of an UPDATE ... FROM (RETURNING would
 // otherwise find `id` ambiguous).
@@ -34,10 +35,14 @@ constexpr int kJobColumnCount = 20;
   "j.id, j.job_type, j.status, j.params, j.error, j.attempts, j.max_attempts, "       \
   "j.created_at, j.updated_at, j.run_after, j.expires_at, j.claimed_by, "             \
   "j.lease_expires_at, j.artifact_key, j.artifact_token, j.result, j.interruptions, " \
-  "j.artifact_content_type, j.artifact_name, j.artifact_size"
+  "j.artifact_content_type, j.artifact_name, j.artifact_size, "                       \
+  "j.progress_rows_written, j.progress_rows_total"
 
-// Leaving `started` drops the claim; the table's CHECK insists on it.
-#define JOBSD_PG_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+// Leaving `started` drops the claim (the table's CHECK insists on it) and
+// the run's progress.
+#define JOBSD_PG_DROP_CLAIM                                          \
+  "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL, " \
+  "progress_rows_written = NULL, progress_rows_total = NULL"
 
 // updated_at must change on every status change, even when the clock has
 // not moved (or moved back) since the last one. `now` is always $1.
@@ -93,6 +98,9 @@ Job ReadJob(const Result& rows, int row) {
   }
   job.result = rows.OptionalString(row, 15).value_or("");
   job.interruptions = static_cast<int>(rows.Int64(row, 16));
+  if (!rows.IsNull(row, 20) && !rows.IsNull(row, 21)) {
+    job.progress = JobProgress{rows.Int64(row, 20), rows.Int64(row, 21)};
+  }
   return job;
 }
 
@@ -436,14 +444,94 @@ std::vector<ClaimedJob> PostgresJobStore::ClaimJobs(const ClaimRequest& request)
   });
 }
 
-bool PostgresJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
+// One statement over unnest()ed arrays, so one round trip and one
+// transaction renew every claim of this process; the (id, token) pairs it
+// returns are the claims still held. A NULL progress keeps what is stored.
+std::vector<bool> PostgresJobStore::RenewLeases(const std::vector<LeaseRenewal>& renewals,
+                                                Nanos lease_until) {
+  if (renewals.empty()) return {};
+  pg::ArrayLiteral ids, tokens, written, total;
+  for (const LeaseRenewal& renewal : renewals) {
+    ids.Add(renewal.id);
+    tokens.Add(renewal.token);
+    if (renewal.progress) {
+      written.Add(renewal.progress->rows_written);
+      total.Add(renewal.progress->rows_total);
+    } else {
+      written.AddNull();
+      total.AddNull();
+    }
+  }
+  const Result rows = pg::WithConnection(pool_, [&](Connection& connection) {
+    return connection.Run(
+        "UPDATE jobs j SET lease_expires_at = $1,"
+        " progress_rows_written = coalesce(r.written, j.progress_rows_written),"
+        " progress_rows_total = coalesce(r.total, j.progress_rows_total)"
+        " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])"
+        "   AS r(id, token, written, total)"
+        " WHERE j.id = r.id AND j.claim_token = r.token AND j.status = 'started'"
+        " RETURNING j.id, j.claim_token",
+        Params()
+            .Add(lease_until)
+            .Add(ids.str())
+            .Add(tokens.str())
+            .Add(written.str())
+            .Add(total.str()));
+  });
+  // By id and token: a renewal naming a held job with a stale token is not
+  // held, even beside one with the right token.
+  std::set<std::pair<std::string, std::string>> still_held;
+  for (int row = 0; row < rows.rows(); ++row) {
+    still_held.emplace(rows.String(row, 0), rows.String(row, 1));
+  }
+  std::vector<bool> held;
+  held.reserve(renewals.size());
+  for (const LeaseRenewal& renewal : renewals) {
+    held.push_back(still_held.count({renewal.id, renewal.token}) > 0);
+  }
+  return held;
+}
+
+// The row is locked first (FOR UPDATE), so a claim, a renewal or a
+// completion on another node waits for the cancel or comes before it:
+// whichever commits first wins, and the other sees its outcome.
+CancelResult PostgresJobStore::CancelJob(std::string_view id, Nanos now) {
   return pg::WithConnection(pool_, [&](Connection& connection) {
-    return connection
-               .Run(
-                   "UPDATE jobs SET lease_expires_at = $1"
-                   " WHERE id = $2 AND claim_token = $3 AND status = 'started'",
-                   Params().Add(lease_until).Add(id).Add(token))
-               .Affected() == 1;
+    Transaction transaction(connection);
+    CancelResult result;
+    const std::optional<Job> job = FirstJob(connection.Run(
+        "SELECT " JOBSD_PG_JOB_COLUMNS " FROM jobs WHERE id = $1 AND expires_at > $2 FOR UPDATE",
+        Params().Add(id).Add(now)));
+    if (!job) return result;
+    if (IsFinal(job->status)) {
+      transaction.Commit();
+      result.kind = CancelResult::Kind::kAlreadyFinished;
+      result.job = *job;
+      return result;
+    }
+    if (job->status == JobStatus::kPending) {
+      // pending -> started -> failed: the trigger allows no pending ->
+      // failed, and the state machine does not grow for cancellation. The
+      // step is never seen outside this transaction; its claim is a dummy
+      // that no worker ever holds.
+      connection.Run(
+          "UPDATE jobs SET status = 'started', claimed_by = 'cancel',"
+          " claim_token = 'cancel:' || id, lease_expires_at = $2"
+          " WHERE id = $1 AND status = 'pending'",
+          Params().Add(id).Add(now));
+    }
+    const Result failed = connection.Run(
+        "UPDATE jobs j SET status = 'failed', error = $2, " JOBSD_PG_DROP_CLAIM ", " JOBSD_PG_TOUCH
+        " WHERE j.id = $3 AND j.status = 'started'"
+        " RETURNING " JOBSD_PG_J_COLUMNS,
+        Params().Add(now).Add(kCancelledError).Add(id));
+    if (failed.rows() != 1) {
+      throw StoreError("a job to cancel was not started", /*transient=*/false);
+    }
+    result.kind = CancelResult::Kind::kCancelled;
+    result.job = ReadJob(failed, 0);
+    transaction.Commit();
+    return result;
   });
 }
 

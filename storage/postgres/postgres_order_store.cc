@@ -99,11 +99,14 @@ pg::Params ToParams(const std::vector<SqlParam>& params) {
 // transaction, so that every FETCH reads the same snapshot (orders merged
 // meanwhile are not half seen), in binary (no text parsing of numbers).
 // `delivered` counts the rows handed out so far, for the caller's retry.
-std::int64_t Scan(pg::Connection& connection, const std::string& declare, const pg::Params& params,
-                  OrderRowSink& sink, std::int64_t& delivered) {
+std::int64_t Scan(pg::Connection& connection, const std::string& count, const std::string& declare,
+                  const pg::Params& params, OrderRowSink& sink, std::int64_t& delivered) {
   pg::Transaction snapshot(connection, pg::Isolation::kRepeatableRead, /*read_only=*/true);
   // The bytes of the text values as stored, which are UTF-8.
   connection.Exec("SET LOCAL client_encoding = 'UTF8'");
+  // The first query takes the snapshot: the count and the cursor read the
+  // same orders.
+  sink.OnTotal(connection.RunOnce(count, params).Int64(0, 0));
   connection.RunOnce(declare, params);
   static const std::string fetch =
       "FETCH " + std::to_string(kFetchRows) + " FROM " + std::string(kCursor);
@@ -139,13 +142,15 @@ std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderR
   // id by bytes, as SQLite's BINARY collation orders it (the column is
   // COLLATE "C" already; saying so keeps the order if that ever changes).
   declare += " ORDER BY created_at, id COLLATE \"C\"";
+  std::string count = "SELECT count(*) FROM orders";
+  if (!where.sql.empty()) count += " WHERE " + where.sql;
   const pg::Params params = ToParams(where.params);
 
   for (int attempt = 1;; ++attempt) {
     std::int64_t delivered = 0;
     try {
       pg::Lease lease = pool_.Borrow();
-      return Scan(*lease, declare, params, sink, delivered);
+      return Scan(*lease, count, declare, params, sink, delivered);
     } catch (const pg::PgError& error) {
       // A pooled connection the server dropped (restart, idle timeout)
       // fails before the first row: another one may well work. Once rows

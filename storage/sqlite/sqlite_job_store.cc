@@ -20,11 +20,15 @@ using sqlite::Transaction;
 #define JOBSD_JOB_COLUMNS                                                                 \
   "id, job_type, status, params, error, attempts, max_attempts, created_at, updated_at, " \
   "run_after, expires_at, claimed_by, lease_expires_at, artifact_key, artifact_token, "   \
-  "result, interruptions, artifact_content_type, artifact_name, artifact_size"
-constexpr int kJobColumnCount = 20;
+  "result, interruptions, artifact_content_type, artifact_name, artifact_size, "          \
+  "progress_rows_written, progress_rows_total"
+constexpr int kJobColumnCount = 22;
 
-// Leaving `started` drops the claim; the schema's CHECK insists on it.
-#define JOBSD_DROP_CLAIM "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL"
+// Leaving `started` drops the claim (the schema's CHECK insists on it) and
+// the run's progress.
+#define JOBSD_DROP_CLAIM                                             \
+  "claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL, " \
+  "progress_rows_written = NULL, progress_rows_total = NULL"
 
 // updated_at must change on every status change, even when the clock has
 // not moved (or moved back) since the last one. `now` is always ?1.
@@ -81,6 +85,9 @@ Job ReadJob(const Statement& row) {
   }
   job.result = row.ColumnOptionalString(15).value_or("");
   job.interruptions = static_cast<int>(row.ColumnInt64(16));
+  if (!row.IsNull(20) && !row.IsNull(21)) {
+    job.progress = JobProgress{row.ColumnInt64(20), row.ColumnInt64(21)};
+  }
   return job;
 }
 
@@ -357,20 +364,85 @@ std::vector<ClaimedJob> SqliteJobStore::ClaimJobs(const ClaimRequest& request) {
   return claimed;
 }
 
-bool SqliteJobStore::RenewLease(std::string_view id, std::string_view token, Nanos lease_until) {
-  bool renewed = false;
-  // Like a claim, a renewal acknowledges nothing: synchronous=NORMAL.
+// One transaction for every claim this process holds, whatever their
+// number. Like a claim, a renewal acknowledges nothing: synchronous=NORMAL
+// (a renewal lost to a power cut only lets a lease lapse sooner).
+std::vector<bool> SqliteJobStore::RenewLeases(const std::vector<LeaseRenewal>& renewals,
+                                              Nanos lease_until) {
+  std::vector<bool> held;
+  if (renewals.empty()) return held;
   writer_.Write(
       [&](sqlite::Connection& connection) {
-        auto renew = connection.Prepare(
-            "UPDATE jobs SET lease_expires_at = ?"
-            " WHERE id = ? AND claim_token = ? AND status = 'started'");
-        renew->BindInt64(1, lease_until).BindText(2, id).BindText(3, token);
-        renew->Run();
-        renewed = connection.Changes() == 1;
+        held.assign(renewals.size(), false);
+        for (std::size_t i = 0; i < renewals.size(); ++i) {
+          const LeaseRenewal& renewal = renewals[i];
+          // Unbound progress parameters are NULL: coalesce keeps what is stored.
+          auto renew = connection.Prepare(
+              "UPDATE jobs SET lease_expires_at = ?1,"
+              " progress_rows_written = coalesce(?4, progress_rows_written),"
+              " progress_rows_total = coalesce(?5, progress_rows_total)"
+              " WHERE id = ?2 AND claim_token = ?3 AND status = 'started'");
+          renew->BindInt64(1, lease_until).BindText(2, renewal.id).BindText(3, renewal.token);
+          if (renewal.progress) {
+            renew->BindInt64(4, renewal.progress->rows_written)
+                .BindInt64(5, renewal.progress->rows_total);
+          }
+          renew->Run();
+          held[i] = connection.Changes() == 1;
+        }
       },
       GroupWriter::Sync::kNormal);
-  return renewed;
+  return held;
+}
+
+namespace {
+
+// A job about to be cancelled, read inside the cancel's transaction.
+std::optional<Job> FindForCancel(sqlite::Connection& connection, std::string_view id, Nanos now) {
+  auto select =
+      connection.Prepare("SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = ? AND expires_at > ?");
+  select->BindText(1, id).BindInt64(2, now);
+  if (!select->Step()) return std::nullopt;
+  return ReadJob(*select);
+}
+
+}  // namespace
+
+CancelResult SqliteJobStore::CancelJob(std::string_view id, Nanos now) {
+  CancelResult result;
+  writer_.Write([&](sqlite::Connection& connection) {
+    result = CancelResult{};
+    std::optional<Job> job = FindForCancel(connection, id, now);
+    if (!job) return;
+    if (IsFinal(job->status)) {
+      result.kind = CancelResult::Kind::kAlreadyFinished;
+      result.job = *std::move(job);
+      return;
+    }
+    if (job->status == JobStatus::kPending) {
+      // pending -> started -> failed: the trigger allows no pending ->
+      // failed, and the state machine does not grow for cancellation. The
+      // step is never seen outside this transaction; its claim is a dummy
+      // that no worker ever holds.
+      auto start = connection.Prepare(
+          "UPDATE jobs SET status = 'started', claimed_by = 'cancel',"
+          " claim_token = 'cancel:' || id, lease_expires_at = ?1"
+          " WHERE id = ?2 AND status = 'pending'");
+      start->BindInt64(1, now).BindText(2, id);
+      start->Run();
+    }
+    auto fail = connection.Prepare(
+        "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
+        " WHERE id = ?3 AND status = 'started'"
+        " RETURNING " JOBSD_JOB_COLUMNS);
+    fail->BindInt64(1, now).BindText(2, kCancelledError).BindText(3, id);
+    if (!fail->Step()) throw StoreError("a job to cancel was not started", /*transient=*/false);
+    result.kind = CancelResult::Kind::kCancelled;
+    result.job = ReadJob(*fail);
+    while (fail->Step()) {
+    }
+  });
+  return result;
 }
 
 namespace {

@@ -29,7 +29,9 @@ class SqliteJobStore final : public JobStore {
   std::optional<Job> FindJobByArtifactToken(std::string_view token, Nanos now) override;
   JobPage ListJobs(const JobQuery& query) override;
   std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
-  bool RenewLease(std::string_view id, std::string_view token, Nanos lease_until) override;
+  std::vector<bool> RenewLeases(const std::vector<LeaseRenewal>& renewals,
+                                Nanos lease_until) override;
+  CancelResult CancelJob(std::string_view id, Nanos now) override;
   std::vector<bool> FinishJobs(const std::vector<JobCompletion>& completions, Nanos now) override;
   FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
                                       const ClaimRequest& next) override;

@@ -14,6 +14,7 @@ namespace jobsd::storage {
 namespace {
 
 using sqlite::Statement;
+using sqlite::Transaction;
 
 const std::string& SelectColumnsSql() {
   static const std::string sql = "SELECT " + OrderColumnList() + " FROM orders";
@@ -53,19 +54,38 @@ std::int64_t SqliteOrderStore::ScanOrders(const filter::Filter& filter, OrderRow
     return rows;
   };
 
+  auto bind = [&where](Statement& statement) {
+    int index = 1;
+    for (const SqlParam& param : where.params) {
+      std::visit([&](const auto& value) { statement.Bind(index, value); }, param);
+      ++index;
+    }
+  };
+
+  // One read transaction: the count and the rows see the same orders, so
+  // rows_total is what the scan delivers, whatever an import commits
+  // meanwhile.
+  Transaction snapshot(*connection, sqlite::TransactionKind::kDeferred);
+  std::int64_t rows = 0;
   if (where.sql.empty()) {
+    auto count = connection->Prepare("SELECT count(*) FROM orders");
+    count->Step();
+    sink.OnTotal(count->ColumnInt64(0));
     auto select = connection->Prepare(SelectColumnsSql() + " ORDER BY created_at, id");
-    return scan(*select);
+    rows = scan(*select);
+  } else {
+    // Filtered SQL varies, so it is not cached.
+    Statement count = connection->PrepareUncached("SELECT count(*) FROM orders WHERE " + where.sql);
+    bind(count);
+    count.Step();
+    sink.OnTotal(count.ColumnInt64(0));
+    Statement select = connection->PrepareUncached(SelectColumnsSql() + " WHERE " + where.sql +
+                                                   " ORDER BY created_at, id");
+    bind(select);
+    rows = scan(select);
   }
-  // Filtered SQL varies, so it is not cached.
-  Statement select = connection->PrepareUncached(SelectColumnsSql() + " WHERE " + where.sql +
-                                                 " ORDER BY created_at, id");
-  int index = 1;
-  for (const SqlParam& param : where.params) {
-    std::visit([&](const auto& value) { select.Bind(index, value); }, param);
-    ++index;
-  }
-  return scan(select);
+  snapshot.Commit();
+  return rows;
 }
 
 std::int64_t SqliteOrderStore::CountOrders() {

@@ -74,6 +74,20 @@ std::vector<Job> Jobs() {
     job.created_at = 0;  // the epoch: no fraction
     job.updated_at = 1700000000100000000;
     jobs.push_back(job);
+    // Progress shows on started jobs only (API.md section 10).
+    job.progress = JobProgress{2, 3};
+    jobs.push_back(job);
+  }
+  // The percent's edges: a total of 0, a done run, rounding down, totals
+  // where 100 * written overflows 64 bits.
+  for (const JobProgress progress :
+       {JobProgress{0, 0}, JobProgress{0, 1}, JobProgress{999, 1000}, JobProgress{1000, 1000},
+        JobProgress{1, 3}, JobProgress{std::int64_t{1} << 61, (std::int64_t{1} << 62) - 1},
+        JobProgress{(std::int64_t{1} << 62) - 2, (std::int64_t{1} << 62) - 1}}) {
+    Job job = BaseJob();
+    job.status = JobStatus::kStarted;
+    job.progress = progress;
+    jobs.push_back(job);
   }
   for (const std::string& text : kTrickyTexts) {
     Job job = BaseJob();

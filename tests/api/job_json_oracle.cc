@@ -39,6 +39,20 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url) {
     for (const auto& member : result.as_object()) meta[member.key()] = member.value();
   }
   if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
+  if (job.status == JobStatus::kStarted && job.progress) {
+    // API.md section 10, computed another way: floor(100 * written / total)
+    // in 128 bits, 100 for a total of 0, within 0..100.
+    const JobProgress& progress = *job.progress;
+    std::int64_t percent = 100;
+    if (progress.rows_total > 0) {
+      __extension__ const __int128 written =
+          std::clamp<std::int64_t>(progress.rows_written, 0, progress.rows_total);
+      percent = static_cast<std::int64_t>(written * 100 / progress.rows_total);
+    }
+    meta["progress"] = boost::json::object{{"rows_written", progress.rows_written},
+                                           {"rows_total", progress.rows_total},
+                                           {"percent", percent}};
+  }
   json["meta"] = std::move(meta);
   return json;
 }

@@ -7,7 +7,8 @@ namespace jobsd {
 
 PeriodicRunner::PeriodicRunner(std::string what, std::vector<PeriodicTask> tasks)
     : tasks_(std::move(tasks)),
-      failures_(std::move(what), std::chrono::seconds(1), std::chrono::seconds(30)) {}
+      failures_(std::move(what), std::chrono::seconds(1), std::chrono::seconds(30)),
+      soon_(tasks_.size(), false) {}
 
 PeriodicRunner::~PeriodicRunner() { Join(); }
 
@@ -18,6 +19,16 @@ void PeriodicRunner::Start() {
 void PeriodicRunner::Drain() {
   std::lock_guard lock(mutex_);
   draining_ = true;
+}
+
+void PeriodicRunner::RunSoon(std::size_t index) {
+  {
+    std::lock_guard lock(mutex_);
+    if (index >= soon_.size()) return;
+    soon_[index] = true;
+    any_soon_ = true;
+  }
+  stop_requested_.notify_all();
 }
 
 void PeriodicRunner::Stop() {
@@ -42,12 +53,17 @@ void PeriodicRunner::Loop() {
   }
   for (;;) {
     bool draining;
+    const auto now = SteadyClock::now();
     {
       std::lock_guard lock(mutex_);
       if (stop_) return;
       draining = draining_;
+      for (std::size_t i = 0; i < soon_.size(); ++i) {
+        if (soon_[i]) next_run[i] = std::min(next_run[i], now);
+        soon_[i] = false;
+      }
+      any_soon_ = false;
     }
-    const auto now = SteadyClock::now();
     try {
       for (std::size_t i = 0; i < tasks_.size(); ++i) {
         if (draining && !tasks_[i].runs_while_draining) continue;
@@ -69,7 +85,7 @@ void PeriodicRunner::Loop() {
                                           : *std::min_element(next_run.begin(), next_run.end());
     stop_requested_.wait_until(
         lock, std::max(wake_at, SteadyClock::now() + std::chrono::milliseconds(10)),
-        [&] { return stop_; });
+        [&] { return stop_ || any_soon_; });
   }
 }
 

@@ -43,6 +43,10 @@ class PeriodicRunner {
   void Start();
   // From now on only the tasks that run while draining run.
   void Drain();
+  // Runs task `index` (its position in the constructor's list) as soon as
+  // the thread is free, then at its interval from then on. Cheap: callable
+  // from any thread, e.g. a worker with news for the store.
+  void RunSoon(std::size_t index);
   // Ends the loop after the task running now, if any; does not wait.
   void Stop();
   // Stop, then waits for the thread.
@@ -57,8 +61,10 @@ class PeriodicRunner {
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable stop_requested_;
-  bool draining_ = false;  // guarded by mutex_
-  bool stop_ = false;      // guarded by mutex_
+  bool draining_ = false;   // guarded by mutex_
+  bool stop_ = false;       // guarded by mutex_
+  std::vector<bool> soon_;  // guarded by mutex_, by task: RunSoon asked
+  bool any_soon_ = false;   // guarded by mutex_
 };
 
 }  // namespace jobsd

@@ -169,6 +169,35 @@ TEST_F(WorkerPoolExecutorTest, ALostClaimStopsTheRunAndDropsItsOutput) {
   EXPECT_EQ(artifacts_.Open(written.key), nullptr) << "the output of a lost run stays behind";
 }
 
+TEST_F(WorkerPoolExecutorTest, AClaimLostBeforeItsRunStartsIsNotRun) {
+  int runs = 0;
+  Register([&](const JobContext&) {
+    ++runs;
+    return JobOutcome::Success();
+  });
+  auto lost = NotLost();
+  lost->store(true);  // cancelled while it waited in the local queue
+  Executor executor = MakeExecutor();
+  const Execution run = executor.Run(Claimed("scripted"), lost);
+  EXPECT_EQ(run.verdict, Execution::Verdict::kLost);
+  EXPECT_EQ(run.finished.claimed.job.id, "job-1");
+  EXPECT_EQ(runs, 0);
+}
+
+TEST_F(WorkerPoolExecutorTest, ARunReportsItsProgressThroughTheContext) {
+  Register([](const JobContext& context) {
+    context.report_progress(3, 4);
+    return JobOutcome::Success();
+  });
+  std::vector<std::pair<std::int64_t, std::int64_t>> reports;
+  Executor executor = MakeExecutor();
+  const Execution run = executor.Run(
+      Claimed("scripted"), NotLost(),
+      [&](std::int64_t written, std::int64_t total) { reports.emplace_back(written, total); });
+  EXPECT_EQ(run.verdict, Execution::Verdict::kFinished);
+  EXPECT_EQ(reports, (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 4}}));
+}
+
 TEST_F(WorkerPoolExecutorTest, AForcedStopReleasesTheJobInsteadOfCountingTheAttempt) {
   Executor executor = MakeExecutor();
   Register([&executor](const JobContext& context) {

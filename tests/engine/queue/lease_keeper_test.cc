@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "engine/queue/job_service.h"
+#include "storage/memory/memory_job_store.h"
 #include "storage/sqlite/database.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
@@ -71,6 +74,84 @@ TEST_F(WorkerPoolLeaseKeeperTest, ForgettingAnOldClaimLeavesANewerClaimOfTheSame
   EXPECT_EQ(leases_.held_count(), 1u);
   leases_.Forget(again[0].job.id, again[0].claim_token);
   EXPECT_EQ(leases_.held_count(), 0u);
+}
+
+TEST_F(WorkerPoolLeaseKeeperTest, ARunsProgressReachesTheStoreWithTheNextRenewal) {
+  const ClaimedJob claimed = ClaimOne("me");
+  leases_.Hold(claimed);
+  EXPECT_EQ(leases_.RenewOnce(), 0);
+  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
+      << "nothing reported yet";
+  const ProgressReporter report = leases_.Reporter(claimed.job.id);
+  report(0, 3000);
+  for (std::int64_t row = 1; row <= 2500; ++row) report(row, 3000);
+  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
+      << "reports are not writes";
+  EXPECT_EQ(leases_.RenewOnce(), 0);
+  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, (JobProgress{2500, 3000}));
+}
+
+TEST_F(WorkerPoolLeaseKeeperTest, OnlyTheFirstProgressReportAsksForARenewalAtOnce) {
+  std::atomic<int> pokes{0};
+  leases_.SetOnFirstProgress([&] { ++pokes; });
+  const ClaimedJob a = ClaimOne("me");
+  const ClaimedJob b = ClaimOne("me");
+  leases_.Hold(a);
+  leases_.Hold(b);
+  const ProgressReporter report_a = leases_.Reporter(a.job.id);
+  report_a(0, 10);
+  EXPECT_EQ(pokes.load(), 1);
+  report_a(5, 10);
+  report_a(10, 10);
+  EXPECT_EQ(pokes.load(), 1);
+  leases_.Reporter(b.job.id)(1, 2);
+  EXPECT_EQ(pokes.load(), 2) << "each run's first report";
+}
+
+TEST_F(WorkerPoolLeaseKeeperTest, ACancelledJobsClaimIsFoundLostAtTheNextRenewal) {
+  const ClaimedJob claimed = ClaimOne("me");
+  leases_.Hold(claimed);
+  const ClaimLostFlag lost = leases_.LostFlag(claimed.job.id);
+  ASSERT_EQ(db_->jobs().CancelJob(claimed.job.id, clock_.Now()).kind,
+            CancelResult::Kind::kCancelled);
+  EXPECT_FALSE(lost->load()) << "not before the renewal";
+  EXPECT_EQ(leases_.RenewOnce(), 1);
+  EXPECT_TRUE(lost->load());
+}
+
+// One transaction per tick for every held claim: the memory store's
+// version moves once per write transaction.
+TEST(LeaseKeeperBatchTest, OneRenewalTransactionRenewsEveryHeldClaim) {
+  storage::MemoryJobStore store;
+  testing::ManualClock clock;
+  LeaseKeeper leases(store, clock, kLease);
+  EXPECT_EQ(leases.RenewOnce(), 0) << "nothing held";
+  for (int i = 0; i < 5; ++i) {
+    NewJob job;
+    job.id = "job-" + std::to_string(i);
+    job.job_type = "count";
+    job.created_at = clock.Now() + i;
+    job.expires_at = job.created_at + kNanosPerDay;
+    ASSERT_TRUE(store.InsertJob(job).created);
+  }
+  const std::vector<ClaimedJob> claimed =
+      store.ClaimJobs({"me", 5, clock.Now() + 10, clock.Now() + kLease});
+  ASSERT_EQ(claimed.size(), 5u);
+  for (const ClaimedJob& claim : claimed) leases.Hold(claim);
+  leases.Reporter(claimed[2].job.id)(7, 9);
+
+  clock.Advance(kNanosPerSecond);
+  const std::uint64_t before = store.ChangeVersion();
+  EXPECT_EQ(leases.RenewOnce(), 0);
+  EXPECT_EQ(store.ChangeVersion(), before + 1) << "one transaction for five claims";
+  for (const ClaimedJob& claim : claimed) {
+    const Job job = store.FindJob(claim.job.id, clock.Now()).value();
+    EXPECT_EQ(job.lease_expires_at, clock.Now() + kLease) << job.id;
+    EXPECT_EQ(job.progress, claim.job.id == claimed[2].job.id
+                                ? std::optional<JobProgress>(JobProgress{7, 9})
+                                : std::nullopt)
+        << job.id;
+  }
 }
 
 }  // namespace

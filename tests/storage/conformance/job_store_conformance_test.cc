@@ -60,6 +60,13 @@ class JobStoreConformanceTest : public ::testing::TestWithParam<Backend> {
     return job.value_or(Job{});
   }
 
+  // One renewal through the batch verb.
+  bool Renew(std::string id, std::string token, Nanos lease_until) {
+    return jobs_
+        .RenewLeases({LeaseRenewal{std::move(id), std::move(token), std::nullopt}}, lease_until)
+        .front();
+  }
+
   bool Finish(JobCompletion completion, Nanos now) {
     return jobs_.FinishJobs({std::move(completion)}, now).front();
   }
@@ -429,7 +436,7 @@ TEST_P(JobStoreConformanceTest, ChangeVersionMovesWithEveryWriteAndNotWithReads)
   expect_moved("insert");
   ClaimedJob claim = ClaimOne(kT0 + 2);
   expect_moved("claim");
-  ASSERT_TRUE(jobs_.RenewLease("a", claim.claim_token, kT0 + kLease + 5));
+  ASSERT_TRUE(Renew("a", claim.claim_token, kT0 + kLease + 5));
   expect_moved("renewal");
   ASSERT_TRUE(Succeed(claim, "a", kT0 + 3));
   expect_moved("finish");
@@ -494,11 +501,11 @@ TEST_P(JobStoreConformanceTest, FinishingAndRenewingAreFencedByTheClaimToken) {
   EXPECT_FALSE(Fail("a", "wrong-token", "no", kT0 + 2));
   EXPECT_FALSE(Retry("a", "wrong-token", "no", kT0, kT0 + 2));
   EXPECT_FALSE(Release("a", "wrong-token", kT0 + 2));
-  EXPECT_FALSE(jobs_.RenewLease("a", "wrong-token", kT0 + 99));
-  EXPECT_FALSE(jobs_.RenewLease("missing", claim.claim_token, kT0 + 99));
+  EXPECT_FALSE(Renew("a", "wrong-token", kT0 + 99));
+  EXPECT_FALSE(Renew("missing", claim.claim_token, kT0 + 99));
   EXPECT_EQ(Get("a").lease_expires_at, kT0 + 1 + kLease) << "a refused renewal changes nothing";
   EXPECT_EQ(Get("a").status, JobStatus::kStarted);
-  EXPECT_TRUE(jobs_.RenewLease("a", claim.claim_token, kT0 + 99));
+  EXPECT_TRUE(Renew("a", claim.claim_token, kT0 + 99));
   EXPECT_EQ(Get("a").lease_expires_at, kT0 + 99);
   EXPECT_EQ(Get("a").updated_at, kT0 + 1) << "a renewal is no status change";
 
@@ -508,7 +515,7 @@ TEST_P(JobStoreConformanceTest, FinishingAndRenewingAreFencedByTheClaimToken) {
   EXPECT_FALSE(Fail("a", claim.claim_token, "late", kT0 + 3));
   EXPECT_FALSE(Retry("a", claim.claim_token, "late", kT0, kT0 + 3));
   EXPECT_FALSE(Release("a", claim.claim_token, kT0 + 3));
-  EXPECT_FALSE(jobs_.RenewLease("a", claim.claim_token, kT0 + 200));
+  EXPECT_FALSE(Renew("a", claim.claim_token, kT0 + 200));
 
   Job done = Get("a");
   EXPECT_EQ(done.status, JobStatus::kSuccess);
@@ -543,7 +550,7 @@ TEST_P(JobStoreConformanceTest, SuccessClearsAnEarlierRetryErrorAndOldTokensDie)
   ClaimedJob second = ClaimOne(kT0 + 3);
   EXPECT_NE(second.claim_token, first.claim_token);
   EXPECT_FALSE(Succeed(first, "a", kT0 + 4));
-  EXPECT_FALSE(jobs_.RenewLease("a", first.claim_token, kT0 + 99));
+  EXPECT_FALSE(Renew("a", first.claim_token, kT0 + 99));
   ASSERT_TRUE(Succeed(second, "a", kT0 + 4));
   EXPECT_EQ(Get("a").error, std::nullopt);
   EXPECT_EQ(Get("a").attempts, 2);
@@ -653,7 +660,7 @@ TEST_P(JobStoreConformanceTest, RescueRequeuesLapsedLeasesWithoutUsingAnAttempt)
   ASSERT_EQ(claims.size(), 2u);
   auto c = jobs_.ClaimJobs({"w1", 1, kT0 + 10, kT0 + 500});
   ASSERT_EQ(c.size(), 1u);
-  ASSERT_TRUE(jobs_.RenewLease("c", c[0].claim_token, kT0 + 600));
+  ASSERT_TRUE(Renew("c", c[0].claim_token, kT0 + 600));
 
   EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 99), 0);
   EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 100), 2);
@@ -673,7 +680,7 @@ TEST_P(JobStoreConformanceTest, RescueRequeuesLapsedLeasesWithoutUsingAnAttempt)
   EXPECT_EQ(b.lease_expires_at, std::nullopt);
   // The lost worker cannot finish or renew it any more.
   EXPECT_FALSE(Succeed(claims[1], "b", kT0 + 101));
-  EXPECT_FALSE(jobs_.RenewLease("b", claims[1].claim_token, kT0 + 1000));
+  EXPECT_FALSE(Renew("b", claims[1].claim_token, kT0 + 1000));
   EXPECT_EQ(Get("c").status, JobStatus::kStarted) << "a renewed lease is kept";
   EXPECT_EQ(jobs_.RescueExpiredLeases(kT0 + 599), 0);
   EXPECT_EQ(ClaimOne(kT0 + 101).job.id, "a") << "rescued jobs are claimable at once";

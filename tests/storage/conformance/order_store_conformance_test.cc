@@ -45,6 +45,10 @@ class CollectingSink : public OrderRowSink {
     std::string text;
     std::int64_t number;
   };
+  void OnTotal(std::int64_t total) override {
+    totals.push_back(total);
+    rows_before_total = rows.size();
+  }
   void OnRow(const ColumnValue* values) override {
     if (before_each_row) before_each_row(rows.size());
     std::vector<Cell> row;
@@ -64,6 +68,8 @@ class CollectingSink : public OrderRowSink {
 
   std::function<void(std::size_t)> before_each_row;  // called with the row's index
   std::vector<std::vector<Cell>> rows;
+  std::vector<std::int64_t> totals;  // what OnTotal said, each time
+  std::size_t rows_before_total = 0;
 };
 
 Order MakeOrder(std::string id, Nanos created_at) {
@@ -104,6 +110,11 @@ class OrderStoreConformanceTest : public ::testing::TestWithParam<Backend> {
     const filter::Filter parsed = filter::Parse(filter_text, filter::OrderFields());
     const std::int64_t rows = orders_.ScanOrders(parsed, sink);
     EXPECT_EQ(rows, static_cast<std::int64_t>(sink.rows.size())) << filter_text;
+    // Every scan announces its row count first, from its own snapshot (the
+    // export's rows_total, API.md section 10), even when an import commits
+    // while it runs (AScanReadsOneSnapshotWhileAnImportCommits).
+    EXPECT_EQ(sink.totals, std::vector<std::int64_t>{rows}) << filter_text;
+    EXPECT_EQ(sink.rows_before_total, 0u) << filter_text;
   }
 
   testing::TempDir dir_;

@@ -428,5 +428,62 @@ TEST(MigrationsTest, Schema6StoreKeepsEveryJobResultAndDownload) {
   EXPECT_EQ(QueryText(*connection, "PRAGMA integrity_check"), "ok");
 }
 
+// 0008 adds the progress columns: a store left at schema 7, with a job
+// started under release 7, opens with this code; its jobs are kept, the
+// started one shows no progress until its next renewal brings some, and
+// a pending one can be cancelled.
+TEST(MigrationsTest, Schema7StoreGainsProgressAndKeepsItsJobs) {
+  testing::TempDir dir;
+  const Nanos now = Nanos{1'700'000'000} * kNanosPerSecond;
+  const std::string pending = "20000000-0000-4000-8000-000000000001";
+  const std::string started = "20000000-0000-4000-8000-000000000002";
+  {
+    auto db = Connection::Open(dir / "jobsd.db");
+    db->Exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)");
+    ApplyMigrations(*db, 1, 7);
+    auto insert = db->PrepareUncached(
+        "INSERT INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
+        " updated_at, run_after, expires_at)"
+        " VALUES (?1, 'order_export', 'pending', '', 0, 5, ?2, ?2, ?2, ?3)");
+    for (const std::string& id : {pending, started}) {
+      insert.BindText(1, id).BindInt64(2, now).BindInt64(3, now + kNanosPerDay);
+      insert.Run();
+      insert.Reset();
+    }
+    db->Exec(
+        "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'host:1:abc:0',"
+        " claim_token = 'claim', lease_expires_at = " +
+        std::to_string(now + 100) + " WHERE id = '" + started + "'");
+  }
+
+  auto database = Database::Open({dir / "jobsd.db"});
+  EXPECT_EQ(database->SchemaVersion(), LatestSchemaVersion());
+  JobStore& jobs = database->jobs();
+  EXPECT_EQ(jobs.FindJob(pending, now)->status, JobStatus::kPending);
+  const Job running = jobs.FindJob(started, now).value();
+  EXPECT_EQ(running.status, JobStatus::kStarted);
+  EXPECT_EQ(running.progress, std::nullopt);
+
+  EXPECT_EQ(jobs.RenewLeases({LeaseRenewal{started, "claim", JobProgress{7, 8}}}, now + 200),
+            std::vector<bool>{true});
+  EXPECT_EQ(jobs.FindJob(started, now)->progress, (JobProgress{7, 8}));
+  EXPECT_EQ(jobs.CancelJob(pending, now + 1).kind, CancelResult::Kind::kCancelled);
+  EXPECT_EQ(jobs.FindJob(pending, now)->error, std::string(kCancelledError));
+
+  const std::map<JobStatus, std::int64_t> counts = jobs.CountByStatus(now + 1);
+  EXPECT_EQ(counts.at(JobStatus::kPending), 0);
+  EXPECT_EQ(counts.at(JobStatus::kStarted), 1);
+  EXPECT_EQ(counts.at(JobStatus::kFailed), 1);
+  auto connection = Connection::Open(dir / "jobsd.db");
+  EXPECT_EQ(Dump(*connection,
+                 "SELECT status, progress_rows_written, progress_rows_total FROM jobs_readable"
+                 " WHERE id = '" +
+                     started + "'"),
+            "started|7|8|\n");
+  EXPECT_EQ(QueryText(*connection, "PRAGMA integrity_check"), "ok");
+}
+
 }  // namespace
 }  // namespace jobsd::storage
