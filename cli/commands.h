@@ -20,5 +20,6 @@ int RunCredentialsRevoke(const Args& args);
 int RunJobsSubmit(const Args& args);
 int RunJobsList(const Args& args);
 int RunJobsGet(const Args& args);
+int RunJobsWait(const Args& args);
 
 }  // namespace jobsd::cli

@@ -32,6 +32,7 @@ const Command kCommands[] = {
     {"jobs", "submit", jobsd::cli::RunJobsSubmit, "create a job"},
     {"jobs", "list", jobsd::cli::RunJobsList, "list jobs, newest first"},
     {"jobs", "get", jobsd::cli::RunJobsGet, "show one job"},
+    {"jobs", "wait", jobsd::cli::RunJobsWait, "follow a job until it ends"},
 };
 
 void PrintUsage(std::ostream& out, const std::string& group = "") {
