@@ -30,6 +30,7 @@ std::unique_ptr<JobWatcher::Subscription> JobWatcher::Subscribe(std::string job_
 }
 
 void JobWatcher::Unsubscribe(std::uint64_t id) {
+  if (id == 0) return;  // made after Stop: never registered
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return in_callback_ != id; });
   subscribers_.erase(id);

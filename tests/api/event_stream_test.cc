@@ -14,6 +14,7 @@ namespace jobsd::api {
 namespace {
 
 using jobsd::testing::EventStreamClient;
+using testing::Reply;
 using V = http::verb;
 
 class EventStreamTest : public testing::ServerFixture {
