@@ -32,6 +32,9 @@ Response ListJobs(const HandlerContext& context);
 Response GetJob(const HandlerContext& context);
 Response GetJobFile(const HandlerContext& context);
 Response PostCancelJob(const HandlerContext& context);
+// GET /v2/jobs/{id}/events: finds the job (404) and hands the stream to
+// the session (Response::events).
+Response GetJobEvents(const HandlerContext& context);
 
 // api/oauth_handler.cc
 Response PostAccessToken(const HandlerContext& context);

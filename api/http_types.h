@@ -27,11 +27,21 @@ struct FileSlice {
   std::uint64_t length = 0;
 };
 
+// GET /v2/jobs/{id}/events, once the job was found: the session answers
+// with the stream's headers, sends `first` as event 1 and then follows the
+// job (api/event_stream.h).
+struct EventStreamStart {
+  std::string job_id;
+  std::string first;   // the job's document, as GET /v2/jobs/{id} answered it
+  bool ended = false;  // the job is already success or failed: event 1 is the last
+};
+
 struct Response {
   http::status status = http::status::ok;
   http::fields headers;
-  std::string body;               // ignored when `file` is set
-  std::optional<FileSlice> file;  // Content-Length is set by the handler then
+  std::string body;                        // ignored when `file` is set
+  std::optional<FileSlice> file;           // Content-Length is set by the handler then
+  std::optional<EventStreamStart> events;  // a stream follows the headers
   // The route template (e.g. /v2/jobs/{id}) for the access log and the
   // metrics; "unmatched" for unknown paths so raw paths never become labels.
   std::string route = "unmatched";

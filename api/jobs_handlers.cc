@@ -1,5 +1,6 @@
 // POST /v2/jobs, GET /v2/jobs, GET /v2/jobs/{id}, GET /v2/jobs/{id}/file,
-// POST /v2/jobs/{id}/cancel.
+// POST /v2/jobs/{id}/cancel,
+// GET /v2/jobs/{id}/events (its start; api/event_stream.h streams it).
 #include <boost/json/parse.hpp>
 #include <charconv>
 #include <optional>
@@ -110,6 +111,16 @@ Response ListJobs(const HandlerContext& context) {
 
 Response GetJob(const HandlerContext& context) {
   return JsonTextResponse(http::status::ok, JobDocument(FindJobOr404(context), context.public_url));
+}
+
+Response GetJobEvents(const HandlerContext& context) {
+  Job job = FindJobOr404(context);
+  Response response;
+  response.headers.set(http::field::content_type, "text/event-stream");
+  response.headers.set(http::field::cache_control, "no-store");
+  response.events =
+      EventStreamStart{job.id, JobDocument(job, context.public_url), IsFinal(job.status)};
+  return response;
 }
 
 Response GetJobFile(const HandlerContext& context) {

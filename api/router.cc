@@ -53,6 +53,7 @@ Router::Router(ApiServices services, std::string public_url)
       {"/v2/jobs/{id}", {"v2", "jobs", "{id}"}, {{V::get, &GetJob}}},
       {"/v2/jobs/{id}/file", {"v2", "jobs", "{id}", "file"}, {{V::get, &GetJobFile}}},
       {"/v2/jobs/{id}/cancel", {"v2", "jobs", "{id}", "cancel"}, {{V::post, &PostCancelJob}}},
+      {"/v2/jobs/{id}/events", {"v2", "jobs", "{id}", "events"}, {{V::get, &GetJobEvents}}},
       {"/oauth/access_token", {"oauth", "access_token"}, {{V::post, &PostAccessToken}}},
       {"/exports/{token}.csv",
        {"exports", "{token}.csv"},

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "api/access_log.h"
+#include "api/job_json.h"
 #include "api/session.h"
 
 namespace jobsd::api {
@@ -30,6 +31,7 @@ std::string HostForUrl(const std::string& host) {
 HttpServer::HttpServer(ServerOptions options, ApiServices services)
     : options_(std::move(options)),
       services_(std::move(services)),
+      event_streams_(options_.max_event_streams, services_.metrics),
       blocking_pool_(static_cast<std::size_t>(std::max(1, options_.blocking_threads))),
       write_pool_(static_cast<std::size_t>(std::max(1, options_.write_threads))),
       acceptor_(asio::make_strand(io_context_)),
@@ -66,6 +68,11 @@ void HttpServer::Start() {
   std::string url = options_.public_url;
   if (url.empty()) url = "http://" + HostForUrl(options_.host) + ":" + std::to_string(port_);
   router_ = std::make_unique<Router>(services_, url);
+  // Events carry what GET /v2/jobs/{id} would answer: the same rendering.
+  job_watcher_ = std::make_unique<JobWatcher>(
+      services_.jobs,
+      [url = router_->public_url()](const Job& job) { return JobDocument(job, url); },
+      JobWatcherOptions{options_.event_poll_interval});
 
   asio::co_spawn(acceptor_.get_executor(), Listen(), asio::detached);
   started_ = true;
@@ -74,8 +81,12 @@ void HttpServer::Start() {
 }
 
 asio::awaitable<void> HttpServer::Listen() {
-  SessionContext context{options_,    *router_,  services_.metrics, blocking_pool_,
-                         write_pool_, *tracker_, *access_log_};
+  SessionContext context{
+      options_,          *router_,
+      services_.metrics, blocking_pool_,
+      write_pool_,       *tracker_,
+      *access_log_,      *job_watcher_,
+      event_streams_,    EventStreamOptions{options_.event_keepalive, options_.read_timeout}};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
                                                         asio::as_tuple(asio::use_awaitable));
@@ -118,6 +129,7 @@ void HttpServer::Stop() {
     tracker_->WaitEmpty(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
   io_context_.stop();
+  job_watcher_->Stop();
 }
 
 void HttpServer::Join() {

@@ -20,8 +20,10 @@
 #include <thread>
 #include <vector>
 
+#include "api/event_stream.h"
 #include "api/router.h"
 #include "api/services.h"
+#include "engine/queue/job_watcher.h"
 
 namespace jobsd::api {
 
@@ -45,6 +47,11 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
   // How long Stop waits for requests in flight before closing them.
   std::chrono::seconds stop_timeout{10};
+  // GET /v2/jobs/{id}/events: open at once at most (past it 503), the
+  // comment an idle stream gets, how often the store is checked for changes.
+  std::size_t max_event_streams = 1000;
+  std::chrono::milliseconds event_keepalive{15'000};
+  std::chrono::milliseconds event_poll_interval{250};
 };
 
 class AccessLog;
@@ -64,6 +71,9 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   std::string public_url() const;
 
+  // The one watcher of the event streams (after Start; tests count its reads).
+  const JobWatcher& job_watcher() const { return *job_watcher_; }
+
   // Stops accepting, closes idle keep-alive connections, lets requests in
   // flight finish for up to stop_timeout, then closes the rest.
   void Stop();
@@ -74,6 +84,10 @@ class HttpServer {
 
   ServerOptions options_;
   ApiServices services_;
+  // Before io_context_: the streams it still holds when it is destroyed
+  // unsubscribe and free their slots.
+  EventStreamSlots event_streams_;
+  std::unique_ptr<JobWatcher> job_watcher_;
   boost::asio::io_context io_context_;
   boost::asio::thread_pool blocking_pool_;
   boost::asio::thread_pool write_pool_;

@@ -110,6 +110,7 @@ void Session::Start(std::shared_ptr<Session> session) {
 void Session::RequestStop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->phase_ == Phase::kWaiting) self->stream_.socket().close();
+    if (self->event_stream_) self->event_stream_->Stop();
   });
 }
 
@@ -182,8 +183,18 @@ asio::awaitable<bool> Session::ServeOne() {
         use_awaitable);
   }
 
-  const bool keep_alive = request.keep_alive() && !context_.tracker.stopping();
   const bool head = request.method() == http::verb::head;
+  if (response.events && !head) {
+    std::optional<Response> refusal =
+        co_await StreamEvents(response, request.version(), request_id);
+    if (!refusal) {
+      Record(request.method_string(), request.target(), response, request_id, start);
+      co_return false;  // a stream ends its connection
+    }
+    response = *std::move(refusal);
+  }
+
+  const bool keep_alive = request.keep_alive() && !context_.tracker.stopping();
   bool written = true;
   try {
     co_await Write(response, head, request.version(), keep_alive);
@@ -201,7 +212,8 @@ asio::awaitable<void> Session::Write(Response& response, bool head, unsigned ver
   if (head) {
     http::response<http::empty_body> message{response.status, version};
     TakeHeaders(message, response);
-    if (!response.file) message.content_length(response.body.size());
+    // A stream's length is unknown: its HEAD says none.
+    if (!response.file && !response.events) message.content_length(response.body.size());
     message.keep_alive(keep_alive);
     co_await http::async_write(stream_, message, use_awaitable);
     co_return;
@@ -253,6 +265,29 @@ asio::awaitable<void> Session::WriteFile(Response& response, unsigned version, b
     if (write_ec == http::error::need_buffer) continue;  // chunk sent, more to come
     if (write_ec) throw boost::system::system_error(write_ec);
   }
+}
+
+asio::awaitable<std::optional<Response>> Session::StreamEvents(Response& response, unsigned version,
+                                                               std::string_view request_id) {
+  std::unique_ptr<EventStreamSlots::Slot> slot = context_.event_streams.TryTake();
+  if (!slot) {
+    Response refusal = ErrorResponse(ErrorCode::kUnavailable,
+                                     "Too many event streams are open (at most " +
+                                         std::to_string(context_.event_streams.max()) +
+                                         "); retry shortly, or poll the job",
+                                     request_id);
+    refusal.headers.set(http::field::retry_after, "5");
+    refusal.headers.set("X-Request-Id", request_id);
+    refusal.route = response.route;
+    co_return refusal;
+  }
+  event_stream_ =
+      std::make_shared<EventStream>(stream_, context_.job_watcher, context_.event_options);
+  // Stop may have come while the handler ran: the stream then ends at once.
+  if (context_.tracker.stopping()) event_stream_->Stop();
+  co_await event_stream_->Run(std::move(response.headers), version, *std::move(response.events));
+  event_stream_.reset();
+  co_return std::nullopt;
 }
 
 asio::awaitable<bool> Session::ReadPart(RequestReader& reader, ReadStep step) {

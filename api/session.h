@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "api/errors.h"
+#include "api/event_stream.h"
 #include "api/http_types.h"
 #include "api/request_reader.h"
 #include "api/router.h"
@@ -65,6 +66,10 @@ struct SessionContext {
   boost::asio::thread_pool& write_pool;     // writes
   ConnectionTracker& tracker;
   AccessLog& access_log;
+  // GET /v2/jobs/{id}/events (api/event_stream.h).
+  JobWatcher& job_watcher;
+  EventStreamSlots& event_streams;
+  EventStreamOptions event_options;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -74,7 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Spawns the session coroutine on the socket's strand.
   static void Start(std::shared_ptr<Session> session);
 
-  // From any thread: end after the current request; close now when idle.
+  // From any thread: end after the current request (an event stream at
+  // once); close now when idle.
   void RequestStop();
   // From any thread: close now.
   void Close();
@@ -90,6 +96,10 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> Write(Response& response, bool head, unsigned version,
                                      bool keep_alive);
   boost::asio::awaitable<void> WriteFile(Response& response, unsigned version, bool keep_alive);
+  // Streams the events of `response.events`; nullopt when it did, else the
+  // 503 to send instead (too many streams open).
+  boost::asio::awaitable<std::optional<Response>> StreamEvents(Response& response, unsigned version,
+                                                               std::string_view request_id);
   // Runs `step` of `reader` on the buffered bytes, reading more while it
   // needs them; false when the connection must end (the client closed or
   // was too slow, or the request was refused and answered here).
@@ -110,8 +120,9 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   SessionContext context_;
-  Phase phase_ = Phase::kWaiting;  // on the strand only
-  int requests_served_ = 0;        // on the strand only
+  Phase phase_ = Phase::kWaiting;              // on the strand only
+  int requests_served_ = 0;                    // on the strand only
+  std::shared_ptr<EventStream> event_stream_;  // while streaming; on the strand only
 };
 
 }  // namespace jobsd::api

@@ -21,5 +21,6 @@ int RunJobsSubmit(const Args& args);
 int RunJobsList(const Args& args);
 int RunJobsGet(const Args& args);
 int RunJobsCancel(const Args& args);
+int RunJobsWait(const Args& args);
 
 }  // namespace jobsd::cli

@@ -33,6 +33,7 @@ const Command kCommands[] = {
     {"jobs", "list", jobsd::cli::RunJobsList, "list jobs, newest first"},
     {"jobs", "get", jobsd::cli::RunJobsGet, "show one job"},
     {"jobs", "cancel", jobsd::cli::RunJobsCancel, "cancel a pending or started job"},
+    {"jobs", "wait", jobsd::cli::RunJobsWait, "follow a job until it ends"},
 };
 
 void PrintUsage(std::ostream& out, const std::string& group = "") {

@@ -125,7 +125,8 @@ int RunServe(const Args& raw) {
       "Runs the HTTP API and the workers on the store. Prints first-run API credentials when "
       "the store has none.",
       {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
-       RetentionOption(), ShutdownGraceOption(), MaxActiveJobsOption(), MinFreeDiskOption()}};
+       RetentionOption(), ShutdownGraceOption(), MaxActiveJobsOption(), MinFreeDiskOption(),
+       MaxEventStreamsOption()}};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);
@@ -177,6 +178,7 @@ int RunServe(const Args& raw) {
   server_options.host = settings.listen_host;
   server_options.port = settings.listen_port;
   server_options.public_url = settings.public_url;
+  server_options.max_event_streams = static_cast<std::size_t>(settings.max_event_streams);
   server_options.stop_timeout = std::min<std::chrono::seconds>(
       kMaxRequestDrain, std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::nanoseconds(settings.shutdown_grace)));

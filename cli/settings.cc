@@ -123,6 +123,11 @@ OptionSpec MinFreeDiskOption() {
           "or KiB, MiB, GiB, TiB; 0: no check)"};
 }
 
+OptionSpec MaxEventStreamsOption() {
+  return {"max-event-streams", "N", "JOBSD_MAX_EVENT_STREAMS", "1000",
+          "event streams (GET /v2/jobs/{id}/events) open at once; one more answers 503"};
+}
+
 Settings ResolveSettings(const ParsedArgs& args) {
   Settings settings;
   if (auto db = args.Get("db")) {
@@ -183,6 +188,10 @@ Settings ResolveSettings(const ParsedArgs& args) {
   if (auto max_active = args.Get("max-active-jobs")) {
     settings.max_active_jobs = static_cast<int>(
         ParseWhole(*max_active, args.SourceOf("max-active-jobs"), 0, 1'000'000'000));
+  }
+  if (auto max_streams = args.Get("max-event-streams")) {
+    settings.max_event_streams = static_cast<int>(
+        ParseWhole(*max_streams, args.SourceOf("max-event-streams"), 1, 1'000'000));
   }
   if (auto min_free = args.Get("min-free-disk")) {
     settings.min_free_disk = ParseByteSizeOrThrow(*min_free, args.SourceOf("min-free-disk"));

@@ -25,6 +25,8 @@ struct Settings {
   // API.md section 15; 0 turns either off.
   int max_active_jobs = kDefaultMaxActiveJobs;
   std::int64_t min_free_disk = kDefaultMinFreeDiskBytes;
+  // GET /v2/jobs/{id}/events open at once; one more answers 503.
+  int max_event_streams = 1000;
 };
 
 // Option specs, to compose each command's list.
@@ -37,6 +39,7 @@ OptionSpec RetentionOption();
 OptionSpec ShutdownGraceOption();
 OptionSpec MaxActiveJobsOption();
 OptionSpec MinFreeDiskOption();
+OptionSpec MaxEventStreamsOption();
 
 // Reads whichever of the options above the command has. Throws UsageError.
 Settings ResolveSettings(const ParsedArgs& args);

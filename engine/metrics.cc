@@ -125,6 +125,14 @@ void Metrics::HttpRequest(std::string_view route, int status, Nanos duration) {
   series->duration.Observe(duration);
 }
 
+void Metrics::EventStreamOpened() { open_event_streams_.fetch_add(1, std::memory_order_relaxed); }
+
+void Metrics::EventStreamClosed() { open_event_streams_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::int64_t Metrics::open_event_streams() const {
+  return open_event_streams_.load(std::memory_order_relaxed);
+}
+
 std::string Metrics::RenderPrometheus(
     const std::map<JobStatus, std::int64_t>& jobs_by_status) const {
   std::string out;
@@ -190,6 +198,9 @@ std::string Metrics::RenderPrometheus(
     series.duration.Render(out, "jobsd_http_request_duration_seconds",
                            "route=\"" + EscapeLabel(route) + "\"");
   }
+  AppendHeader(out, "jobsd_event_streams_open", "gauge",
+               "Event streams (GET /v2/jobs/{id}/events) open now.");
+  AppendSample(out, "jobsd_event_streams_open", "", open_event_streams());
   return out;
 }
 

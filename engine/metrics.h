@@ -51,6 +51,12 @@ class Metrics {
   // as /v2/jobs/{id}, never a raw path, so the series stay few.
   void HttpRequest(std::string_view route, int status, Nanos duration);
 
+  // Called by the HTTP server as an event stream (GET /v2/jobs/{id}/events)
+  // opens and ends: the gauge jobsd_event_streams_open.
+  void EventStreamOpened();
+  void EventStreamClosed();
+  std::int64_t open_event_streams() const;
+
   // The whole exposition; `jobs_by_status` comes from the store.
   std::string RenderPrometheus(const std::map<JobStatus, std::int64_t>& jobs_by_status) const;
 
@@ -77,6 +83,7 @@ class Metrics {
 
   std::atomic<std::int64_t> exported_rows_{0};
   std::atomic<std::int64_t> cancelled_{0};
+  std::atomic<std::int64_t> open_event_streams_{0};
 };
 
 }  // namespace jobsd

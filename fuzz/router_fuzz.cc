@@ -15,7 +15,8 @@
 //  - on /v2/* without an Authorization header, always 401;
 //  - 405 always comes with an Allow header;
 //  - no file is ever served: no job of this world has succeeded, so no
-//    path trick may reach a file.
+//    path trick may reach a file;
+//  - an event stream (GET /v2/jobs/{id}/events) only ever starts with 200.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -127,9 +128,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (response.status == http::status::method_not_allowed) {
     auto allow = response.headers.find(http::field::allow);
-    Check(allow != response.headers.end() && !allow->value().empty(), kFuzzer,
-          "405 without Allow", summary);
+    Check(allow != response.headers.end() && !allow->value().empty(), kFuzzer, "405 without Allow",
+          summary);
   }
   Check(!response.file.has_value(), kFuzzer, "a file was served", summary);
+  Check(!response.events.has_value() || response.status == http::status::ok, kFuzzer,
+        "an event stream starts with something other than 200", summary);
   return 0;
 }

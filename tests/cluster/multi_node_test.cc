@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/postgres/pg.h"
+#include "tests/support/event_stream_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/http_connection.h"
 #include "tests/support/live_jobsd.h"
@@ -251,6 +252,50 @@ TEST_F(MultiNodeTest, OneStoreSeenThroughEveryNode) {
     ASSERT_TRUE(a.status == 202 || a.status == 200) << a.status << " " << a.body;
     ASSERT_TRUE(b.status == 202 || b.status == 200) << b.status << " " << b.body;
     EXPECT_EQ(JobId(a), JobId(b)) << "round " << round;
+  }
+}
+
+// API.md section 11: a change made through another node shows on a
+// stream within a second. The job runs on whichever node claims it, so a
+// stream is open on each: the node that did not run it sees the change
+// only through the store, and must see it within a second of the other.
+TEST_F(MultiNodeTest, EventStreamsOnEveryNodeFollowAJobWhereverItRuns) {
+  StartNodes(2);
+  ASSERT_EQ(nodes_.size(), 2u);
+  ASSERT_EQ(nodes_[0]->Jobsd({"orders", "seed", "--count", "2000"}).exit_code, 0);
+  for (int round = 0; round < 3; ++round) {
+    const HttpResponse created = nodes_[round % 2]->PostExport("");
+    ASSERT_EQ(created.status, 202) << created.body;
+    const std::string id = JobId(created);
+    std::vector<std::unique_ptr<EventStreamClient>> streams;
+    for (auto& node : nodes_) {
+      streams.push_back(
+          std::make_unique<EventStreamClient>(node->port(), "/v2/jobs/" + id + "/events",
+                                              std::vector<std::string>{node->AuthHeader()}));
+    }
+    std::vector<std::chrono::steady_clock::time_point> ended(2);
+    // Read both streams in turn until each has ended.
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while ((!streams[0]->closed() || !streams[1]->closed()) &&
+           std::chrono::steady_clock::now() < give_up) {
+      for (int n = 0; n < 2; ++n) {
+        if (streams[n]->closed()) continue;
+        if (streams[n]->WaitForClose(5ms)) ended[n] = std::chrono::steady_clock::now();
+      }
+    }
+    for (int n = 0; n < 2; ++n) {
+      ASSERT_TRUE(streams[n]->closed()) << "node " << n << ": " << streams[n]->body();
+      EXPECT_TRUE(streams[n]->ended()) << "node " << n;
+      const auto events = streams[n]->events();
+      ASSERT_FALSE(events.empty());
+      // The last event is what the node's GET answers now: the success.
+      const HttpResponse got = nodes_[n]->Get("/v2/jobs/" + id, {nodes_[n]->AuthHeader()});
+      EXPECT_EQ(events.back().data, got.body) << "node " << n;
+      EXPECT_NE(got.body.find("\"status\":\"success\""), std::string::npos) << got.body;
+    }
+    const auto apart = ended[0] > ended[1] ? ended[0] - ended[1] : ended[1] - ended[0];
+    // The contract's second, with a margin for a loaded test machine.
+    EXPECT_LT(apart, 2s) << "round " << round;
   }
 }
 
