@@ -4,6 +4,7 @@
 
 #include "storage/memory/memory_credential_store.h"
 #include "storage/memory/memory_job_store.h"
+#include "storage/memory/memory_webhook_store.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
 #include "tests/support/test_postgres.h"
@@ -17,6 +18,7 @@ class SqliteBackend final : public OpenBackend {
       : database_(storage::Database::Open({dir / "jobsd.db"})) {}
   JobStore& jobs() override { return database_->jobs(); }
   CredentialStore& credentials() override { return database_->credentials(); }
+  WebhookStore& webhooks() override { return database_->webhooks(); }
   OrderStore& orders() override { return database_->orders(); }
 
  private:
@@ -27,10 +29,12 @@ class MemoryBackend final : public OpenBackend {
  public:
   JobStore& jobs() override { return jobs_; }
   CredentialStore& credentials() override { return credentials_; }
+  WebhookStore& webhooks() override { return webhooks_; }
 
  private:
   storage::MemoryJobStore jobs_;
   storage::MemoryCredentialStore credentials_;
+  storage::MemoryWebhookStore webhooks_;
 };
 
 // A schema of the test server per test directory: opening the same
@@ -41,6 +45,7 @@ class PostgresBackend final : public OpenBackend {
       : store_(storage::PostgresStore::Open({testing::PostgresSchemaFor(dir.string())})) {}
   JobStore& jobs() override { return store_->jobs(); }
   CredentialStore& credentials() override { return store_->credentials(); }
+  WebhookStore& webhooks() override { return store_->webhooks(); }
   OrderStore& orders() override { return store_->orders(); }
 
  private:
