@@ -20,5 +20,9 @@ int RunCredentialsRevoke(const Args& args);
 int RunJobsSubmit(const Args& args);
 int RunJobsList(const Args& args);
 int RunJobsGet(const Args& args);
+int RunWebhooksAdd(const Args& args);
+int RunWebhooksList(const Args& args);
+int RunWebhooksRemove(const Args& args);
+int RunWebhooksDeliveries(const Args& args);
 
 }  // namespace jobsd::cli

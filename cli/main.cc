@@ -32,6 +32,11 @@ const Command kCommands[] = {
     {"jobs", "submit", jobsd::cli::RunJobsSubmit, "create a job"},
     {"jobs", "list", jobsd::cli::RunJobsList, "list jobs, newest first"},
     {"jobs", "get", jobsd::cli::RunJobsGet, "show one job"},
+    {"webhooks", "add", jobsd::cli::RunWebhooksAdd, "register a completion webhook endpoint"},
+    {"webhooks", "list", jobsd::cli::RunWebhooksList, "list webhook endpoints (never secrets)"},
+    {"webhooks", "remove", jobsd::cli::RunWebhooksRemove, "delete a webhook endpoint"},
+    {"webhooks", "deliveries", jobsd::cli::RunWebhooksDeliveries,
+     "recent webhook delivery attempts"},
 };
 
 void PrintUsage(std::ostream& out, const std::string& group = "") {
