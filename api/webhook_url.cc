@@ -35,7 +35,8 @@ std::optional<WebhookUrl> ParseWebhookUrl(std::string_view text, std::string* pr
   if (text.size() > kMaxWebhookUrlBytes) {
     return Refuse(problem, "longer than " + std::to_string(kMaxWebhookUrlBytes) + " bytes");
   }
-  auto parsed = urls::parse_absolute_uri(text);
+  // parse_uri, not parse_absolute_uri: a fragment gets its own refusal.
+  auto parsed = urls::parse_uri(text);
   if (!parsed) return Refuse(problem, "not an absolute URL");
   const urls::url_view url = *parsed;
   WebhookUrl out;

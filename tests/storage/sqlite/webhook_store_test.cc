@@ -34,7 +34,9 @@ TEST(SqliteWebhookStoreTest, TheFirstSecretMakesTheStoreFilesReadableByTheirOwne
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::path path = file;
     path += suffix;
-    if (std::filesystem::exists(path)) EXPECT_EQ(ModeOf(path), 0600u) << path;
+    if (std::filesystem::exists(path)) {
+      EXPECT_EQ(ModeOf(path), 0600u) << path;
+    }
   }
   EXPECT_EQ(database->webhooks().FindEndpoint("wh_a")->secret, "whsec_c2VjcmV0");
 }
