@@ -27,6 +27,11 @@ std::optional<std::string> ParsedArgs::Get(std::string_view name) const {
 
 bool ParsedArgs::Flag(std::string_view name) const { return given_.count(name) > 0; }
 
+std::vector<std::string> ParsedArgs::GetAll(std::string_view name) const {
+  auto it = all_given_.find(name);
+  return it == all_given_.end() ? std::vector<std::string>() : it->second;
+}
+
 std::string ParsedArgs::SourceOf(std::string_view name) const {
   if (given_.count(name) > 0) return "--" + std::string(name);
   const OptionSpec* option = spec_ ? FindOption(*spec_, name) : nullptr;
@@ -65,7 +70,7 @@ ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args) 
     if (option == nullptr) {
       throw UsageError(CommandName(spec) + ": unknown option --" + name + " (see --help)");
     }
-    if (parsed.given_.count(name) > 0) {
+    if (parsed.given_.count(name) > 0 && !option->repeatable) {
       throw UsageError(CommandName(spec) + ": --" + name + " given more than once");
     }
     if (option->value_name.empty()) {
@@ -83,6 +88,7 @@ ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args) 
       inline_value = args[++i];
     }
     parsed.given_[name] = *inline_value;
+    parsed.all_given_[name].push_back(*inline_value);
   }
   if (parsed.positionals.size() < spec.min_positionals) {
     throw UsageError(CommandName(spec) + ": missing argument " + std::string(spec.usage) +

@@ -30,6 +30,8 @@ struct OptionSpec {
   std::string_view env;         // "" when no variable sets it
   std::string_view default_text;
   std::string_view help;
+  // May be given more than once (--event a --event b); read with GetAll.
+  bool repeatable = false;
 };
 
 struct CommandSpec {
@@ -49,6 +51,8 @@ class ParsedArgs {
   // The option's value if given, else its variable's if set, else nullopt.
   std::optional<std::string> Get(std::string_view name) const;
   bool Flag(std::string_view name) const;
+  // Every value of a repeatable option, in the order given.
+  std::vector<std::string> GetAll(std::string_view name) const;
 
   // Where a value came from, for error messages: "--workers" or "JOBSD_WORKERS".
   std::string SourceOf(std::string_view name) const;
@@ -56,7 +60,8 @@ class ParsedArgs {
  private:
   friend ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args);
   const CommandSpec* spec_ = nullptr;
-  std::map<std::string, std::string, std::less<>> given_;
+  std::map<std::string, std::string, std::less<>> given_;  // the last value of each
+  std::map<std::string, std::vector<std::string>, std::less<>> all_given_;
 };
 
 // Throws UsageError.

@@ -22,5 +22,9 @@ int RunJobsList(const Args& args);
 int RunJobsGet(const Args& args);
 int RunJobsCancel(const Args& args);
 int RunJobsWait(const Args& args);
+int RunWebhooksAdd(const Args& args);
+int RunWebhooksList(const Args& args);
+int RunWebhooksRemove(const Args& args);
+int RunWebhooksDeliveries(const Args& args);
 
 }  // namespace jobsd::cli

@@ -34,6 +34,11 @@ const Command kCommands[] = {
     {"jobs", "get", jobsd::cli::RunJobsGet, "show one job"},
     {"jobs", "cancel", jobsd::cli::RunJobsCancel, "cancel a pending or started job"},
     {"jobs", "wait", jobsd::cli::RunJobsWait, "follow a job until it ends"},
+    {"webhooks", "add", jobsd::cli::RunWebhooksAdd, "register a completion webhook endpoint"},
+    {"webhooks", "list", jobsd::cli::RunWebhooksList, "list webhook endpoints (never secrets)"},
+    {"webhooks", "remove", jobsd::cli::RunWebhooksRemove, "delete a webhook endpoint"},
+    {"webhooks", "deliveries", jobsd::cli::RunWebhooksDeliveries,
+     "recent webhook delivery attempts"},
 };
 
 void PrintUsage(std::ostream& out, const std::string& group = "") {

@@ -52,4 +52,10 @@ std::string RandomHex(std::size_t bytes) {
   return out;
 }
 
+std::string RandomBytes(std::size_t count) {
+  std::string raw(count, '\0');
+  Fill(reinterpret_cast<unsigned char*>(raw.data()), count);
+  return raw;
+}
+
 }  // namespace jobsd

@@ -13,4 +13,7 @@ std::string NewUuidV4();
 // `bytes` random bytes as lowercase hex (2 * bytes characters).
 std::string RandomHex(std::size_t bytes);
 
+// `count` random bytes, raw (keys).
+std::string RandomBytes(std::size_t count);
+
 }  // namespace jobsd

@@ -14,7 +14,7 @@ JOBSD_DEPS_EXTRA="clang libclang-rt-14-dev ${JOBSD_DEPS_EXTRA:-}" scripts/instal
 
 build_dir=${JOBSD_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${JOBSD_FUZZ_SECONDS:-60}
-targets=(${JOBSD_FUZZ_TARGETS:-filter_fuzz order_line_fuzz jobs_body_fuzz router_fuzz http_framing_fuzz})
+targets=(${JOBSD_FUZZ_TARGETS:-filter_fuzz order_line_fuzz jobs_body_fuzz router_fuzz http_framing_fuzz webhook_url_fuzz})
 
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DJOBSD_FUZZ=ON -DJOBSD_BUILD_TESTS=OFF >/dev/null

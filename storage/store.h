@@ -1,5 +1,5 @@
 // A store: one backend's implementation of every storage port of the engine
-// (jobs, orders, credentials), opened and migrated as one unit, plus what
+// (jobs, orders, credentials, webhooks), opened and migrated as one unit, plus what
 // the service asks of a store as a whole (health, schema version, shutdown).
 // storage/open_store.h picks the backend from the --db location.
 #pragma once
@@ -13,6 +13,7 @@
 #include "engine/queue/artifact_store.h"
 #include "engine/queue/cluster.h"
 #include "engine/queue/job_store.h"
+#include "engine/webhooks/webhook_store.h"
 
 namespace jobsd::storage {
 
@@ -31,6 +32,7 @@ class Store {
   virtual JobStore& jobs() = 0;
   virtual OrderStore& orders() = 0;
   virtual CredentialStore& credentials() = 0;
+  virtual WebhookStore& webhooks() = 0;
   // Where job outputs live when the store keeps them itself (PostgreSQL:
   // every node reads every file), or nullptr when they are files beside it
   // (SQLite: the caller keeps them in the --exports directory).

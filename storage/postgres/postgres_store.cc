@@ -11,6 +11,7 @@
 #include "storage/postgres/postgres_credential_store.h"
 #include "storage/postgres/postgres_job_store.h"
 #include "storage/postgres/postgres_order_store.h"
+#include "storage/postgres/postgres_webhook_store.h"
 
 namespace jobsd::storage {
 namespace {
@@ -23,6 +24,7 @@ class PostgresStoreImpl final : public PostgresStore {
         jobs_(pool_),
         orders_(pool_),
         credentials_(pool_),
+        webhooks_(pool_),
         artifacts_(pool_),
         cluster_(pool_) {
     auto lease = pool_.Borrow();
@@ -32,6 +34,7 @@ class PostgresStoreImpl final : public PostgresStore {
   JobStore& jobs() override { return jobs_; }
   OrderStore& orders() override { return orders_; }
   CredentialStore& credentials() override { return credentials_; }
+  WebhookStore& webhooks() override { return webhooks_; }
   ArtifactStore* own_artifacts() override { return &artifacts_; }
   Cluster* cluster() override { return &cluster_; }
 
@@ -89,6 +92,7 @@ class PostgresStoreImpl final : public PostgresStore {
   PostgresJobStore jobs_;
   PostgresOrderStore orders_;
   PostgresCredentialStore credentials_;
+  PostgresWebhookStore webhooks_;
   PostgresArtifactStore artifacts_;
   PostgresCluster cluster_;
 

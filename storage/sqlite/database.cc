@@ -13,6 +13,7 @@
 #include "storage/sqlite/sqlite_credential_store.h"
 #include "storage/sqlite/sqlite_job_store.h"
 #include "storage/sqlite/sqlite_order_store.h"
+#include "storage/sqlite/sqlite_webhook_store.h"
 #include "storage/sqlite/store_file.h"
 #include "storage/sqlite/store_probe.h"
 
@@ -102,13 +103,15 @@ class SqliteDatabase final : public Database {
         jobs_(pool_, [this] { watch_.Verify(); }),
         orders_(pool_, options),
         // Issued tokens and new clients are acknowledged writes too.
-        credentials_(pool_, [this] { watch_.Verify(); }) {}
+        credentials_(pool_, [this] { watch_.Verify(); }),
+        webhooks_(pool_, options.path, [this] { watch_.Verify(); }) {}
 
   void Start(std::unique_ptr<sqlite::Connection> first) { pool_.Adopt(std::move(first)); }
 
   JobStore& jobs() override { return jobs_; }
   OrderStore& orders() override { return orders_; }
   CredentialStore& credentials() override { return credentials_; }
+  WebhookStore& webhooks() override { return webhooks_; }
 
   int SchemaVersion() override {
     auto connection = pool_.Borrow();
@@ -157,6 +160,7 @@ class SqliteDatabase final : public Database {
   SqliteJobStore jobs_;
   SqliteOrderStore orders_;
   SqliteCredentialStore credentials_;
+  SqliteWebhookStore webhooks_;
 };
 
 }  // namespace

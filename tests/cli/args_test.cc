@@ -59,6 +59,20 @@ TEST(ArgsTest, BadUsageIsAUsageErrorNamingTheProblem) {
   }
 }
 
+TEST(ArgsTest, ARepeatableOptionKeepsEveryValueInOrder) {
+  const CommandSpec spec{
+      "demo",
+      "",
+      "A demo command.",
+      {{"event", "EVENT", "", "", "an event", true}, {"json", "", "", "", "JSON"}}};
+  ParsedArgs args = Parse(spec, {"--event", "a", "--event=b", "--json", "--event", "a"});
+  EXPECT_EQ(args.GetAll("event"), (std::vector<std::string>{"a", "b", "a"}));
+  EXPECT_EQ(args.Get("event"), "a");
+  EXPECT_TRUE(args.GetAll("json").size() == 1 && args.GetAll("json")[0].empty());
+  EXPECT_TRUE(Parse(spec, {}).GetAll("event").empty());
+  EXPECT_THROW(Parse(spec, {"--json", "--json"}), UsageError) << "others still refuse a repeat";
+}
+
 TEST(SettingsTest, AnOptionWinsOverItsVariable) {
   setenv("JOBSD_DB", "from-env.db", 1);
   setenv("JOBSD_WORKERS", "7", 1);

@@ -5,6 +5,7 @@
 
 #include "storage/memory/memory_credential_store.h"
 #include "storage/memory/memory_job_store.h"
+#include "storage/memory/memory_webhook_store.h"
 #include "storage/postgres/pg.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
@@ -94,6 +95,7 @@ class SqliteBackend final : public OpenBackend {
       : file_(dir / "jobsd.db"), database_(storage::Database::Open({file_})) {}
   JobStore& jobs() override { return database_->jobs(); }
   CredentialStore& credentials() override { return database_->credentials(); }
+  WebhookStore& webhooks() override { return database_->webhooks(); }
   OrderStore& orders() override { return database_->orders(); }
   std::unique_ptr<RawJobRows> raw_rows() override {
     return std::make_unique<SqliteRawJobRows>(file_);
@@ -108,10 +110,12 @@ class MemoryBackend final : public OpenBackend {
  public:
   JobStore& jobs() override { return jobs_; }
   CredentialStore& credentials() override { return credentials_; }
+  WebhookStore& webhooks() override { return webhooks_; }
 
  private:
   storage::MemoryJobStore jobs_;
   storage::MemoryCredentialStore credentials_;
+  storage::MemoryWebhookStore webhooks_;
 };
 
 // A schema of the test server per test directory: opening the same
@@ -123,6 +127,7 @@ class PostgresBackend final : public OpenBackend {
         store_(storage::PostgresStore::Open({location_})) {}
   JobStore& jobs() override { return store_->jobs(); }
   CredentialStore& credentials() override { return store_->credentials(); }
+  WebhookStore& webhooks() override { return store_->webhooks(); }
   OrderStore& orders() override { return store_->orders(); }
   std::unique_ptr<RawJobRows> raw_rows() override {
     return std::make_unique<PostgresRawJobRows>(location_);

@@ -14,6 +14,7 @@
 #include "engine/credential_store.h"
 #include "engine/orders/order_store.h"
 #include "engine/queue/job_store.h"
+#include "engine/webhooks/webhook_store.h"
 
 namespace jobsd::conformance {
 
@@ -37,6 +38,7 @@ class OpenBackend {
   virtual ~OpenBackend() = default;
   virtual JobStore& jobs() = 0;
   virtual CredentialStore& credentials() = 0;
+  virtual WebhookStore& webhooks() = 0;
   // Only the backends of OrderBackends() keep orders; the others throw.
   virtual OrderStore& orders();
   // Only the backends of RawRowBackends() have rows to write around the
