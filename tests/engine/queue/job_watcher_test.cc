@@ -123,7 +123,9 @@ TEST_F(JobWatcherTest, AWriteThatChangesNothingShownNotifiesNobody) {
   auto subscription = watcher.Subscribe(job.id, Render(started), calls.Callback());
   watcher.RunOnce();
   const std::uint64_t reads = watcher.job_reads();
-  ASSERT_TRUE(store_.RenewLease(job.id, token_, clock_.Now() + 120 * kNanosPerSecond));
+  ASSERT_EQ(
+      store_.RenewLeases({{job.id, token_, std::nullopt}}, clock_.Now() + 120 * kNanosPerSecond),
+      std::vector<bool>{true});
   watcher.RunOnce();
   EXPECT_EQ(watcher.job_reads(), reads + 1) << "the store moved, so the job was read";
   EXPECT_EQ(calls.size(), 0u) << "but what is shown did not change";
