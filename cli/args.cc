@@ -78,6 +78,7 @@ ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args) 
         throw UsageError(CommandName(spec) + ": --" + name + " takes no value");
       }
       parsed.given_[name] = "";
+      parsed.all_given_[name].push_back("");
       continue;
     }
     if (!inline_value) {
