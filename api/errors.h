@@ -1,4 +1,4 @@
-// The one error boundary of the API (API.md section 3). Every error body is
+// The one error boundary of the API (docs/errors.md). Every error body is
 // {"errors":[{"status","title","detail","request_id"[,"meta"]}]} and is
 // built here, with the fixed titles and details clients rely on.
 //
@@ -27,7 +27,7 @@ enum class ErrorCode {
   kRangeNotSatisfiable,  // 416 Range Not Satisfiable
   kUnprocessable,        // 422 Unprocessable Entity
   kUriTooLong,           // 414 URI Too Long
-  kTooManyRequests,      // 429 Too Many Requests (a limit of API.md section 15)
+  kTooManyRequests,      // 429 Too Many Requests (a limit of the README's "Security and limits")
   kHeadersTooLarge,      // 431 Request Header Fields Too Large
   kInternal,             // 500 Internal Server Error
   kUnavailable,          // 503 Service Unavailable

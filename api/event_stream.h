@@ -1,4 +1,4 @@
-// GET /v2/jobs/{id}/events on the wire (API.md section 11): Server-Sent
+// GET /v2/jobs/{id}/events on the wire (docs/jobs.md): Server-Sent
 // Events of one job, fed by the process's JobWatcher.
 //
 //   event: job
@@ -64,7 +64,7 @@ class EventStreamSlots {
 };
 
 struct EventStreamOptions {
-  std::chrono::milliseconds keepalive{15'000};  // API.md section 11
+  std::chrono::milliseconds keepalive{15'000};  // docs/jobs.md
   // A write the client does not take within this ends the stream.
   std::chrono::milliseconds write_timeout{30'000};
 };

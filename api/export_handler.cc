@@ -1,5 +1,5 @@
 // GET and HEAD /exports/{token}.csv: a job's artifact (the export file),
-// public but unguessable, dead once the job expires (API.md section 4). The
+// public but unguessable, dead once the job expires (docs/export-csv.md). The
 // artifact store serves the bytes; the job's artifact says what they are.
 #include <memory>
 

@@ -91,7 +91,7 @@ std::int64_t FloorPercent(std::int64_t written, std::int64_t total) {
   return static_cast<std::int64_t>(quotient);
 }
 
-// meta.progress of API.md section 10: {"rows_written":N,"rows_total":N,
+// meta.progress of docs/jobs.md: {"rows_written":N,"rows_total":N,
 // "percent":P}, P = floor(100 * written / total), 100 for a total of 0,
 // kept within 0..100 whatever the job type reported.
 void AppendProgress(std::string& out, const JobProgress& progress) {

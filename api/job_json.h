@@ -1,4 +1,4 @@
-// Jobs as JSON, exactly as API.md section 1 shows them, and the list
+// Jobs as JSON, exactly as docs/jobs.md shows them, and the list
 // envelope of GET /v2/jobs. Plain functions: the CLI prints the same
 // documents for `jobs get --json` and `jobs list --json`.
 //

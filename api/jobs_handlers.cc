@@ -132,7 +132,7 @@ Response GetJobFile(const HandlerContext& context) {
   return JsonResponse(http::status::ok, {{"data", {{"href", FileHref(job, context.public_url)}}}});
 }
 
-// API.md section 12. The body, if any, is not read: the route needs none
+// docs/jobs.md. The body, if any, is not read: the route needs none
 // (the session has already bounded its size).
 Response PostCancelJob(const HandlerContext& context) {
   const CancelResult result = context.services.jobs.Cancel(context.path_param);

@@ -1,6 +1,6 @@
 // Rendered GET /v2/jobs bodies, kept while they are still right.
 //
-// Clients poll the list (API.md: poll until the job is final), and most
+// Clients poll the list (docs/jobs.md: poll until the job is final), and most
 // polls find nothing changed. Reading a page costs far more than sending it
 // (100 rows of 17 columns out of SQLite, then JSON), so a body is kept with
 // the store's change version read before it was listed and the instant its

@@ -1,4 +1,4 @@
-// POST /oauth/access_token: the client_credentials grant (API.md section 5).
+// POST /oauth/access_token: the client_credentials grant (docs/jobs.md).
 #include <optional>
 
 #include "api/errors.h"

@@ -1,7 +1,7 @@
 // Maps method + path to a handler and turns every outcome into a Response.
 // Knows nothing of sockets: tests call Handle with a plain request.
 //
-// Order of checks, as API.md section 3 requires: on /v2/* the bearer token
+// Order of checks, as docs/errors.md requires: on /v2/* the bearer token
 // first (401 for any path, known or not), then the path (404), then the
 // method (405 with Allow). HEAD is served wherever GET is, by the GET
 // handler (the session sends no body). Every response carries X-Request-Id.
@@ -65,7 +65,7 @@ class Router {
   // that is valid.
   std::optional<std::string> AuthorizedClient(const Request& request) const;
   // On /v2 paths: the client_id of the request's valid token, or throws the
-  // 401 of API.md section 3; elsewhere nullopt.
+  // 401 of docs/errors.md; elsewhere nullopt.
   std::optional<std::string> CheckToken(const Request& request, std::string_view path) const;
 
   ApiServices services_;

@@ -1,4 +1,4 @@
-// The outbound side of completion webhooks (API.md section 13): one POST of
+// The outbound side of completion webhooks (the README's "Completion webhooks"): one POST of
 // a JSON body to an http:// or https:// URL, with Beast.
 //
 // - HTTPS goes through Asio's OpenSSL stream with the peer verified against

@@ -1,4 +1,4 @@
-// The URLs webhooks are sent to (API.md section 13): absolute http:// or
+// The URLs webhooks are sent to (the README's "Completion webhooks"): absolute http:// or
 // https:// URLs with a host, nothing more. Parsed once when an endpoint is
 // added (the CLI refuses anything else) and again by the client on every
 // attempt.

@@ -72,7 +72,7 @@ int RunJobsSubmit(const Args& raw) {
   const CommandSpec spec{
       "jobs submit", "", "Creates a job in the store; a running `jobsd serve` picks it up.",
       StoreOptions({{"type", "TYPE", "", "", "job type, e.g. order_export"},
-                    {"filter", "FILTER", "", "", "filter over orders (API.md section 6)"},
+                    {"filter", "FILTER", "", "", "filter over orders (docs/filters.md)"},
                     RetentionOption(),
                     JsonOption()})};
   ParsedArgs args = Parse(spec, raw);
@@ -151,7 +151,7 @@ int RunJobsGet(const Args& raw) {
   return 0;
 }
 
-// As POST /v2/jobs/{id}/cancel (API.md section 12). Exit 0 with the job as
+// As POST /v2/jobs/{id}/cancel (docs/jobs.md). Exit 0 with the job as
 // `jobs get` shows it once cancelled (a started job's worker, in whichever
 // jobsd serve runs it, stops within a second: its next lease renewal finds
 // the claim gone); exit 1 with one line on standard error when the job is

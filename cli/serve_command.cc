@@ -134,7 +134,7 @@ int RunServe(const Args& raw) {
   KeepFreedMemoryForReuse();
 
   // Refuse to start, in one line, rather than serve a store or an exports
-  // folder that cannot be written (API.md section 15).
+  // folder that cannot be written (the README's "Security and limits").
   const bool shared_store = storage::BackendOf(settings.db.string()) == storage::Backend::kPostgres;
   if (!shared_store) {
     // With PostgreSQL, export files live in the store, not in --exports.
@@ -149,7 +149,7 @@ int RunServe(const Args& raw) {
     throw CommandError(e.what());
   }
   // The retention in force applies to every job, not only to new ones
-  // (API.md section 1); the worker pool's first retention sweep then
+  // (docs/jobs.md); the worker pool's first retention sweep then
   // deletes what this expired, files included.
   if (const std::int64_t redated = app.jobs->ApplyRetention(); redated > 0) {
     std::cerr << "jobsd: the retention in force now applies to " << redated

@@ -1,4 +1,4 @@
-// The settings shared by jobsd's commands (API.md section 8), resolved from
+// The settings shared by jobsd's commands (the README's "From the command line"), resolved from
 // options and environment variables and checked once, with messages that
 // name the option or variable at fault.
 #pragma once
@@ -22,7 +22,7 @@ struct Settings {
   int workers = 0;         // 0: number of cores
   Nanos retention = 7 * kNanosPerDay;
   Nanos shutdown_grace = 30 * kNanosPerSecond;
-  // API.md section 15; 0 turns either off.
+  // the README's "Security and limits"; 0 turns either off.
   int max_active_jobs = kDefaultMaxActiveJobs;
   std::int64_t min_free_disk = kDefaultMinFreeDiskBytes;
   // GET /v2/jobs/{id}/events open at once; one more answers 503.

@@ -1,4 +1,4 @@
-// What `serve` checks before it says it is ready (API.md section 15), so
+// What `serve` checks before it says it is ready (the README's "Security and limits"), so
 // that a store or exports folder it cannot use ends the start with one
 // line that says why, instead of a server that answers 500 to every write
 // or fails every export.

@@ -45,7 +45,7 @@ int RunOrdersImport(const Args& raw) {
   const CommandSpec spec{
       "orders import",
       "FILE|-",
-      "Imports orders from JSON Lines (API.md section 7) in one transaction. Any bad line and "
+      "Imports orders from JSON Lines (docs/orders-input.md) in one transaction. Any bad line and "
       "nothing is imported, unless --skip-invalid. An order with a known id replaces it.",
       {DbOption(), {"skip-invalid", "", "", "", "import the valid lines, report the others"}},
       1,

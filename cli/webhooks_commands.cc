@@ -1,4 +1,4 @@
-// jobsd webhooks add|list|remove|deliveries (API.md section 13): the only
+// jobsd webhooks add|list|remove|deliveries (the README's "Completion webhooks"): the only
 // way to register the endpoints told when a job ends. The signing secret is
 // printed once, by add; nothing else prints it.
 #include <boost/json.hpp>

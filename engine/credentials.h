@@ -1,4 +1,4 @@
-// API client credentials and bearer tokens (API.md section 5).
+// API client credentials and bearer tokens (docs/jobs.md).
 //
 // Secrets and tokens are random, shown to their owner exactly once, and
 // stored only as SHA-256 hashes: a leaked database does not give access.

@@ -1,5 +1,5 @@
 // Remembers failed token requests per client_id so that guessing a client's
-// secret is slow (API.md section 15): after kMaxFailedTokenAttempts failures
+// secret is slow (the README's "Security and limits"): after kMaxFailedTokenAttempts failures
 // within kFailedTokenAttemptWindow, further attempts for that client_id are
 // refused until the oldest failure leaves the window.
 //

@@ -1,4 +1,4 @@
-// The filter language of API.md section 6, parsed into an AST.
+// The filter language of docs/filters.md, parsed into an AST.
 //
 // The parser knows the fields of a catalog (orders for order_export, jobs for
 // GET /v2/jobs) and checks operators and values against it; it knows nothing

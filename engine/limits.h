@@ -1,5 +1,5 @@
-// The limits jobsd keeps against hostile or careless clients (API.md
-// section 15), with their defaults in one place. The command line's
+// The limits jobsd keeps against hostile or careless clients (the README's "Security and limits"),
+// with their defaults in one place. The command line's
 // --max-active-jobs and --min-free-disk start from the defaults here; the
 // others are fixed.
 #pragma once

@@ -181,7 +181,7 @@ std::string Metrics::RenderPrometheus(
                exported_rows_.load(std::memory_order_relaxed));
 
   AppendHeader(out, "jobsd_jobs_cancelled_total", "counter",
-               "Jobs cancelled by request (pending or started ones; API.md section 12).");
+               "Jobs cancelled by request (pending or started ones; docs/jobs.md).");
   AppendSample(out, "jobsd_jobs_cancelled_total", "", cancelled_.load(std::memory_order_relaxed));
 
   AppendHeader(out, "jobsd_http_requests_total", "counter", "HTTP requests by route and status.");

@@ -1,4 +1,4 @@
-// Process metrics in the Prometheus text format (API.md section 2,
+// Process metrics in the Prometheus text format (docs/jobs.md,
 // GET /metrics). The worker pool and the HTTP server record into one
 // Metrics object; /metrics renders it.
 //

@@ -48,7 +48,7 @@ inline void Check(bool ok, std::string_view fuzzer, std::string_view what,
 }
 
 // Every response: X-Request-Id equal to `request_id`, and an error status
-// (4xx, 5xx) carries the envelope of API.md section 3 with that status.
+// (4xx, 5xx) carries the envelope of docs/errors.md with that status.
 void CheckResponse(std::string_view fuzzer, const api::Response& response,
                    std::string_view request_id);
 

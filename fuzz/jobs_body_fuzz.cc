@@ -6,7 +6,7 @@
 //
 // Properties, beyond "does not crash":
 //  - the status is 202, 400, 409 or 413, and never 202 without a JSON
-//    content type; errors carry the envelope of API.md section 3;
+//    content type; errors carry the envelope of docs/errors.md;
 //  - a 202 is a pending order_export job whose Location is its links.self,
 //    and which GET /v2/jobs/{id} then finds (acknowledged means stored);
 //  - the same request again with the same Idempotency-Key gives the same
@@ -30,9 +30,8 @@ using jobsd::fuzz::World;
 
 constexpr std::string_view kFuzzer = "jobs_body_fuzz";
 
-constexpr std::string_view kContentTypes[] = {"application/json",
-                                              "application/json; charset=utf-8", "text/plain",
-                                              ""};
+constexpr std::string_view kContentTypes[] = {"application/json", "application/json; charset=utf-8",
+                                              "text/plain", ""};
 
 Response Send(const Request& request, std::string& request_id) {
   request_id = jobsd::NewUuidV4();
@@ -57,8 +56,7 @@ std::string CheckAccepted(const Response& response) {
   const std::string id = text("id");
   Check(!id.empty(), kFuzzer, "accepted job without an id", response.body);
   Check(text("status") == "pending", kFuzzer, "accepted job is not pending", response.body);
-  Check(text("job_type") == "order_export", kFuzzer, "accepted job of another type",
-        response.body);
+  Check(text("job_type") == "order_export", kFuzzer, "accepted job of another type", response.body);
   const std::string self = std::string(jobsd::fuzz::kPublicUrl) + "/v2/jobs/" + id;
   const boost::json::value* links = data.if_contains("links");
   Check(links && links->is_object() && links->as_object().if_contains("self") &&

@@ -11,7 +11,7 @@
 // Properties, beyond "does not crash":
 //  - never 500 (hostile input is the client's problem, never an internal
 //    failure); every response carries X-Request-Id and every error the
-//    envelope of API.md section 3;
+//    envelope of docs/errors.md;
 //  - on /v2/* without an Authorization header, always 401;
 //  - 405 always comes with an Allow header;
 //  - no file is ever served: no job of this world has succeeded, so no
@@ -117,10 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Response response = World().router->Handle(request, request_id);
   jobsd::fuzz::CheckResponse(kFuzzer, response, request_id);
 
-  const std::string summary = std::string(request.method_string()) + " " +
-                              std::string(request.target()) + " -> " +
-                              std::to_string(static_cast<unsigned>(response.status)) + " " +
-                              response.body;
+  const std::string summary =
+      std::string(request.method_string()) + " " + std::string(request.target()) + " -> " +
+      std::to_string(static_cast<unsigned>(response.status)) + " " + response.body;
   Check(response.status != http::status::internal_server_error, kFuzzer, "500", summary);
   if (request.find(http::field::authorization) == request.end() && UnderV2(request.target())) {
     Check(response.status == http::status::unauthorized, kFuzzer, "/v2 without a token, not 401",

@@ -38,7 +38,7 @@ struct SqlDialect {
 };
 
 // Over the orders table (columns named as in engine/orders/order.h kOrderColumns,
-// items in order_items). Text comparisons follow API.md section 6.
+// items in order_items). Text comparisons follow docs/filters.md.
 SqlWhere CompileOrderFilter(const filter::Filter& filter,
                             SqlDialect dialect = SqlDialect::Sqlite());
 

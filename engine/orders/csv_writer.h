@@ -1,4 +1,4 @@
-// Writes the order export as RFC 4180 CSV (API.md section 4) to a file
+// Writes the order export as RFC 4180 CSV (docs/export-csv.md) to a file
 // descriptor or an output function, through one large buffer and with no allocation per row, so
 // that an export of millions of rows runs in constant memory.
 #pragma once

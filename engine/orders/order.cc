@@ -9,7 +9,7 @@ constexpr ColumnKind kT = ColumnKind::kText;
 constexpr ColumnKind kI = ColumnKind::kInteger;
 }  // namespace
 
-// The order is the contract of API.md section 4; the storage schema and the
+// The order is the contract of docs/export-csv.md; the storage schema and the
 // CSV header are both derived from this table, so they cannot drift apart.
 const std::array<OrderColumn, kOrderColumnCount> kOrderColumns = {{
     {"id", kT},

@@ -1,5 +1,5 @@
 // An order as jobsd stores and exports it: the Commerce order resource
-// flattened into the columns of the export (API.md sections 4 and 7).
+// flattened into the columns of the export (docs/export-csv.md and docs/orders-input.md).
 #pragma once
 
 #include <array>
@@ -46,7 +46,7 @@ struct Order {
   std::vector<OrderItem> items;
 };
 
-// The CSV columns of API.md section 4, in order. The orders table has a
+// The CSV columns of docs/export-csv.md, in order. The orders table has a
 // column of exactly each name, so the export is a plain SELECT of these.
 enum class ColumnKind { kText, kInteger, kBoolean, kTimestamp };
 

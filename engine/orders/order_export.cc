@@ -101,7 +101,7 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
         (e.code().category() == std::generic_category() && e.code().value() == EDQUOT);
     if (disk_full) {
       // Retrying would fill the disk again, and an export must never fill
-      // it (API.md section 15): fail, the partial artifact already removed.
+      // it (the README's "Security and limits"): fail, the partial artifact already removed.
       JobOutcome outcome = JobOutcome::Failed("The export could not be written: the disk is full");
       outcome.detail = detail;
       return outcome;

@@ -1,13 +1,13 @@
 // The order_export job type: the orders matching the job's filter (its
-// params), as one CSV artifact (API.md section 4), and {"row_count":N} as
+// params), as one CSV artifact (docs/export-csv.md), and {"row_count":N} as
 // its result. While it runs it reports rows written of the rows the scan
-// will write (API.md section 10).
+// will write (docs/jobs.md).
 //
 // The CSV goes through the job's ArtifactStore, which publishes it only
 // once it is complete and durable, before Run returns success: a reader
 // never sees it half-written and a crash leaves only a temporary, which the
 // start-up sweep removes. When the store's free-space reserve is reached
-// (--min-free-disk, API.md section 15) the export fails, its partial
+// (--min-free-disk, the README's "Security and limits") the export fails, its partial
 // artifact removed.
 #pragma once
 

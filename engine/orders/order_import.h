@@ -1,5 +1,5 @@
 // `jobsd orders import`: JSON Lines in, one OrderImport session out.
-// All-or-nothing by default (API.md section 7): any bad line and nothing is
+// All-or-nothing by default (docs/orders-input.md): any bad line and nothing is
 // imported; with skip_invalid the valid lines are imported anyway. Every bad
 // line is reported with its 1-based number and the reason.
 #pragma once

@@ -1,4 +1,4 @@
-// Parses one line of the JSON Lines order input (API.md section 7) into an
+// Parses one line of the JSON Lines order input (docs/orders-input.md) into an
 // Order. Strict about types, precise about what is wrong: the reason names
 // the field and the JSON type that was expected, so a person can fix the
 // line without guessing.

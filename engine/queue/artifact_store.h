@@ -43,7 +43,7 @@ struct ArtifactSpec {
 };
 
 // Thrown by a writer when writing on would leave less free space than the
-// store keeps in reserve (--min-free-disk, API.md section 15). The partial
+// store keeps in reserve (--min-free-disk, the README's "Security and limits"). The partial
 // artifact is gone by the time the writer is destroyed.
 class FreeSpaceReserveReached : public std::runtime_error {
  public:

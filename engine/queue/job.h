@@ -78,7 +78,7 @@ struct JobProgress {
 };
 
 // The error of a job cancelled through the API or the command line
-// (API.md section 12).
+// (docs/jobs.md).
 inline constexpr std::string_view kCancelledError = "Cancelled by request";
 
 struct Job {

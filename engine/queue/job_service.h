@@ -84,7 +84,7 @@ class JobService {
   std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
 
   std::optional<Job> Get(std::string_view id) const;
-  // Cancels the job (JobStore::CancelJob, API.md section 12); after a
+  // Cancels the job (JobStore::CancelJob, docs/jobs.md); after a
   // cancel that applied, calls the on-cancelled callback, so that a run of
   // the job in this process stops at once rather than at its next renewal.
   CancelResult Cancel(std::string_view id);

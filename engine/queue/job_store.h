@@ -175,7 +175,7 @@ class JobStore {
   virtual std::optional<Job> FindJobByArtifactToken(std::string_view token, Nanos now) = 0;
 
   // One page of the unexpired jobs matching query.filter (JobFields(), with
-  // the semantics of API.md section 6: `eq` on a bare date is that whole
+  // the semantics of docs/filters.md: `eq` on a bare date is that whole
   // UTC day), newest first (created_at, then id, descending), from
   // query.offset, at most query.limit; total counts every match. Page and
   // total come from the same committed state.
@@ -205,7 +205,7 @@ class JobStore {
   virtual std::vector<bool> RenewLeases(const std::vector<LeaseRenewal>& renewals,
                                         Nanos lease_until) = 0;
 
-  // Cancels the job `id` in one transaction (API.md section 12):
+  // Cancels the job `id` in one transaction (docs/jobs.md):
   // - pending or started: failed with error kCancelledError, its claim
   //   dropped (the token dies: a renewal of it answers false, a completion
   //   with it applies nothing) and its progress cleared; updated_at grows.
@@ -253,7 +253,7 @@ class JobStore {
   // and with whatever retention: each job's expiry becomes created_at +
   // retention (AddClamped). A shorter retention than before expires older
   // jobs at once (DeleteExpiredJobs then removes them and their files), a
-  // longer one keeps them longer (API.md section 1). One transaction;
+  // longer one keeps them longer (docs/jobs.md). One transaction;
   // returns how many jobs changed. REQUIRES: retention > 0.
   virtual std::int64_t ApplyRetention(Nanos retention) = 0;
 

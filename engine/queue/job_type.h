@@ -27,7 +27,7 @@ struct JobContext {
   // Polled by long runs so that a forced shutdown, a lost claim or a cancel
   // stops them early.
   std::function<bool()> stop_requested;
-  // Reports how far the run has come (API.md section 10): units written so
+  // Reports how far the run has come (docs/jobs.md): units written so
   // far and to be written in all, fixed when the run starts. Cheap (two
   // atomic stores), so a run may call it every few thousand rows; the lease
   // keeper takes it to the store at least once a second, and the first

@@ -56,7 +56,7 @@ struct WorkerPoolOptions {
   Nanos leader_lease = 5 * kNanosPerSecond;
   Nanos lease = 30 * kNanosPerSecond;
   // How often the leases of held claims are renewed, which is also how soon
-  // a run learns that its job was cancelled (API.md section 12: within a
+  // a run learns that its job was cancelled (docs/jobs.md: within a
   // second, on whichever node) and how fresh its stored progress is (at
   // least once a second). One store transaction per tick for all claims,
   // none while nothing is held.

@@ -1,4 +1,4 @@
-// The events an endpoint may subscribe to (API.md section 13): a job
+// The events an endpoint may subscribe to (the README's "Completion webhooks"): a job
 // reaching `success` or `failed`.
 #pragma once
 

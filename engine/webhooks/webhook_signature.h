@@ -1,5 +1,5 @@
 // Signing secrets and signatures of the Standard Webhooks specification
-// (https://www.standardwebhooks.com/, API.md section 13):
+// (https://www.standardwebhooks.com/, the README's "Completion webhooks"):
 //   secret     whsec_<base64 of the key>; ours are 32 random bytes
 //   signature  v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>
 // sent as the webhook-signature header beside webhook-id and

@@ -1,4 +1,4 @@
-// The storage port for completion webhooks (API.md section 13): the
+// The storage port for completion webhooks (the README's "Completion webhooks"): the
 // endpoints registered with `jobsd webhooks add`, and a record of every
 // delivery attempt for `jobsd webhooks deliveries`.
 //

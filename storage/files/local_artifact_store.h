@@ -7,7 +7,7 @@
 // the file is and jobs of older releases keep their downloads.
 //
 // The writer keeps `min_free_disk` bytes free on the directory's file system
-// (API.md section 15): it looks at the free space before the first byte and
+// (the README's "Security and limits"): it looks at the free space before the first byte and
 // again every kFreeDiskCheckBytes written, and throws
 // FreeSpaceReserveReached when going on could leave less.
 #pragma once

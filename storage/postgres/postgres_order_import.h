@@ -12,7 +12,7 @@
 //     dropped, or die with the connection.
 //  2. Merge, at Commit: one transaction that moves the staged rows in with
 //     set-based statements (items of re-imported orders replaced, orders
-//     upserted by id). All or nothing, as API.md section 7 requires. It
+//     upserted by id). All or nothing, as docs/orders-input.md requires. It
 //     touches only orders and order_items, never jobs: job creation, claims
 //     and completions go on meanwhile, and exports keep reading their
 //     snapshot.

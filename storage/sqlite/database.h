@@ -17,7 +17,7 @@ struct DatabaseOptions {
   std::filesystem::path path;
   // How long a write waits for another connection's write lock. An import
   // holds it while it merges its staged orders into the store (one
-  // transaction, API.md section 7), so job writes made meanwhile (a POST, a
+  // transaction, docs/orders-input.md), so job writes made meanwhile (a POST, a
   // claim, `jobs submit`) wait for it rather than fail.
   int busy_timeout_ms = 60'000;
   // Set to true, every wait for the lock gives up at once (shutdown). Open

@@ -12,7 +12,7 @@
 //     it unlinks it as soon as it is opened.
 //  2. Merge, at Commit: one IMMEDIATE transaction on the store that moves the
 //     staged orders and items in with set-based INSERT … SELECT statements.
-//     All or nothing, as API.md section 7 requires, and as short as the
+//     All or nothing, as docs/orders-input.md requires, and as short as the
 //     store's index maintenance and one fsync allow.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The readiness check of the store (API.md section 15): can it be read and
+// The readiness check of the store (the README's "Security and limits"): can it be read and
 // written right now? Answered by a real round trip, at most once a second.
 //
 // A round trip on a fresh connection (so nothing comes from a page cache):

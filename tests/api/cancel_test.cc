@@ -1,4 +1,4 @@
-// POST /v2/jobs/{id}/cancel (API.md section 12) and meta.progress (section
+// POST /v2/jobs/{id}/cancel (docs/jobs.md) and meta.progress (section
 // 10) over real sockets, on the API world's store (SQLite, or PostgreSQL in
 // the postgres: run).
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// GET /v2/jobs/{id}/events over real sockets (API.md section 11), against
+// GET /v2/jobs/{id}/events over real sockets (docs/jobs.md), against
 // the in-process server of tests/api/server_fixture.h; jobs move through
 // the store as a worker (or another node) would move them.
 #include <gtest/gtest.h>

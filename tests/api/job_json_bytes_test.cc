@@ -74,7 +74,7 @@ std::vector<Job> Jobs() {
     job.created_at = 0;  // the epoch: no fraction
     job.updated_at = 1700000000100000000;
     jobs.push_back(job);
-    // Progress shows on started jobs only (API.md section 10).
+    // Progress shows on started jobs only (docs/jobs.md).
     job.progress = JobProgress{2, 3};
     jobs.push_back(job);
   }

@@ -40,7 +40,7 @@ boost::json::object JobToJson(const Job& job, std::string_view public_url) {
   }
   if (job.interruptions > 0) meta["interruptions"] = job.interruptions;
   if (job.status == JobStatus::kStarted && job.progress) {
-    // API.md section 10, computed another way: floor(100 * written / total)
+    // docs/jobs.md, computed another way: floor(100 * written / total)
     // in 128 bits, 100 for a total of 0, within 0..100.
     const JobProgress& progress = *job.progress;
     std::int64_t percent = 100;

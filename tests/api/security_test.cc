@@ -35,7 +35,7 @@ const std::vector<std::string> kInjections = {
     std::string("nul\0' OR '1'='1", 15),
 };
 
-// A filter value quoted with `"` (API.md section 6): backslash escapes `"` and `\`.
+// A filter value quoted with `"` (docs/filters.md): backslash escapes `"` and `\`.
 std::string Quoted(const std::string& value) {
   std::string quoted = "\"";
   for (char c : value) {
@@ -121,7 +121,7 @@ class SecurityTest : public testing::ServerFixture {
 
 boost::json::value Json(const Reply& reply) { return boost::json::parse(reply.body()); }
 
-// The error envelope of API.md section 3, with the status of the reply.
+// The error envelope of docs/errors.md, with the status of the reply.
 void ExpectEnvelope(const Reply& reply, const std::string& context) {
   boost::system::error_code ec;
   const boost::json::value body = boost::json::parse(reply.body(), ec);

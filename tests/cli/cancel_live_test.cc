@@ -1,4 +1,4 @@
-// Progress and cancellation on the real binary (API.md sections 10 and 12):
+// Progress and cancellation on the real binary (docs/jobs.md):
 // a running export shows meta.progress, `jobsd jobs cancel` works on the
 // store, and a cancel survives a kill -9 of the node that ran the job. On SQLite, and on PostgreSQL
 // in the postgres: run (LiveJobsd reads JOBSD_TEST_STORE).

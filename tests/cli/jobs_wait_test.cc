@@ -1,5 +1,5 @@
 // `jobsd jobs wait` as a real process, its standard output a pipe (not a
-// terminal): plain lines, and the exit codes of API.md section 14.
+// terminal): plain lines, and the exit codes of the README's "Following a job".
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,8 +1,7 @@
-// Several real `jobsd serve` processes on one PostgreSQL store (API.md
-// section 9): jobs submitted through every node each run to their end once,
-// a node killed with SIGKILL loses nothing, every file downloads through
-// every node, maintenance moves to another node when its leader dies, and
-// pick-up survives the loss of the LISTEN connection.
+// Several real `jobsd serve` processes on one PostgreSQL store (the README's "Running several
+// nodes"): jobs submitted through every node each run to their end once, a node killed with SIGKILL
+// loses nothing, every file downloads through every node, maintenance moves to another node when
+// its leader dies, and pick-up survives the loss of the LISTEN connection.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -255,7 +254,7 @@ TEST_F(MultiNodeTest, OneStoreSeenThroughEveryNode) {
   }
 }
 
-// API.md section 11: a change made through another node shows on a
+// docs/jobs.md: a change made through another node shows on a
 // stream within a second. The job runs on whichever node claims it, so a
 // stream is open on each: the node that did not run it sees the change
 // only through the store, and must see it within a second of the other.

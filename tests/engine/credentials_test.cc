@@ -88,7 +88,7 @@ TEST_F(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
   EXPECT_TRUE(auth_.ValidateToken(kept));
 
   // Another process deleting the client is seen within the recheck period,
-  // which API.md section 15 wants within a second.
+  // which the README's "Security and limits" wants within a second.
   Authenticator elsewhere(database_->credentials(), clock_);
   EXPECT_TRUE(elsewhere.DeleteClient(other.client_id));
   static_assert(Authenticator::kTokenRecheck <= kNanosPerSecond);

@@ -208,7 +208,7 @@ TEST(FilterParseTest, AcceptsEveryJobFieldAndOperator) {
   }
 }
 
-// The catalogs are the tables of API.md section 6, operator by operator.
+// The catalogs are the tables of docs/filters.md, operator by operator.
 TEST(FilterCatalogTest, MatchesTheContractTables) {
   const auto ops_of = [](const FieldCatalog& catalog) {
     std::string out;

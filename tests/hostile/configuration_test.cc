@@ -1,6 +1,6 @@
 // Configuration a careless operator gives jobsd, and the retention in force
-// (API.md sections 1 and 15): bad values stop `serve` at start-up with one
-// line, never a service that says ready and then fails or loses jobs.
+// (docs/jobs.md and the README's "Security and limits"): bad values stop `serve` at start-up with
+// one line, never a service that says ready and then fails or loses jobs.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>

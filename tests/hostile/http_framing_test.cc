@@ -1,5 +1,5 @@
 // HTTP framing against a real `jobsd serve` over raw sockets (issue 9,
-// API.md section 15 "HTTP"): a message whose length RFC 9112 leaves in doubt
+// the README's "Security and limits" "HTTP"): a message whose length RFC 9112 leaves in doubt
 // is answered 400 and the connection closed, so its bytes never run as a
 // second request; HEAD, Expect: 100-continue and absolute-form targets
 // behave as the RFCs say; nothing waits for a line end that never comes.
@@ -36,7 +36,7 @@ class HttpFramingTest : public ::testing::Test {
     return testing::SendRaw(server_.port(), bytes, 5s, /*half_close=*/true);
   }
 
-  // Exactly one answer, a 400 in the envelope of API.md section 3 that says
+  // Exactly one answer, a 400 in the envelope of docs/errors.md that says
   // Connection: close, and the server closed the connection.
   void ExpectRejectedAndClosed(const RawExchange& exchange, const std::string& what) {
     SCOPED_TRACE(what);

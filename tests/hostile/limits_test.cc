@@ -1,4 +1,4 @@
-// Limits against clients that take too much (issue 9, API.md section 15):
+// Limits against clients that take too much (issue 9, the README's "Security and limits"):
 // active jobs per client, throttled secret guessing, a token cap, free disk
 // kept by exports, and credentials an operator can list and revoke. Each
 // runs the real `jobsd serve` over real sockets.
@@ -29,7 +29,7 @@ boost::json::object ParseObject(const std::string& text) {
   return value.as_object();
 }
 
-// The one error of an error envelope (API.md section 3), or an empty object.
+// The one error of an error envelope (docs/errors.md), or an empty object.
 boost::json::object FirstError(const HttpResponse& response) {
   boost::json::object body = ParseObject(response.body);
   if (!body.contains("errors") || !body["errors"].is_array() || body["errors"].as_array().empty()) {

@@ -1,7 +1,7 @@
-// The store and the process under broken surroundings (issue 9, API.md
-// section 15): a store locked by another process, read-only, deleted or on
-// a full disk, an exports folder that cannot be used, and SIGTERM while a
-// request waits on the lock. Each test runs the real binary.
+// The store and the process under broken surroundings (issue 9, the README's "Security and
+// limits"): a store locked by another process, read-only, deleted or on a full disk, an exports
+// folder that cannot be used, and SIGTERM while a request waits on the lock. Each test runs the
+// real binary.
 //
 // Tests run as root in CI, and root writes through chmod: read-only cases
 // run jobsd as `nobody` (setpriv) when the test is root. Full disks are

@@ -40,7 +40,7 @@ TEST(OpenStoreTest, APostgresUriOpensAMigratedPostgresStore) {
   EXPECT_NE(store->cluster(), nullptr);        // several nodes may share it
 }
 
-// API.md section 9: an unreachable server is one clear line, and a password
+// the README's "Running several nodes": an unreachable server is one clear line, and a password
 // in the URI never shows.
 TEST(OpenStoreTest, AnUnreachablePostgresIsOneLineWithoutThePassword) {
   StoreOptions options;

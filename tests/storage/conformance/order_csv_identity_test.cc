@@ -3,7 +3,7 @@
 // and the CSV files are compared byte for byte, along with the outcome.
 // The orders are the seed's (names, addresses and SKUs with commas, quotes,
 // line breaks, formula characters and non-ASCII letters) and the reference
-// file's; the filters cover every field and operator of API.md section 6.
+// file's; the filters cover every field and operator of docs/filters.md.
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 // Every verb of engine/orders/order_store.h, against every backend that
 // keeps orders: what an import stores is what a scan returns, column by
 // column; re-imports replace; an import not committed leaves nothing; scans
-// are ordered by created_at then id by bytes, filtered as API.md section 6
+// are ordered by created_at then id by bytes, filtered as docs/filters.md
 // says, and read one snapshot while imports commit.
 #include <gtest/gtest.h>
 
@@ -111,7 +111,7 @@ class OrderStoreConformanceTest : public ::testing::TestWithParam<Backend> {
     const std::int64_t rows = orders_.ScanOrders(parsed, sink);
     EXPECT_EQ(rows, static_cast<std::int64_t>(sink.rows.size())) << filter_text;
     // Every scan announces its row count first, from its own snapshot (the
-    // export's rows_total, API.md section 10), even when an import commits
+    // export's rows_total, docs/jobs.md), even when an import commits
     // while it runs (AScanReadsOneSnapshotWhileAnImportCommits).
     EXPECT_EQ(sink.totals, std::vector<std::int64_t>{rows}) << filter_text;
     EXPECT_EQ(sink.rows_before_total, 0u) << filter_text;
@@ -393,7 +393,7 @@ struct FilterCase {
   Ids expected;  // in scan order: d4, A5, a1, b2, c3
 };
 
-// Every field and operator of API.md section 6. Shared with the CSV test.
+// Every field and operator of docs/filters.md. Shared with the CSV test.
 const std::vector<FilterCase>& FilterCases() {
   static const std::vector<FilterCase> cases = {
       {"", {"d4", "A5", "a1", "b2", "c3"}},
