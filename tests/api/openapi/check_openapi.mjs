@@ -60,7 +60,11 @@ async function call(method, target, { token, body, headers = {} } = {}) {
   const text = await response.text();
   const path = new URL(base + target).pathname;
   const template = templateOf(path);
-  const documentedMethod = method.toLowerCase() in doc.paths[template] ? method.toLowerCase() : "get";
+  // A method the path does not serve (a 405 probe), or HEAD on a GET route:
+  // its answers are documented with the path's GET, else its first operation.
+  const item = doc.paths[template];
+  const documentedMethod =
+    method.toLowerCase() in item ? method.toLowerCase() : "get" in item ? "get" : Object.keys(item)[0];
   const operation = doc.paths[template][documentedMethod];
   const label = `${method} ${target} -> ${response.status}`;
   const documented = resolve(operation.responses[String(response.status)]);
@@ -145,6 +149,18 @@ await call("HEAD", exportPath);
 await call("GET", exportPath, { headers: { Range: "bytes=0-9" } });
 await call("GET", exportPath, { headers: { Range: "bytes=999999999-" } });
 await call("GET", "/exports/unknown.csv");
+const unknownJob = "/v2/jobs/00000000-0000-4000-8000-000000000000";
+assert.equal((await call("POST", `/v2/jobs/${id}/cancel`, { token })).status, 409);
+await call("POST", `${unknownJob}/cancel`, { token });
+await call("GET", `/v2/jobs/${id}/cancel`, { token });
+// A finished job's stream: one event carrying what GET answers, then the end.
+const stream = await call("GET", `/v2/jobs/${id}/events`, { token });
+assert.equal(stream.status, 200);
+assert.equal(stream.headers.get("content-type"), "text/event-stream");
+const got = (await call("GET", `/v2/jobs/${id}`, { token })).text;
+assert.equal(stream.text, `event: job\nid: 1\ndata: ${got}\n\n`);
+await call("GET", `${unknownJob}/events`, { token });
+await call("GET", `/v2/jobs/${id}/events`);
 await call("GET", "/v2/jobs/00000000-0000-4000-8000-000000000000", { token });
 await call("GET", "/v2/jobs/not-an-id/file", { token });
 await call("GET", "/healthz");
