@@ -55,6 +55,16 @@ std::optional<WebhookUrl> ParseWebhookUrl(std::string_view text, std::string* pr
       if (encoded.find('%') != std::string_view::npos) {
         return Refuse(problem, "the host name may not be percent-encoded");
       }
+      // A DNS name: letters, digits, '-', '_' and '.'. RFC 3986 lets a
+      // reg-name hold sub-delims ('*', '!', '$', ...) that no resolver
+      // takes.
+      for (const char c : encoded) {
+        const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                               (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!name_char) {
+          return Refuse(problem, "the host name may hold only letters, digits, '-', '_' and '.'");
+        }
+      }
       out.host = std::string(encoded);
       break;
     }
@@ -78,6 +88,11 @@ std::optional<WebhookUrl> ParseWebhookUrl(std::string_view text, std::string* pr
     out.port = out.tls ? 443 : 80;
   }
   if (url.has_fragment()) return Refuse(problem, "a fragment (#...) is not allowed");
+  // Boost.URL reads "http://127.0.0.1*9000/hook" as the IPv4 host and a
+  // path "*9000/hook": a path that does not start with '/' is refused.
+  if (!url.encoded_path().empty() && url.encoded_path().front() != '/') {
+    return Refuse(problem, "the path must start with /");
+  }
   out.target = url.encoded_path().empty() ? "/" : std::string(url.encoded_path());
   if (url.has_query()) out.target += "?" + std::string(url.encoded_query());
   return out;

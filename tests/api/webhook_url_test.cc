@@ -50,6 +50,10 @@ TEST(WebhookUrlTest, RefusesEverythingElseSayingWhy) {
       {"", "not an absolute URL"},
       {"example.com/hook", "not an absolute URL"},
       {"/hook", "not an absolute URL"},
+      // Found by fuzz/webhook_url_fuzz: Boost.URL reads an IPv4 host and a
+      // path that does not start with '/'.
+      {"http://127.0.0.1*9000/hook", "the path must start with /"},
+      {"http://exa*mple.com/hook", "the host name may hold only"},
       {"ftp://example.com/", "the scheme must be http or https"},
       {"file:///etc/passwd", "the scheme must be http or https"},
       {"javascript:alert(1)", "the scheme must be http or https"},
