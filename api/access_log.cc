@@ -23,8 +23,8 @@ void AppendMilliseconds(std::string& out, std::chrono::nanoseconds duration) {
 
 }  // namespace
 
-AccessLog::AccessLog(std::FILE* out)
-    : out_(out), flusher_([this](std::stop_token stop) { Run(stop); }) {}
+AccessLog::AccessLog(std::FILE* out, LogFormat format)
+    : out_(out), format_(format), flusher_([this](std::stop_token stop) { Run(stop); }) {}
 
 AccessLog::~AccessLog() {
   flusher_.request_stop();
@@ -36,12 +36,29 @@ void AccessLog::Write(std::string_view method, std::string_view path, int status
                       std::chrono::nanoseconds duration, std::string_view request_id) {
   thread_local std::string line;  // keeps its capacity: no allocation per request
   line.clear();
-  line.append("access method=").append(method).append(" path=").append(path);
   char number[16];
-  auto end = std::to_chars(number, number + sizeof number, status).ptr;
-  line.append(" status=").append(number, end).append(" duration_ms=");
-  AppendMilliseconds(line, duration);
-  line.append(" request_id=").append(request_id).push_back('\n');
+  const auto end = std::to_chars(number, number + sizeof number, status).ptr;
+  if (format_ == LogFormat::kText) {
+    line.append("access method=").append(method).append(" path=").append(path);
+    line.append(" status=").append(number, end).append(" duration_ms=");
+    AppendMilliseconds(line, duration);
+    line.append(" request_id=").append(request_id).push_back('\n');
+  } else {
+    line.append(R"({"time":")");
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    AppendRfc3339Nano(line, now - now % 1000);
+    line.append(R"(","level":"info","msg":"access","method":)");
+    AppendJsonString(line, method);
+    line.append(R"(,"path":)");
+    AppendJsonString(line, path);
+    line.append(R"(,"status":)").append(number, end).append(R"(,"duration_ms":)");
+    AppendMilliseconds(line, duration);
+    line.append(R"(,"request_id":)");
+    AppendJsonString(line, request_id);
+    line.append("}\n");
+  }
 
   bool overfull = false;
   bool wake = false;

@@ -1,6 +1,8 @@
-// The access log: one line per request ("access method=... path=...
-// status=... duration_ms=... request_id=..."), written to a FILE (stderr)
-// in batches.
+// The access log: one line per request, written to a FILE (stderr) in
+// batches, in the format of `--log-format` (engine/log.h):
+//   text: access method=GET path=/v2/jobs status=200 duration_ms=0.183417 request_id=...
+//   json: {"time":"...","level":"info","msg":"access","method":"GET","path":"/v2/jobs",
+//          "status":200,"duration_ms":0.183417,"request_id":"..."}
 //
 // Why batches: stderr is unbuffered, so a line per request was a write(2)
 // per request, a visible share of what a small GET costs. Lines now reach
@@ -22,6 +24,8 @@
 #include <string_view>
 #include <thread>
 
+#include "engine/log.h"
+
 namespace jobsd::api {
 
 class AccessLog {
@@ -30,7 +34,7 @@ class AccessLog {
   static constexpr std::size_t kFlushBytes = 32 * 1024;
   static constexpr std::size_t kMaxPendingBytes = 4 * 1024 * 1024;
 
-  explicit AccessLog(std::FILE* out);
+  explicit AccessLog(std::FILE* out, LogFormat format = LogFormat::kText);
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -44,6 +48,7 @@ class AccessLog {
   void Run(std::stop_token stop);
 
   std::FILE* out_;
+  const LogFormat format_;
   // Held while lines go to the file, so batches keep their order.
   std::mutex write_mutex_;
   std::string writing_;  // guarded by write_mutex_

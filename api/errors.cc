@@ -8,6 +8,7 @@
 
 #include "api/json_text.h"
 #include "engine/limits.h"
+#include "engine/log.h"
 #include "engine/queue/job_service.h"
 
 namespace jobsd::api {
@@ -166,8 +167,7 @@ Response ErrorFromCurrentException(std::string_view request_id) {
     if (!e.reason().empty()) meta["reason"] = e.reason();
     return ErrorResponse(ErrorCode::kBadRequest, e.what(), request_id, meta);
   } catch (const StoreError& e) {
-    std::fprintf(stderr, "error request_id=%.*s store: %s\n", static_cast<int>(request_id.size()),
-                 request_id.data(), e.what());
+    LogError(std::string("store error: ") + e.what(), {{"request_id", request_id}});
     if (!e.transient()) return ErrorResponse(ErrorCode::kInternal, kInternalDetail, request_id);
     // The store was busy past the busy timeout (another process, e.g. an
     // orders import, held its write lock), hit an I/O error or a full disk,
@@ -179,11 +179,9 @@ Response ErrorFromCurrentException(std::string_view request_id) {
     response.headers.set(http::field::retry_after, "1");
     return response;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error request_id=%.*s internal error: %s\n",
-                 static_cast<int>(request_id.size()), request_id.data(), e.what());
+    LogError(std::string("internal error: ") + e.what(), {{"request_id", request_id}});
   } catch (...) {
-    std::fprintf(stderr, "error request_id=%.*s internal error: unknown exception\n",
-                 static_cast<int>(request_id.size()), request_id.data());
+    LogError("internal error: unknown exception", {{"request_id", request_id}});
   }
   return ErrorResponse(ErrorCode::kInternal, kInternalDetail, request_id);
 }

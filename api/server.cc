@@ -14,6 +14,7 @@
 #include "api/access_log.h"
 #include "api/job_json.h"
 #include "api/session.h"
+#include "engine/log.h"
 
 namespace jobsd::api {
 
@@ -36,7 +37,7 @@ HttpServer::HttpServer(ServerOptions options, ApiServices services)
       write_pool_(static_cast<std::size_t>(std::max(1, options_.write_threads))),
       acceptor_(asio::make_strand(io_context_)),
       tracker_(std::make_unique<ConnectionTracker>()),
-      access_log_(std::make_unique<AccessLog>(stderr)) {}
+      access_log_(std::make_unique<AccessLog>(stderr, CurrentLogFormat())) {}
 
 HttpServer::~HttpServer() {
   if (started_ && !stopped_) Stop();
@@ -93,7 +94,7 @@ asio::awaitable<void> HttpServer::Listen() {
     if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors and the like: pause instead of spinning.
-      std::fprintf(stderr, "accept failed: %s\n", ec.message().c_str());
+      LogError("accept failed: " + ec.message());
       asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/startup_checks.h"
 #include "engine/credentials.h"
+#include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/queue/worker_pool.h"
 #include "storage/open_store.h"
@@ -126,10 +127,11 @@ int RunServe(const Args& raw) {
       "the store has none.",
       {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
        RetentionOption(), ShutdownGraceOption(), MaxActiveJobsOption(), MinFreeDiskOption(),
-       MaxEventStreamsOption()}};
+       MaxEventStreamsOption(), LogFormatOption()}};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);
+  SetLogFormat(settings.log_format);
   const sigset_t stop_signals = BlockStopSignals();
   KeepFreedMemoryForReuse();
 
@@ -152,8 +154,8 @@ int RunServe(const Args& raw) {
   // (docs/jobs.md); the worker pool's first retention sweep then
   // deletes what this expired, files included.
   if (const std::int64_t redated = app.jobs->ApplyRetention(); redated > 0) {
-    std::cerr << "jobsd: the retention in force now applies to " << redated
-              << " job(s) stored with another\n";
+    LogInfo("the retention in force now applies to " + std::to_string(redated) +
+            " job(s) stored with another");
   }
   Authenticator auth(app.db->credentials(), app.clock);
   if (!auth.HasAnyClient()) {
@@ -212,11 +214,17 @@ int RunServe(const Args& raw) {
             << "store " << StoreLocationForDisplay(settings) << ", exports "
             << app.artifacts->Location() << ", " << pool.worker_count() << " workers)\n"
             << std::flush;
+  if (settings.log_format == LogFormat::kJson) {
+    // The same facts for whoever reads only the JSON log.
+    LogInfo("listening", {{"address", listening},
+                          {"public_url", server.public_url()},
+                          {"workers", static_cast<std::int64_t>(pool.worker_count())}});
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::cerr << "jobsd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-            << ": shutting down (send it again to stop at once)\n";
+  LogInfo(std::string(signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+          ": shutting down (send it again to stop at once)");
   ready.store(false);
 
   // Everything must end within the grace: requests in flight, running jobs,
@@ -237,12 +245,12 @@ int RunServe(const Args& raw) {
   });
   sigwait(&stop_signals, &signal_number);
   if (!drained.load()) {
-    std::cerr << "jobsd: second signal: stopping running jobs now\n";
+    LogWarning("second signal: stopping running jobs now");
     app.db->AbortLockWaits();
     pool.ForceStop();
   }
   drain.join();
-  std::cerr << "jobsd: stopped\n";
+  LogInfo("stopped");
   return 0;
 }
 

@@ -128,6 +128,12 @@ OptionSpec MaxEventStreamsOption() {
           "event streams (GET /v2/jobs/{id}/events) open at once; one more answers 503"};
 }
 
+OptionSpec LogFormatOption() {
+  return {"log-format", "FORMAT", "JOBSD_LOG_FORMAT", "text",
+          "log lines on standard error: text, or json (one object per line, for log "
+          "collectors)"};
+}
+
 Settings ResolveSettings(const ParsedArgs& args) {
   Settings settings;
   if (auto db = args.Get("db")) {
@@ -192,6 +198,12 @@ Settings ResolveSettings(const ParsedArgs& args) {
   if (auto max_streams = args.Get("max-event-streams")) {
     settings.max_event_streams = static_cast<int>(
         ParseWhole(*max_streams, args.SourceOf("max-event-streams"), 1, 1'000'000));
+  }
+  if (auto format = args.Get("log-format")) {
+    if (!ParseLogFormat(*format, &settings.log_format)) {
+      throw UsageError("invalid value '" + *format + "' for " + args.SourceOf("log-format") +
+                       ": expected text or json");
+    }
   }
   if (auto min_free = args.Get("min-free-disk")) {
     settings.min_free_disk = ParseByteSizeOrThrow(*min_free, args.SourceOf("min-free-disk"));

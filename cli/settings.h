@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "engine/limits.h"
+#include "engine/log.h"
 #include "engine/time.h"
 
 namespace jobsd::cli {
@@ -27,6 +28,8 @@ struct Settings {
   std::int64_t min_free_disk = kDefaultMinFreeDiskBytes;
   // GET /v2/jobs/{id}/events open at once; one more answers 503.
   int max_event_streams = 1000;
+  // serve's log lines on stderr (engine/log.h).
+  LogFormat log_format = LogFormat::kText;
 };
 
 // Option specs, to compose each command's list.
@@ -40,6 +43,7 @@ OptionSpec ShutdownGraceOption();
 OptionSpec MaxActiveJobsOption();
 OptionSpec MinFreeDiskOption();
 OptionSpec MaxEventStreamsOption();
+OptionSpec LogFormatOption();
 
 // Reads whichever of the options above the command has. Throws UsageError.
 Settings ResolveSettings(const ParsedArgs& args);

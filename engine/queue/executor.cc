@@ -1,12 +1,12 @@
 #include "engine/queue/executor.h"
 
 #include <chrono>
-#include <iostream>
 #include <random>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "engine/log.h"
 #include "engine/store_error.h"
 
 namespace jobsd {
@@ -17,7 +17,7 @@ double UnitRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
-void LogError(const std::string& what) { std::cerr << "jobsd: worker: " << what << '\n'; }
+void LogWorkerError(const std::string& what) { LogError("worker: " + what); }
 
 // Another attempt owns the job now: the artifact this run wrote must not
 // stay behind (nothing will ever refer to it).
@@ -92,7 +92,7 @@ Execution Executor::Run(ClaimedJob claimed, std::shared_ptr<const std::atomic<bo
 
   const JobOutcome outcome = RunHandler(job, lost, std::move(progress));
   if (outcome.kind != JobOutcome::Kind::kSuccess && !outcome.detail.empty()) {
-    LogError("job " + job.id + ": " + outcome.error + ": " + outcome.detail);
+    LogWorkerError("job " + job.id + ": " + outcome.error + ": " + outcome.detail);
   }
   Execution execution;
   execution.run_time = (std::chrono::steady_clock::now() - steady_start).count();

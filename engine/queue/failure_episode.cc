@@ -1,7 +1,8 @@
 #include "engine/queue/failure_episode.h"
 
 #include <algorithm>
-#include <iostream>
+
+#include "engine/log.h"
 
 namespace jobsd {
 
@@ -16,9 +17,8 @@ std::chrono::milliseconds FailureEpisode::Failed(std::string_view detail) {
   std::lock_guard lock(mutex_);
   if (failures_++ == 0) {
     delay_ = first_delay_;
-    // One line, whole, so that concurrent writers do not interleave it.
-    std::cerr << ("jobsd: worker: " + what_ + " failed: " + std::string(detail) +
-                  " (retrying with backoff; logged again when it works)\n");
+    LogError("worker: " + what_ + " failed: " + std::string(detail) +
+             " (retrying with backoff; logged again when it works)");
     return delay_;
   }
   delay_ = std::min(delay_ * 2, max_delay_);
@@ -28,8 +28,8 @@ std::chrono::milliseconds FailureEpisode::Failed(std::string_view detail) {
 void FailureEpisode::Succeeded() {
   std::lock_guard lock(mutex_);
   if (failures_ == 0) return;
-  std::cerr << ("jobsd: worker: " + what_ + " works again after " + std::to_string(failures_) +
-                " failed attempt(s)\n");
+  LogInfo("worker: " + what_ + " works again after " + std::to_string(failures_) +
+          " failed attempt(s)");
   failures_ = 0;
   delay_ = first_delay_;
 }

@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iostream>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
+#include "engine/log.h"
 #include "engine/queue/worker_id.h"
 
 namespace jobsd {
@@ -80,12 +80,12 @@ void WorkerPool::Start() {
   startup_sweep_.RunOnce();
   try {
     if (const int rescued = rescuer_.RescueDeadLocalWorkers(clock_.Now()); rescued > 0) {
-      std::cerr << "jobsd: took back " << rescued << " job(s) of a jobsd process that ended\n";
+      LogInfo("took back " + std::to_string(rescued) + " job(s) of a jobsd process that ended");
     }
   } catch (const std::exception& e) {
-    std::cerr << "jobsd: worker: rescuing jobs of ended processes failed (their leases will "
-                 "expire): "
-              << e.what() << '\n';
+    LogError(std::string("worker: rescuing jobs of ended processes failed (their leases will "
+                         "expire): ") +
+             e.what());
   }
   started_ = true;
   if (options_.cluster != nullptr) {
@@ -94,8 +94,7 @@ void WorkerPool::Start() {
     try {
       heartbeat_.RunOnce(clock_.Now());
     } catch (const std::exception& e) {
-      std::cerr << "jobsd: worker: the first node heartbeat failed (retrying): " << e.what()
-                << '\n';
+      LogError(std::string("worker: the first node heartbeat failed (retrying): ") + e.what());
     }
     // A job created through another node wakes a sleeping worker here;
     // polling (poll_interval) stays as the fallback for lost wake-ups.

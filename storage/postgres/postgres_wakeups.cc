@@ -7,8 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <system_error>
+
+#include "engine/log.h"
 
 namespace jobsd::storage {
 namespace {
@@ -55,13 +56,13 @@ std::unique_ptr<pg::Connection> PostgresWakeups::Listen() {
                       " 'jobsd wake-ups ' || current_schema(), false)")
                   .String(0, 0);
     connection->Exec("LISTEN jobsd_jobs");
-    if (outage_logged_) std::cerr << "jobsd: wake-up listener: connected again\n";
+    if (outage_logged_) LogInfo("wake-up listener: connected again");
     outage_logged_ = false;
     return connection;
   } catch (const std::exception& e) {
     if (!outage_logged_) {
-      std::cerr << "jobsd: wake-up listener: " << e.what()
-                << " (retrying; workers poll meanwhile)\n";
+      LogWarning(std::string("wake-up listener: ") + e.what() +
+                 " (retrying; workers poll meanwhile)");
       outage_logged_ = true;
     }
     return nullptr;

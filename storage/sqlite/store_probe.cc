@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "engine/log.h"
 #include "storage/sqlite/sqlite.h"
 
 namespace jobsd::storage {
@@ -59,10 +60,9 @@ StoreHealth StoreProbe::Check() {
   std::lock_guard lock(result_mutex_);
   // Logged once per episode: when the answer changes, not every second.
   if (!health.ok && (!last_ || last_->ok || last_->problem != health.problem)) {
-    std::fprintf(stderr, "jobsd: store: not ready: %s (%s)\n", health.problem.c_str(),
-                 health.detail.c_str());
+    LogError("store: not ready: " + health.problem + " (" + health.detail + ")");
   } else if (health.ok && last_ && !last_->ok) {
-    std::fprintf(stderr, "jobsd: store: ready again\n");
+    LogInfo("store: ready again");
   }
   last_ = health;
   last_at_ = std::chrono::steady_clock::now();

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace jobsd::api {
 namespace {
@@ -35,6 +37,31 @@ TEST(AccessLogTest, WritesOneLinePerRequestInTheLoggedFormat) {
             "access method=GET path=/v2/jobs status=200 duration_ms=0.183417 request_id=id-1\n"
             "access method=POST path=/v2/jobs status=202 duration_ms=12000.000001 request_id=id-2\n"
             "access method=- path=- status=400 duration_ms=0.000000 request_id=id-3\n");
+}
+
+TEST(AccessLogTest, WritesOneJsonObjectPerRequestWithTheJsonFormat) {
+  std::unique_ptr<std::FILE, CloseFile> file(std::tmpfile());
+  AccessLog log(file.get(), LogFormat::kJson);
+  log.Write("GET", "/v2/jobs?filter=eq(status,\"x\")", 200, nanoseconds(183417), "id-1");
+  log.Write("-", "/\xff", 400, nanoseconds(0), "id-2");
+  log.Flush();
+  const std::string text = Contents(file.get());
+  std::vector<boost::json::object> lines;
+  for (std::size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    lines.push_back(boost::json::parse(text.substr(start, end - start)).as_object());
+  }
+  ASSERT_EQ(lines.size(), 2u) << text;
+  EXPECT_EQ(lines[0].at("msg"), "access");
+  EXPECT_EQ(lines[0].at("level"), "info");
+  EXPECT_EQ(lines[0].at("method"), "GET");
+  EXPECT_EQ(lines[0].at("path"), "/v2/jobs?filter=eq(status,\"x\")");
+  EXPECT_EQ(lines[0].at("status").as_int64(), 200);
+  EXPECT_DOUBLE_EQ(lines[0].at("duration_ms").as_double(), 0.183417);
+  EXPECT_EQ(lines[0].at("request_id"), "id-1");
+  EXPECT_EQ(lines[0].at("time").as_string().back(), 'Z');
+  EXPECT_EQ(lines[1].at("path"), "/\uFFFD") << "an invalid byte cannot break the line";
+  EXPECT_EQ(lines[1].at("duration_ms").as_double(), 0.0);
 }
 
 TEST(AccessLogTest, KeepsTheOrderAcrossBatchesAndFlushesWhenDestroyed) {

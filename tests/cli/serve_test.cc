@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -132,6 +133,45 @@ TEST_F(ServeTest, ExportsJobsSubmittedByAnotherProcessAndStopsOnSigterm) {
   EXPECT_EQ(again->Stdout().find("client_secret"), std::string::npos);
   again->Signal(SIGINT);
   ASSERT_TRUE(again->Wait(30s));
+}
+
+TEST_F(ServeTest, LogFormatJsonWritesOneObjectPerLineWithTheRequestId) {
+  auto serve = StartServe({"--log-format", "json"});
+  ASSERT_GT(port_, 0) << serve->Stderr();
+  const std::string answer = HttpGet(port_, "/v2/jobs/%22quoted%22");
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(answer, id, std::regex("X-Request-Id: ([^\r]+)\r"))) << answer;
+  serve->Signal(SIGTERM);
+  std::optional<RunResult> exited = serve->Wait(30s);
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->exit_code, 0);
+
+  std::vector<boost::json::object> lines;
+  std::istringstream err(exited->err);
+  for (std::string line; std::getline(err, line);) {
+    boost::system::error_code ec;
+    boost::json::value value = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    ASSERT_TRUE(value.is_object()) << line;
+    EXPECT_TRUE(value.as_object().contains("time") && value.as_object().contains("level") &&
+                value.as_object().contains("msg"))
+        << line;
+    lines.push_back(value.as_object());
+  }
+  const auto access = std::find_if(lines.begin(), lines.end(), [&](const boost::json::object& l) {
+    return l.at("msg") == "access" && l.contains("request_id") &&
+           l.at("request_id").as_string() == id[1].str();
+  });
+  ASSERT_NE(access, lines.end()) << exited->err;
+  EXPECT_EQ(access->at("path"), "/v2/jobs/%22quoted%22");
+  EXPECT_EQ(access->at("status").as_int64(), 401);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const boost::json::object& l) {
+    return l.at("msg") == "stopped";
+  })) << exited->err;
+
+  RunResult refused = Jobsd({"serve", "--log-format", "yaml"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err, "invalid value 'yaml' for --log-format: expected text or json\n");
 }
 
 TEST_F(ServeTest, DoubleSignalStopsAtOnceAndTheJobGoesBackToPending) {

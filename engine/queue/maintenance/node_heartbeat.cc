@@ -1,7 +1,8 @@
 #include "engine/queue/maintenance/node_heartbeat.h"
 
-#include <iostream>
 #include <utility>
+
+#include "engine/log.h"
 
 namespace jobsd {
 
@@ -18,8 +19,8 @@ void NodeHeartbeat::RunOnce(Nanos now) {
     throw;  // the periodic runner logs it and retries with backoff
   }
   if (leading != leading_.exchange(leading)) {
-    std::cerr << "jobsd: this node " << (leading ? "now leads" : "no longer leads")
-              << " maintenance (rescue, retention) for the cluster\n";
+    LogInfo(std::string("this node ") + (leading ? "now leads" : "no longer leads") +
+            " maintenance (rescue, retention) for the cluster");
   }
 }
 
@@ -29,9 +30,9 @@ void NodeHeartbeat::Leave() noexcept {
   try {
     cluster_->Leave(self_.node_id);
   } catch (const std::exception& e) {
-    std::cerr << "jobsd: leaving the cluster failed (another node takes over when our lease "
-                 "lapses): "
-              << e.what() << '\n';
+    LogError(std::string("leaving the cluster failed (another node takes over when our lease "
+                         "lapses): ") +
+             e.what());
   }
 }
 

@@ -1,8 +1,9 @@
 #include "engine/queue/maintenance/retention.h"
 
-#include <iostream>
 #include <system_error>
 #include <vector>
+
+#include "engine/log.h"
 
 namespace jobsd {
 namespace {
@@ -17,8 +18,8 @@ void DeleteArtifactsOf(const std::vector<ExpiredJob>& expired, ArtifactStore& ar
     try {
       artifacts.Delete(*job.artifact_key);
     } catch (const std::system_error& e) {
-      std::cerr << "jobsd: worker: cannot delete expired export "
-                << artifacts.Describe(*job.artifact_key) << ": " << e.code().message() << '\n';
+      LogError("worker: cannot delete expired export " + artifacts.Describe(*job.artifact_key) +
+               ": " + e.code().message());
     }
   }
 }
