@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "cli/help_examples.h"
+
 namespace jobsd::cli {
 namespace {
 
@@ -102,22 +104,73 @@ ParsedArgs Parse(const CommandSpec& spec, const std::vector<std::string>& args) 
   return parsed;
 }
 
+namespace {
+
+constexpr std::size_t kHelpWidth = 100;
+constexpr std::size_t kOptionColumn = 29;  // where an option's description starts
+
+// Appends `text` broken at spaces so that no line passes kHelpWidth; the
+// first line continues what `out` holds (`column` characters in), later
+// lines start with `indent` spaces. A word longer than a line stays whole.
+void AppendWrapped(std::string& out, std::string_view text, std::size_t column,
+                   std::size_t indent) {
+  bool first_word = true;
+  while (!text.empty()) {
+    const std::size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (word.empty()) continue;
+    if (!first_word && column + 1 + word.size() > kHelpWidth) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (!first_word) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first_word = false;
+  }
+}
+
+}  // namespace
+
 std::string HelpText(const CommandSpec& spec) {
   std::string out = "Usage: " + CommandName(spec);
   if (!spec.options.empty()) out += " [options]";
   if (!spec.usage.empty()) out += " " + std::string(spec.usage);
-  out += "\n\n" + std::string(spec.summary) + "\n";
+  out += "\n\n";
+  AppendWrapped(out, spec.summary, 0, 0);
+  out += "\n";
   if (!spec.options.empty()) out += "\nOptions:\n";
   for (const OptionSpec& option : spec.options) {
     std::string left = "  --" + std::string(option.name);
     if (!option.value_name.empty()) left += " " + std::string(option.value_name);
-    if (left.size() < 28) left.resize(28, ' ');
-    out += left + " " + std::string(option.help);
-    if (!option.env.empty()) out += " [env " + std::string(option.env) + "]";
-    if (!option.default_text.empty()) out += " (default: " + std::string(option.default_text) + ")";
+    // A long name gets its description on the next line.
+    left += left.size() < kOptionColumn - 1 ? std::string(kOptionColumn - left.size(), ' ')
+                                            : "\n" + std::string(kOptionColumn, ' ');
+    out += left;
+    AppendWrapped(out, option.help, kOptionColumn, kOptionColumn);
+    std::string where;
+    if (!option.env.empty()) where += "env " + std::string(option.env);
+    if (!option.default_text.empty()) {
+      where +=
+          (where.empty() ? "" : ", ") + std::string("default ") + std::string(option.default_text);
+    }
+    if (!where.empty()) out += "\n" + std::string(kOptionColumn, ' ') + "(" + where + ")";
     out += "\n";
   }
-  out += "  --help                     show this help\n";
+  out += "  --help" + std::string(kOptionColumn - 8, ' ') + "show this help\n";
+  if (const std::string_view examples = HelpExamples(spec.path); !examples.empty()) {
+    out += "\nExamples:\n";
+    std::size_t start = 0;
+    while (start <= examples.size()) {
+      std::size_t end = examples.find('\n', start);
+      if (end == std::string_view::npos) end = examples.size();
+      out += "  " + std::string(examples.substr(start, end - start)) + "\n";
+      start = end + 1;
+    }
+  }
   return out;
 }
 

@@ -1,12 +1,14 @@
 // jobsd: the job engine's single executable. Dispatches to the commands of
 // cli/commands.h and maps failures to exit codes: 2 for bad usage, 1 for a
 // failure, each with its reason on standard error.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/help_examples.h"
 #include "engine/queue/job_store.h"
 
 namespace {
@@ -50,7 +52,18 @@ void PrintUsage(std::ostream& out, const std::string& group = "") {
     name.resize(std::max<std::size_t>(name.size(), 22), ' ');
     out << "  " << name << command.summary << "\n";
   }
-  out << "\nRun 'jobsd COMMAND --help' for a command's options.\n";
+  out << "\nRun 'jobsd COMMAND --help' for a command's options and examples.\n";
+  if (group.empty()) {
+    out << "\nExamples:\n";
+    std::string_view examples = jobsd::cli::HelpExamples("");
+    while (!examples.empty()) {
+      const std::size_t end = std::min(examples.find('\n'), examples.size());
+      out << "  " << examples.substr(0, end) << "\n";
+      examples.remove_prefix(std::min(end + 1, examples.size()));
+    }
+    out << "\nReference: docs/ in the repository (filters, jobs, errors, CSV), and\n"
+           "GET /openapi.json on a running serve.\n";
+  }
 }
 
 bool IsGroup(const std::string& word) {
