@@ -11,6 +11,7 @@
 
 #include "engine/random.h"
 #include "storage/filter_sql.h"
+#include "storage/job_row.h"
 #include "storage/postgres/pg_array.h"
 
 namespace jobsd::storage {
@@ -21,22 +22,28 @@ using pg::Params;
 using pg::Result;
 using pg::Transaction;
 
-// The columns ReadJob expects, in its order.
-#define JOBSD_PG_JOB_COLUMNS                                                              \
-  "id, job_type, status, params, error, attempts, max_attempts, created_at, updated_at, " \
-  "run_after, expires_at, claimed_by, lease_expires_at, artifact_key, artifact_token, "   \
-  "result, interruptions, artifact_content_type, artifact_name, artifact_size, "          \
-  "progress_rows_written, progress_rows_total"
-constexpr int kJobColumnCount = 22;
-
-// The same columns of the row `j` of an UPDATE ... FROM (RETURNING would
-// otherwise find `id` ambiguous).
+// JOBSD_JOB_COLUMNS of the row `j` of an UPDATE ... FROM (RETURNING would
+// otherwise find `id` ambiguous); checked against it below.
 #define JOBSD_PG_J_COLUMNS                                                            \
   "j.id, j.job_type, j.status, j.params, j.error, j.attempts, j.max_attempts, "       \
   "j.created_at, j.updated_at, j.run_after, j.expires_at, j.claimed_by, "             \
   "j.lease_expires_at, j.artifact_key, j.artifact_token, j.result, j.interruptions, " \
   "j.artifact_content_type, j.artifact_name, j.artifact_size, "                       \
   "j.progress_rows_written, j.progress_rows_total"
+
+// Whether `prefixed` is `plain` with "j." before every column.
+constexpr bool SameColumnsOfJ(std::string_view prefixed, std::string_view plain) {
+  std::size_t i = 0, k = 0;
+  while (i < prefixed.size() && k < plain.size()) {
+    if (prefixed.substr(i, 2) == "j." && (i == 0 || prefixed[i - 1] == ' ')) {
+      i += 2;
+      continue;
+    }
+    if (prefixed[i++] != plain[k++]) return false;
+  }
+  return i == prefixed.size() && k == plain.size();
+}
+static_assert(SameColumnsOfJ(JOBSD_PG_J_COLUMNS, JOBSD_JOB_COLUMNS));
 
 // Leaving `started` drops the claim (the table's CHECK insists on it) and
 // the run's progress.
@@ -48,61 +55,23 @@ constexpr int kJobColumnCount = 22;
 // not moved (or moved back) since the last one. `now` is always $1.
 #define JOBSD_PG_TOUCH "updated_at = greatest($1::bigint, j.updated_at + 1)"
 
-// The status words of the jobs.status CHECK constraint: the store's
-// encoding, the same as SQLite's.
-std::string_view StatusText(JobStatus status) {
-  switch (status) {
-    case JobStatus::kPending:
-      return "pending";
-    case JobStatus::kStarted:
-      return "started";
-    case JobStatus::kSuccess:
-      return "success";
-    case JobStatus::kFailed:
-      return "failed";
+// Row `row` of a Result, read the way DecodeJobRow reads rows.
+struct ResultRow {
+  const Result& rows;
+  int row;
+  std::string String(int column) const { return rows.String(row, column); }
+  std::string_view Text(int column) const { return rows.Text(row, column); }
+  std::optional<std::string> OptionalString(int column) const {
+    return rows.OptionalString(row, column);
   }
-  return "pending";
-}
+  std::int64_t Int64(int column) const { return rows.Int64(row, column); }
+  std::optional<std::int64_t> OptionalInt64(int column) const {
+    return rows.OptionalInt64(row, column);
+  }
+  bool IsNull(int column) const { return rows.IsNull(row, column); }
+};
 
-JobStatus StatusFromText(std::string_view text) {
-  for (JobStatus status : kAllJobStatuses) {
-    if (StatusText(status) == text) return status;
-  }
-  throw StoreError("jobs.status holds an unknown value [" + std::string(text) + "]",
-                   /*transient=*/false);
-}
-
-Job ReadJob(const Result& rows, int row) {
-  Job job;
-  job.id = rows.String(row, 0);
-  job.job_type = rows.String(row, 1);
-  job.status = StatusFromText(rows.Text(row, 2));
-  job.params = rows.String(row, 3);
-  job.error = rows.OptionalString(row, 4);
-  job.attempts = static_cast<int>(rows.Int64(row, 5));
-  job.max_attempts = static_cast<int>(rows.Int64(row, 6));
-  job.created_at = rows.Int64(row, 7);
-  job.updated_at = rows.Int64(row, 8);
-  job.run_after = rows.Int64(row, 9);
-  job.expires_at = rows.Int64(row, 10);
-  job.claimed_by = rows.OptionalString(row, 11);
-  job.lease_expires_at = rows.OptionalInt64(row, 12);
-  if (std::optional<std::string> key = rows.OptionalString(row, 13)) {
-    Artifact artifact;
-    artifact.key = std::move(*key);
-    artifact.token = rows.OptionalString(row, 14).value_or("");
-    artifact.content_type = rows.OptionalString(row, 17).value_or("");
-    artifact.file_name = rows.OptionalString(row, 18).value_or("");
-    artifact.size = rows.OptionalInt64(row, 19);
-    job.artifact = std::move(artifact);
-  }
-  job.result = rows.OptionalString(row, 15).value_or("");
-  job.interruptions = static_cast<int>(rows.Int64(row, 16));
-  if (!rows.IsNull(row, 20) && !rows.IsNull(row, 21)) {
-    job.progress = JobProgress{rows.Int64(row, 20), rows.Int64(row, 21)};
-  }
-  return job;
-}
+Job ReadJob(const Result& rows, int row) { return DecodeJobRow(ResultRow{rows, row}); }
 
 std::optional<Job> FirstJob(const Result& rows) {
   if (rows.rows() == 0) return std::nullopt;
@@ -187,7 +156,7 @@ void InsertPlain(Connection& connection, const std::vector<const NewJob*>& jobs)
 // `now`, as an InsertResult for `job`; nullopt when the key is free (a
 // lapsed holder is stripped of it here).
 std::optional<InsertResult> EarlierHolder(Connection& connection, const NewJob& job) {
-  const Result earlier = connection.Run("SELECT " JOBSD_PG_JOB_COLUMNS
+  const Result earlier = connection.Run("SELECT " JOBSD_JOB_COLUMNS
                                         ", request_hash, idempotency_expires_at"
                                         " FROM jobs WHERE idempotency_key = $1",
                                         Params().Add(*job.idempotency_key));
@@ -324,7 +293,7 @@ std::optional<Job> PostgresJobStore::FindJob(std::string_view id, Nanos now) {
   // the parameter could not be sent: pg::Params refuses it).
   if (id.find('\0') != std::string_view::npos) return std::nullopt;
   return pg::WithConnection(pool_, [&](Connection& connection) {
-    return FirstJob(connection.Run("SELECT " JOBSD_PG_JOB_COLUMNS
+    return FirstJob(connection.Run("SELECT " JOBSD_JOB_COLUMNS
                                    " FROM jobs WHERE id = $1 AND expires_at > $2",
                                    Params().Add(id).Add(now)));
   });
@@ -333,7 +302,7 @@ std::optional<Job> PostgresJobStore::FindJob(std::string_view id, Nanos now) {
 std::optional<Job> PostgresJobStore::FindJobByArtifactToken(std::string_view token, Nanos now) {
   if (token.find('\0') != std::string_view::npos) return std::nullopt;  // as in FindJob
   return pg::WithConnection(pool_, [&](Connection& connection) {
-    return FirstJob(connection.Run("SELECT " JOBSD_PG_JOB_COLUMNS
+    return FirstJob(connection.Run("SELECT " JOBSD_JOB_COLUMNS
                                    " FROM jobs WHERE artifact_token = $1 AND expires_at > $2",
                                    Params().Add(token).Add(now)));
   });
@@ -348,7 +317,7 @@ JobPage PostgresJobStore::ListJobs(const JobQuery& query) {
   if (!where.sql.empty()) condition += " AND (" + where.sql + ")";
   const int next = 2 + static_cast<int>(where.params.size());
   const std::string count_sql = "SELECT count(*) FROM jobs" + condition;
-  const std::string page_sql = "SELECT " JOBSD_PG_JOB_COLUMNS " FROM jobs" + condition +
+  const std::string page_sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
                                " ORDER BY created_at DESC, id DESC LIMIT $" + std::to_string(next) +
                                " OFFSET $" + std::to_string(next + 1);
   Params params;
@@ -500,7 +469,7 @@ CancelResult PostgresJobStore::CancelJob(std::string_view id, Nanos now) {
     Transaction transaction(connection);
     CancelResult result;
     const std::optional<Job> job = FirstJob(connection.Run(
-        "SELECT " JOBSD_PG_JOB_COLUMNS " FROM jobs WHERE id = $1 AND expires_at > $2 FOR UPDATE",
+        "SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = $1 AND expires_at > $2 FOR UPDATE",
         Params().Add(id).Add(now)));
     if (!job) return result;
     if (IsFinal(job->status)) {
@@ -847,7 +816,7 @@ std::map<JobStatus, std::int64_t> PostgresJobStore::CountByStatus(Nanos now) {
         connection.Run("SELECT status, count(*) FROM jobs WHERE expires_at > $1 GROUP BY status",
                        Params().Add(now));
     for (int row = 0; row < rows.rows(); ++row) {
-      counts[StatusFromText(rows.Text(row, 0))] = rows.Int64(row, 1);
+      counts[JobStatusFromText(rows.Text(row, 0))] = rows.Int64(row, 1);
     }
     return counts;
   });

@@ -8,6 +8,7 @@
 
 #include "engine/random.h"
 #include "storage/filter_sql.h"
+#include "storage/job_row.h"
 #include "storage/sqlite/sqlite.h"
 
 namespace jobsd::storage {
@@ -15,14 +16,6 @@ namespace {
 
 using sqlite::Statement;
 using sqlite::Transaction;
-
-// The columns ReadJob expects, in its order.
-#define JOBSD_JOB_COLUMNS                                                                 \
-  "id, job_type, status, params, error, attempts, max_attempts, created_at, updated_at, " \
-  "run_after, expires_at, claimed_by, lease_expires_at, artifact_key, artifact_token, "   \
-  "result, interruptions, artifact_content_type, artifact_name, artifact_size, "          \
-  "progress_rows_written, progress_rows_total"
-constexpr int kJobColumnCount = 22;
 
 // Leaving `started` drops the claim (the schema's CHECK insists on it) and
 // the run's progress.
@@ -34,62 +27,22 @@ constexpr int kJobColumnCount = 22;
 // not moved (or moved back) since the last one. `now` is always ?1.
 #define JOBSD_TOUCH "updated_at = max(?1, updated_at + 1)"
 
-// The status words of the jobs.status CHECK constraint. They are the
-// store's encoding, kept here so storage does not depend on how the engine
-// spells statuses for JSON.
-std::string_view StatusText(JobStatus status) {
-  switch (status) {
-    case JobStatus::kPending:
-      return "pending";
-    case JobStatus::kStarted:
-      return "started";
-    case JobStatus::kSuccess:
-      return "success";
-    case JobStatus::kFailed:
-      return "failed";
+// A Statement's current row, read the way DecodeJobRow reads rows.
+struct StatementRow {
+  const Statement& statement;
+  std::string String(int column) const { return statement.ColumnString(column); }
+  std::string_view Text(int column) const { return statement.ColumnText(column); }
+  std::optional<std::string> OptionalString(int column) const {
+    return statement.ColumnOptionalString(column);
   }
-  return "pending";
-}
+  std::int64_t Int64(int column) const { return statement.ColumnInt64(column); }
+  std::optional<std::int64_t> OptionalInt64(int column) const {
+    return statement.ColumnOptionalInt64(column);
+  }
+  bool IsNull(int column) const { return statement.IsNull(column); }
+};
 
-JobStatus StatusFromText(std::string_view text) {
-  for (JobStatus status : kAllJobStatuses) {
-    if (StatusText(status) == text) return status;
-  }
-  throw StoreError("jobs.status holds an unknown value [" + std::string(text) + "]",
-                   /*transient=*/false);
-}
-
-Job ReadJob(const Statement& row) {
-  Job job;
-  job.id = row.ColumnString(0);
-  job.job_type = row.ColumnString(1);
-  job.status = StatusFromText(row.ColumnText(2));
-  job.params = row.ColumnString(3);
-  job.error = row.ColumnOptionalString(4);
-  job.attempts = static_cast<int>(row.ColumnInt64(5));
-  job.max_attempts = static_cast<int>(row.ColumnInt64(6));
-  job.created_at = row.ColumnInt64(7);
-  job.updated_at = row.ColumnInt64(8);
-  job.run_after = row.ColumnInt64(9);
-  job.expires_at = row.ColumnInt64(10);
-  job.claimed_by = row.ColumnOptionalString(11);
-  job.lease_expires_at = row.ColumnOptionalInt64(12);
-  if (std::optional<std::string> key = row.ColumnOptionalString(13)) {
-    Artifact artifact;
-    artifact.key = std::move(*key);
-    artifact.token = row.ColumnOptionalString(14).value_or("");
-    artifact.content_type = row.ColumnOptionalString(17).value_or("");
-    artifact.file_name = row.ColumnOptionalString(18).value_or("");
-    artifact.size = row.ColumnOptionalInt64(19);
-    job.artifact = std::move(artifact);
-  }
-  job.result = row.ColumnOptionalString(15).value_or("");
-  job.interruptions = static_cast<int>(row.ColumnInt64(16));
-  if (!row.IsNull(20) && !row.IsNull(21)) {
-    job.progress = JobProgress{row.ColumnInt64(20), row.ColumnInt64(21)};
-  }
-  return job;
-}
+Job ReadJob(const Statement& row) { return DecodeJobRow(StatementRow{row}); }
 
 void BindParams(Statement& statement, const std::vector<SqlParam>& params, int first_index) {
   int index = first_index;
@@ -223,7 +176,7 @@ namespace {
 // status for an empty filter); nullopt when it looks at other fields too.
 std::optional<std::set<std::string_view>> StatusesOnly(const filter::Filter& filter) {
   std::set<std::string_view> kept;
-  for (JobStatus status : kAllJobStatuses) kept.insert(StatusText(status));
+  for (JobStatus status : kAllJobStatuses) kept.insert(JobStatusText(status));
   for (const filter::Condition& condition : filter.conditions) {
     if (condition.field != "status") return std::nullopt;
     std::set<std::string_view> named;
@@ -676,7 +629,7 @@ std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
   auto connection = pool_.Borrow();
   Transaction transaction(*connection, sqlite::TransactionKind::kDeferred);
   for (JobStatus status : kAllJobStatuses) {
-    counts[status] = CountVisible(*connection, {StatusText(status)}, now);
+    counts[status] = CountVisible(*connection, {JobStatusText(status)}, now);
   }
   transaction.Commit();
   return counts;
