@@ -142,7 +142,11 @@ int RunServe(const Args& raw) {
     // With PostgreSQL, export files live in the store, not in --exports.
     CheckExportsDir(std::filesystem::absolute(settings.exports).lexically_normal(),
                     args.SourceOf("exports"));
-    CheckStorePathWritable(settings.db);
+    try {
+      storage::CheckWritableBeforeOpening(settings.db.string());
+    } catch (const StoreError& e) {
+      throw CommandError(e.what());
+    }
   }
   App app(settings, kServeBusyTimeoutMs, ServeStoreConnections(settings));
   try {

@@ -51,23 +51,4 @@ void CheckExportsDir(const fs::path& dir, const std::string& source) {
   }
 }
 
-void CheckStorePathWritable(const fs::path& db) {
-  std::error_code ec;
-  if (!fs::exists(db, ec)) return;  // opening creates it, or says why not
-  if (::access(db.c_str(), R_OK | W_OK) != 0) {
-    throw CommandError("the store " + db.string() +
-                       " cannot be written: the file is not writable by this process (" +
-                       ErrnoText(errno) + ")");
-  }
-  fs::path dir = db.parent_path();
-  if (dir.empty()) dir = ".";
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    throw CommandError("the store " + db.string() + " cannot be written: its directory " +
-                       dir.string() +
-                       " is not writable by this process, and SQLite must create the -wal and "
-                       "-shm files there (" +
-                       ErrnoText(errno) + ")");
-  }
-}
-
 }  // namespace jobsd::cli

@@ -15,9 +15,4 @@ namespace jobsd::cli {
 // `source` names the option or variable (--exports, JOBSD_EXPORTS).
 void CheckExportsDir(const std::filesystem::path& dir, const std::string& source);
 
-// Throws CommandError when the store file, or the directory SQLite must
-// create its -wal and -shm files in, is not writable by this process.
-// A store that does not exist yet is left for opening to create.
-void CheckStorePathWritable(const std::filesystem::path& db);
-
 }  // namespace jobsd::cli

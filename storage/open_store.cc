@@ -5,6 +5,7 @@
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/store_file.h"
 
 namespace jobsd::storage {
 
@@ -13,6 +14,10 @@ Backend BackendOf(std::string_view location) {
     return Backend::kPostgres;
   }
   return Backend::kSqlite;
+}
+
+void CheckWritableBeforeOpening(std::string_view location) {
+  if (BackendOf(location) == Backend::kSqlite) CheckStoreFileWritable(std::string(location));
 }
 
 std::unique_ptr<Store> OpenStore(const StoreOptions& options) {

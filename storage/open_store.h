@@ -31,6 +31,12 @@ Backend BackendOf(std::string_view location);
 // location) when it cannot, including for a backend this binary lacks.
 std::unique_ptr<Store> OpenStore(const StoreOptions& options);
 
+// Before opening for a long-running writer (serve): throws StoreError
+// (StoreFault::kReadOnly) when the store at `location` exists but this
+// process could open it only to fail at its first write. SQLite: the file
+// and its directory (-wal, -shm); a server's store says so when opened.
+void CheckWritableBeforeOpening(std::string_view location);
+
 // `location` as it may be shown in output, logs and errors: a PostgreSQL
 // URI without its password; a path as it is.
 std::string DisplayLocation(std::string_view location);

@@ -1,6 +1,7 @@
 #include "storage/sqlite/store_file.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -8,6 +9,27 @@
 #include "engine/queue/job_store.h"
 
 namespace jobsd::storage {
+
+void CheckStoreFileWritable(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  if (::access(path.c_str(), R_OK | W_OK) != 0) {
+    throw StoreError("the store " + path.string() +
+                         " cannot be written: the file is not writable by this process (" +
+                         std::strerror(errno) + ")",
+                     /*transient=*/false, StoreFault::kReadOnly);
+  }
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw StoreError("the store " + path.string() + " cannot be written: its directory " +
+                         dir.string() +
+                         " is not writable by this process, and SQLite must create the -wal and "
+                         "-shm files there (" +
+                         std::strerror(errno) + ")",
+                     /*transient=*/false, StoreFault::kReadOnly);
+  }
+}
 
 StoreFileWatch::StoreFileWatch(std::filesystem::path path) : path_(std::move(path)) {
   struct stat info {};

@@ -13,6 +13,12 @@
 
 namespace jobsd::storage {
 
+// Throws StoreError (StoreFault::kReadOnly) when the SQLite file at `path`,
+// or the directory SQLite must create its -wal and -shm files in, cannot
+// be written by this process. A file that does not exist yet is left for
+// opening to create (or to say why it cannot).
+void CheckStoreFileWritable(const std::filesystem::path& path);
+
 class StoreFileWatch {
  public:
   // Records the identity of the file at `path` now (right after opening it).
