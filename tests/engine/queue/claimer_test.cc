@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "engine/queue/job_service.h"
-#include "storage/sqlite/database.h"
+#include "storage/memory/memory_job_store.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -21,33 +21,31 @@ using std::chrono::milliseconds;
 
 class ClaimerTest : public ::testing::Test {
  protected:
-  ClaimerTest()
-      : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})),
-        leases_(db_->jobs(), clock_, 30 * kNanosPerSecond) {
+  ClaimerTest() : leases_(jobs_, clock_, 30 * kNanosPerSecond) {
     registry_.Register("count", std::make_unique<testing::CountingJob>());
     options_.workers = 2;
     options_.poll_interval = 3600 * kNanosPerSecond;  // only a Wake finds new jobs
   }
 
   std::vector<std::string> CreateJobs(int n) {
-    JobService service(db_->jobs(), registry_, clock_, JobServiceOptions{});
+    JobService service(jobs_, registry_, clock_, JobServiceOptions{});
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) ids.push_back(service.Create({"count", "", std::nullopt}).job.id);
     return ids;
   }
 
-  std::int64_t Started() { return db_->jobs().CountByStatus(clock_.Now())[JobStatus::kStarted]; }
+  std::int64_t Started() { return jobs_.CountByStatus(clock_.Now())[JobStatus::kStarted]; }
 
   testing::TempDir dir_;
   testing::ManualClock clock_;
-  std::unique_ptr<storage::Database> db_;
+  storage::MemoryJobStore jobs_;
   JobTypeRegistry registry_;
   LeaseKeeper leases_;
   ClaimerOptions options_;
 };
 
 TEST_F(ClaimerTest, ClaimsOneAtATimeUntilRunsAreMeasuredShort) {
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   EXPECT_EQ(claimer.ClaimBatch(), 1);
   // 100 us runs: 16 x 2 ms of work per worker, 2 workers -> 640 jobs, capped.
   for (int i = 0; i < 64; ++i) claimer.RecordRunTime(100'000);
@@ -63,7 +61,7 @@ TEST_F(ClaimerTest, ClaimsOneAtATimeUntilRunsAreMeasuredShort) {
 TEST_F(ClaimerTest, ABatchIsClaimedInOneGoAndSharedThroughTheLocalQueue) {
   const std::vector<std::string> ids = CreateJobs(10);
   options_.max_claim_batch = 4;
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   claimer.OpenFor(1);
   for (int i = 0; i < 64; ++i) claimer.RecordRunTime(1000);
   ASSERT_EQ(claimer.ClaimBatch(), 4);
@@ -86,7 +84,7 @@ TEST_F(ClaimerTest, ABatchIsClaimedInOneGoAndSharedThroughTheLocalQueue) {
 }
 
 TEST_F(ClaimerTest, AWakeMakesAWaitingWorkerClaimAtOnce) {
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   claimer.OpenFor(1);
   std::atomic<bool> got{false};
   std::thread worker([&] {
@@ -105,7 +103,7 @@ TEST_F(ClaimerTest, AWakeMakesAWaitingWorkerClaimAtOnce) {
 
 TEST_F(ClaimerTest, StopEndsTheWaitAndTheLastWorkerOutGetsWhatWasNeverStarted) {
   CreateJobs(6);
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   claimer.OpenFor(2);
   for (int i = 0; i < 64; ++i) claimer.RecordRunTime(1000);
   ClaimedJob claimed;
@@ -121,7 +119,7 @@ TEST_F(ClaimerTest, StopEndsTheWaitAndTheLastWorkerOutGetsWhatWasNeverStarted) {
 TEST_F(ClaimerTest, PrefetchRefillsAHalfEmptyQueueOnlyWhileJobsAreShort) {
   CreateJobs(3);
   options_.max_claim_batch = 8;
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   claimer.OpenFor(1);
   EXPECT_EQ(claimer.PrefetchCount(), 0) << "long jobs are claimed by the workers";
   for (int i = 0; i < 64; ++i) claimer.RecordRunTime(1000);
@@ -135,10 +133,9 @@ TEST_F(ClaimerTest, PrefetchRefillsAHalfEmptyQueueOnlyWhileJobsAreShort) {
 
 TEST_F(ClaimerTest, PrefetchedJobsAreRefusedOnceNoWorkerIsLeft) {
   CreateJobs(2);
-  Claimer claimer(db_->jobs(), clock_, leases_, options_);
+  Claimer claimer(jobs_, clock_, leases_, options_);
   claimer.OpenFor(1);
-  auto claims =
-      db_->jobs().ClaimJobs({"completer", 2, clock_.Now(), clock_.Now() + kNanosPerSecond});
+  auto claims = jobs_.ClaimJobs({"completer", 2, clock_.Now(), clock_.Now() + kNanosPerSecond});
   ASSERT_EQ(claims.size(), 2u);
   claimer.Stop();
   EXPECT_TRUE(claimer.WorkerExited().empty());

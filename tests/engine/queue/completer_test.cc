@@ -9,7 +9,7 @@
 #include "engine/queue/executor.h"
 #include "engine/queue/job_service.h"
 #include "storage/files/local_artifact_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/memory/memory_job_store.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -44,18 +44,17 @@ class RecordingObserver final : public JobObserver {
 class WorkerPoolCompleterTest : public ::testing::Test {
  protected:
   WorkerPoolCompleterTest()
-      : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})),
-        leases_(db_->jobs(), clock_, kLease),
-        claimer_(db_->jobs(), clock_, leases_, ClaimerOptions{}),
-        completer_(db_->jobs(), artifacts_, clock_, claimer_, leases_, "test:completer", kLease,
+      : leases_(jobs_, clock_, kLease),
+        claimer_(jobs_, clock_, leases_, ClaimerOptions{}),
+        completer_(jobs_, artifacts_, clock_, claimer_, leases_, "test:completer", kLease,
                    &observer_) {
     registry_.Register("count", std::make_unique<testing::CountingJob>());
   }
 
   std::vector<ClaimedJob> Claim(int n) {
-    JobService service(db_->jobs(), registry_, clock_, JobServiceOptions{});
+    JobService service(jobs_, registry_, clock_, JobServiceOptions{});
     for (int i = 0; i < n; ++i) service.Create({"count", "", std::nullopt});
-    auto claimed = db_->jobs().ClaimJobs({"me", n, clock_.Now(), clock_.Now() + kLease});
+    auto claimed = jobs_.ClaimJobs({"me", n, clock_.Now(), clock_.Now() + kLease});
     for (const ClaimedJob& c : claimed) leases_.Hold(c);
     return claimed;
   }
@@ -70,11 +69,11 @@ class WorkerPoolCompleterTest : public ::testing::Test {
                          clock_.Now(), 1, RetryPolicy{}, 0.5);
   }
 
-  Job Find(const std::string& id) { return db_->jobs().FindJob(id, clock_.Now()).value(); }
+  Job Find(const std::string& id) { return jobs_.FindJob(id, clock_.Now()).value(); }
 
   testing::TempDir dir_;
   testing::ManualClock clock_;
-  std::unique_ptr<storage::Database> db_;
+  storage::MemoryJobStore jobs_;
   storage::LocalArtifactStore artifacts_{MadeDirectory(dir_ / "exports"), /*min_free_disk=*/0};
   JobTypeRegistry registry_;
   RecordingObserver observer_;
@@ -114,8 +113,8 @@ TEST_F(WorkerPoolCompleterTest, AStaleClaimRecordsNothingAndLeavesNoFile) {
   const std::string id = claimed[0].job.id;
   // The lease lapses; another worker rescues and claims the job.
   clock_.Advance(kLease);
-  ASSERT_EQ(db_->jobs().RescueExpiredLeases(clock_.Now()), 1);
-  ASSERT_EQ(db_->jobs().ClaimJobs({"other", 1, clock_.Now(), clock_.Now() + kLease}).size(), 1u);
+  ASSERT_EQ(jobs_.RescueExpiredLeases(clock_.Now()), 1);
+  ASSERT_EQ(jobs_.ClaimJobs({"other", 1, clock_.Now(), clock_.Now() + kLease}).size(), 1u);
 
   completer_.Start();
   Artifact refused;

@@ -10,7 +10,7 @@
 
 #include "engine/queue/job_service.h"
 #include "storage/files/local_artifact_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/memory/memory_job_store.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -21,13 +21,13 @@ class MaintenanceTest : public ::testing::Test {
  protected:
   static constexpr Nanos kLease = 30 * kNanosPerSecond;
 
-  MaintenanceTest() : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})) {
+  MaintenanceTest() {
     registry_.Register("count", std::make_unique<CountingJob>());
     std::filesystem::create_directories(exports_);
   }
 
   std::string CreateJob() {
-    return JobService(db_->jobs(), registry_, clock_, JobServiceOptions{})
+    return JobService(jobs_, registry_, clock_, JobServiceOptions{})
         .Create({"count", "", std::nullopt})
         .job.id;
   }
@@ -35,7 +35,7 @@ class MaintenanceTest : public ::testing::Test {
   // A job that is started by `worker` now.
   std::string StartedJob(const std::string& worker) {
     const std::string id = CreateJob();
-    auto claimed = db_->jobs().ClaimJobs({worker, 1, clock_.Now(), clock_.Now() + kLease});
+    auto claimed = jobs_.ClaimJobs({worker, 1, clock_.Now(), clock_.Now() + kLease});
     EXPECT_EQ(claimed.size(), 1u);
     return id;
   }
@@ -43,7 +43,7 @@ class MaintenanceTest : public ::testing::Test {
   // A job that succeeded with an artifact in the exports directory.
   Job SucceededJob() {
     const std::string id = CreateJob();
-    auto claimed = db_->jobs().ClaimJobs({"w", 1, clock_.Now(), clock_.Now() + kLease});
+    auto claimed = jobs_.ClaimJobs({"w", 1, clock_.Now(), clock_.Now() + kLease});
     EXPECT_EQ(claimed.size(), 1u);
     std::unique_ptr<ArtifactWriter> writer =
         artifacts_.Begin({id, "text/csv; charset=utf-8", "x.csv"});
@@ -54,18 +54,18 @@ class MaintenanceTest : public ::testing::Test {
                           SuccessResult{"{\"row_count\":1}", writer->Commit()},
                           "",
                           0};
-    EXPECT_TRUE(db_->jobs().FinishJobs({success}, clock_.Now()).front());
-    return db_->jobs().FindJob(id, clock_.Now()).value();
+    EXPECT_TRUE(jobs_.FinishJobs({success}, clock_.Now()).front());
+    return jobs_.FindJob(id, clock_.Now()).value();
   }
 
   JobStatus StatusOf(const std::string& id) {
-    return db_->jobs().FindJob(id, clock_.Now()).value().status;
+    return jobs_.FindJob(id, clock_.Now()).value().status;
   }
 
   TempDir dir_;
   const std::filesystem::path exports_ = dir_ / "exports";
   ManualClock clock_;
-  std::unique_ptr<storage::Database> db_;
+  storage::MemoryJobStore jobs_;
   storage::LocalArtifactStore artifacts_{exports_, /*min_free_disk=*/0};
   JobTypeRegistry registry_;
 };

@@ -16,23 +16,23 @@ using RescuerTest = testing::MaintenanceTest;
 TEST_F(RescuerTest, ReturnsAJobWhoseLeaseLapsedToPending) {
   const std::string id = CreateJob();
   // A worker of a process that then died.
-  auto claimed = db_->jobs().ClaimJobs({"ghost", 1, clock_.Now(), clock_.Now() + kLease});
+  auto claimed = jobs_.ClaimJobs({"ghost", 1, clock_.Now(), clock_.Now() + kLease});
   ASSERT_EQ(claimed.size(), 1u);
 
-  Rescuer rescuer(db_->jobs());
+  Rescuer rescuer(jobs_);
   clock_.Advance(kLease - kNanosPerSecond);
   EXPECT_EQ(rescuer.RunOnce(clock_.Now()), 0);
   EXPECT_EQ(StatusOf(id), JobStatus::kStarted);
   clock_.Advance(kNanosPerSecond);
   EXPECT_EQ(rescuer.RunOnce(clock_.Now()), 1);
-  Job job = db_->jobs().FindJob(id, clock_.Now()).value();
+  Job job = jobs_.FindJob(id, clock_.Now()).value();
   EXPECT_EQ(job.status, JobStatus::kPending);
   EXPECT_EQ(job.attempts, 0);
   EXPECT_EQ(job.interruptions, 1);
   EXPECT_FALSE(job.claimed_by);
   // The dead worker's token is worthless now.
   JobCompletion late{id, claimed[0].claim_token, JobCompletion::Kind::kFailed, {}, "late", 0};
-  EXPECT_FALSE(db_->jobs().FinishJobs({late}, clock_.Now()).front());
+  EXPECT_FALSE(jobs_.FinishJobs({late}, clock_.Now()).front());
 }
 
 TEST_F(RescuerTest, TakesBackJobsOfEndedLocalProcessesWithoutWaitingForTheLease) {
@@ -50,9 +50,9 @@ TEST_F(RescuerTest, TakesBackJobsOfEndedLocalProcessesWithoutWaitingForTheLease)
     job_of[worker] = StartedJob(worker);
   }
 
-  Rescuer rescuer(db_->jobs());
+  Rescuer rescuer(jobs_);
   EXPECT_EQ(rescuer.RescueDeadLocalWorkers(clock_.Now()), 1);
-  Job rescued = db_->jobs().FindJob(job_of[dead_worker], clock_.Now()).value();
+  Job rescued = jobs_.FindJob(job_of[dead_worker], clock_.Now()).value();
   EXPECT_EQ(rescued.status, JobStatus::kPending);
   EXPECT_EQ(rescued.attempts, 0) << "an interrupted run is not an attempt";
   EXPECT_EQ(rescued.interruptions, 1);

@@ -16,15 +16,15 @@ TEST_F(RetentionTest, DeletesExpiredJobsWithTheirFilesAndNothingEarlier) {
   clock_.Advance(kNanosPerSecond);
   const std::string younger = CreateJob();
 
-  Retention retention(db_->jobs(), artifacts_);
+  Retention retention(jobs_, artifacts_);
   clock_.Set(job.expires_at - 1);
   EXPECT_EQ(retention.RunOnce(clock_.Now()), 0);
   EXPECT_TRUE(std::filesystem::exists(file));
   clock_.Set(job.expires_at);
   EXPECT_EQ(retention.RunOnce(clock_.Now()), 1);
   EXPECT_FALSE(std::filesystem::exists(file));
-  EXPECT_FALSE(db_->jobs().FindJob(job.id, 0));
-  EXPECT_TRUE(db_->jobs().FindJob(younger, 0));
+  EXPECT_FALSE(jobs_.FindJob(job.id, 0));
+  EXPECT_TRUE(jobs_.FindJob(younger, 0));
 }
 
 TEST_F(RetentionTest, DeletesMoreThanOneBatchInOneRun) {
@@ -35,8 +35,8 @@ TEST_F(RetentionTest, DeletesMoreThanOneBatchInOneRun) {
     jobs[i].created_at = clock_.Now();
     jobs[i].expires_at = clock_.Now() + kNanosPerDay;
   }
-  db_->jobs().InsertJobs(jobs);  // one transaction: 1201 commits would take seconds
-  Retention retention(db_->jobs(), artifacts_);
+  jobs_.InsertJobs(jobs);  // one transaction: 1201 commits would take seconds
+  Retention retention(jobs_, artifacts_);
   clock_.Advance(kNanosPerDay);
   EXPECT_EQ(retention.RunOnce(clock_.Now()), 1201);
   EXPECT_EQ(retention.RunOnce(clock_.Now()), 0);

@@ -17,7 +17,7 @@ TEST_F(StartupSweepTest, RemovesTemporaryAndOrphanedFilesOnly) {
   std::ofstream(exports_ / "orphan.csv") << "job row gone";
   std::ofstream(exports_ / "notes.txt") << "not ours";
 
-  StartupSweep sweep(db_->jobs(), artifacts_);
+  StartupSweep sweep(jobs_, artifacts_);
   EXPECT_EQ(sweep.RunOnce(), 2);
   EXPECT_FALSE(std::filesystem::exists(exports_ / ".tmp-crashed-mid-export.csv"));
   EXPECT_FALSE(std::filesystem::exists(exports_ / "orphan.csv"));
@@ -28,7 +28,7 @@ TEST_F(StartupSweepTest, RemovesTemporaryAndOrphanedFilesOnly) {
 
 TEST_F(StartupSweepTest, AMissingDirectoryIsNothingToSweep) {
   storage::LocalArtifactStore elsewhere(dir_ / "never-created", /*min_free_disk=*/0);
-  StartupSweep sweep(db_->jobs(), elsewhere);
+  StartupSweep sweep(jobs_, elsewhere);
   EXPECT_EQ(sweep.RunOnce(), 0);
 }
 
