@@ -162,6 +162,8 @@ int RunServe(const Args& raw) {
             " job(s) stored with another");
   }
   Authenticator auth(app.db->credentials(), app.clock);
+  // Nodes sharing a store share the count of failed token requests.
+  auth.CountFailuresInStore(app.db->cluster() != nullptr);
   if (!auth.HasAnyClient()) {
     ClientCredentials created = auth.CreateClient();
     std::cout << "First run: created API credentials (shown once; keep them):\n"

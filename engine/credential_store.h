@@ -56,6 +56,20 @@ class CredentialStore {
                                                       Nanos now) = 0;
   // Every client, oldest first (created_at, then client_id).
   virtual std::vector<ClientSummary> ListClients(Nanos now) = 0;
+
+  // Failed token requests, kept in the store so that the limit on guessing
+  // a secret holds across every node sharing it (docs/errors.md, 429).
+  // Records a failure of `client_id` at `at` when that client exists (for
+  // an unknown id nothing is recorded: nothing to protect, and no request
+  // without credentials may grow the store), and forgets every failure
+  // older than `forget_before`, of any client; one transaction.
+  virtual void RecordFailedTokenAttempt(std::string_view client_id, Nanos at,
+                                        Nanos forget_before) = 0;
+  // When the client's failures at or after `since` happened, oldest first.
+  virtual std::vector<Nanos> FailedTokenAttemptsSince(std::string_view client_id, Nanos since) = 0;
+  // Forgets the client's failures (it presented its right secret). Revoking
+  // a client forgets them too.
+  virtual void ForgetFailedTokenAttempts(std::string_view client_id) = 0;
 };
 
 }  // namespace jobsd

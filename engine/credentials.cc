@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -68,14 +69,36 @@ ClientCredentials Authenticator::CreateClient() {
   return credentials;
 }
 
+namespace {
+
+[[noreturn]] void ThrowTooManyFailures(Nanos wait) {
+  const Nanos seconds = (wait + kNanosPerSecond - 1) / kNanosPerSecond;  // rounded up
+  throw LimitReached("Too many failed attempts for this client_id (at most " +
+                         std::to_string(kMaxFailedTokenAttempts) + " a minute); retry in " +
+                         std::to_string(seconds) + " s",
+                     static_cast<int>(seconds));
+}
+
+}  // namespace
+
 std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
                                                      std::string_view client_secret) {
   if (std::optional<Nanos> wait = failed_attempts_.WaitBeforeAttempt(client_id, clock_.Now())) {
-    const Nanos seconds = (*wait + kNanosPerSecond - 1) / kNanosPerSecond;  // rounded up
-    throw LimitReached("Too many failed attempts for this client_id (at most " +
-                           std::to_string(kMaxFailedTokenAttempts) + " a minute); retry in " +
-                           std::to_string(seconds) + " s",
-                       static_cast<int>(seconds));
+    ThrowTooManyFailures(*wait);
+  }
+  // The failures other nodes saw (and this one), asked for any client_id so
+  // that the answer takes as long for an unknown one.
+  std::size_t failures_in_store = 0;
+  if (failures_in_store_ && !client_id.empty()) {
+    const Nanos now = clock_.Now();
+    const std::vector<Nanos> failures =
+        store_.FailedTokenAttemptsSince(client_id, now - kFailedTokenAttemptWindow);
+    failures_in_store = failures.size();
+    if (failures.size() >= static_cast<std::size_t>(kMaxFailedTokenAttempts)) {
+      // Refused until the failure that makes the count leaves the window.
+      const Nanos oldest_counted = failures[failures.size() - kMaxFailedTokenAttempts];
+      ThrowTooManyFailures(std::max<Nanos>(1, oldest_counted + kFailedTokenAttemptWindow - now));
+    }
   }
   std::optional<StoredClient> client;
   if (!client_id.empty()) client = store_.FindClient(client_id);
@@ -85,10 +108,15 @@ std::optional<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
   const std::string presented = SaltedHash(salt, client_secret);
   const std::string expected = client ? client->secret_hash : std::string(presented.size(), 'x');
   if (!ConstantTimeEquals(presented, expected) || !client) {
-    failed_attempts_.RecordFailure(client_id, clock_.Now());
+    const Nanos now = clock_.Now();
+    failed_attempts_.RecordFailure(client_id, now);
+    if (failures_in_store_ && !client_id.empty()) {
+      store_.RecordFailedTokenAttempt(client_id, now, now - kFailedTokenAttemptWindow);
+    }
     return std::nullopt;
   }
   failed_attempts_.Forget(client_id);
+  if (failures_in_store > 0) store_.ForgetFailedTokenAttempts(client_id);
 
   const Nanos now = clock_.Now();
   IssuedToken issued{RandomHex(kTokenBytes), now + kTokenLifetimeSeconds * kNanosPerSecond,

@@ -38,6 +38,13 @@ class Authenticator {
  public:
   Authenticator(CredentialStore& store, const Clock& clock);
 
+  // Counts failed token requests in the store as well, so that the limit
+  // holds across every node sharing it (serve turns it on for a
+  // PostgreSQL store). Off, each process counts alone, in memory: the one
+  // process of a SQLite store then writes nothing for a wrong secret. Call
+  // before the first IssueToken.
+  void CountFailuresInStore(bool on) { failures_in_store_ = on; }
+
   // A new client: random id, 32-byte random secret.
   ClientCredentials CreateClient();
 
@@ -84,6 +91,7 @@ class Authenticator {
   CredentialStore& store_;
   const Clock& clock_;
   FailedAttempts failed_attempts_;
+  bool failures_in_store_ = false;
   std::mutex known_mutex_;
   std::unordered_map<std::string, KnownToken> known_;  // by token hash; guarded by known_mutex_
 };

@@ -4,7 +4,8 @@
 // refused until the oldest failure leaves the window.
 //
 // In memory and per process: a restart forgets, and two serve processes on
-// one store count apart. The table is bounded: past kMaxThrottledClientIds
+// one store count apart (nodes on a shared PostgreSQL store also count in
+// the store: Authenticator::CountFailuresInStore). The table is bounded: past kMaxThrottledClientIds
 // client_ids the one that failed least recently is forgotten, so inventing
 // client_ids costs the attacker the throttle of old ones, not our memory.
 //

@@ -32,6 +32,7 @@ bool MemoryCredentialStore::DeleteClient(std::string_view client_id) {
   auto found = clients_.find(client_id);
   if (found == clients_.end()) return false;
   clients_.erase(found);
+  failed_attempts_.erase(std::string(client_id));
   std::erase_if(tokens_,
                 [&](const auto& entry) { return entry.second.token.client_id == client_id; });
   return true;
@@ -99,6 +100,31 @@ std::vector<ClientSummary> MemoryCredentialStore::ListClients(Nanos now) {
     return std::tie(a.created_at, a.client_id) < std::tie(b.created_at, b.client_id);
   });
   return clients;
+}
+
+void MemoryCredentialStore::RecordFailedTokenAttempt(std::string_view client_id, Nanos at,
+                                                     Nanos forget_before) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(failed_attempts_, [&](const auto& entry) { return entry.second < forget_before; });
+  if (clients_.count(client_id) > 0) failed_attempts_.emplace(std::string(client_id), at);
+}
+
+std::vector<Nanos> MemoryCredentialStore::FailedTokenAttemptsSince(std::string_view client_id,
+                                                                   Nanos since) {
+  std::lock_guard lock(mutex_);
+  std::vector<Nanos> times;
+  auto [first, last] = failed_attempts_.equal_range(client_id);
+  for (auto it = first; it != last; ++it) {
+    if (it->second >= since) times.push_back(it->second);
+  }
+  std::sort(times.begin(), times.end());
+  return times;
+}
+
+void MemoryCredentialStore::ForgetFailedTokenAttempts(std::string_view client_id) {
+  std::lock_guard lock(mutex_);
+  auto [first, last] = failed_attempts_.equal_range(client_id);
+  failed_attempts_.erase(first, last);
 }
 
 }  // namespace jobsd::storage

@@ -22,6 +22,9 @@ class MemoryCredentialStore final : public CredentialStore {
   std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
                                               Nanos now) override;
   std::vector<ClientSummary> ListClients(Nanos now) override;
+  void RecordFailedTokenAttempt(std::string_view client_id, Nanos at, Nanos forget_before) override;
+  std::vector<Nanos> FailedTokenAttemptsSince(std::string_view client_id, Nanos since) override;
+  void ForgetFailedTokenAttempts(std::string_view client_id) override;
 
  private:
   struct TokenRow {
@@ -33,6 +36,7 @@ class MemoryCredentialStore final : public CredentialStore {
   std::map<std::string, StoredClient, std::less<>> clients_;
   std::map<std::string, TokenRow, std::less<>> tokens_;  // by token hash
   std::uint64_t next_sequence_ = 0;
+  std::multimap<std::string, Nanos, std::less<>> failed_attempts_;  // by client_id
 };
 
 }  // namespace jobsd::storage

@@ -118,4 +118,40 @@ std::vector<ClientSummary> PostgresCredentialStore::ListClients(Nanos now) {
   });
 }
 
+void PostgresCredentialStore::RecordFailedTokenAttempt(std::string_view client_id, Nanos at,
+                                                       Nanos forget_before) {
+  if (HasNul(client_id)) return;
+  pg::WithConnection(pool_, [&](Connection& connection) {
+    // One statement, and so one transaction; the same for a known and an
+    // unknown id.
+    connection.Run(
+        "WITH forgotten AS (DELETE FROM failed_token_attempts WHERE attempted_at < $3)"
+        " INSERT INTO failed_token_attempts (client_id, attempted_at)"
+        " SELECT client_id, $2 FROM api_clients WHERE client_id = $1",
+        Params().Add(client_id).Add(at).Add(forget_before));
+  });
+}
+
+std::vector<Nanos> PostgresCredentialStore::FailedTokenAttemptsSince(std::string_view client_id,
+                                                                     Nanos since) {
+  if (HasNul(client_id)) return {};
+  return pg::WithConnection(pool_, [&](Connection& connection) {
+    const Result rows = connection.Run(
+        "SELECT attempted_at FROM failed_token_attempts"
+        " WHERE client_id = $1 AND attempted_at >= $2 ORDER BY attempted_at",
+        Params().Add(client_id).Add(since));
+    std::vector<Nanos> times;
+    for (int row = 0; row < rows.rows(); ++row) times.push_back(rows.Int64(row, 0));
+    return times;
+  });
+}
+
+void PostgresCredentialStore::ForgetFailedTokenAttempts(std::string_view client_id) {
+  if (HasNul(client_id)) return;
+  pg::WithConnection(pool_, [&](Connection& connection) {
+    connection.Run("DELETE FROM failed_token_attempts WHERE client_id = $1",
+                   Params().Add(client_id));
+  });
+}
+
 }  // namespace jobsd::storage

@@ -20,6 +20,9 @@ class PostgresCredentialStore final : public CredentialStore {
   std::vector<std::string> RetireOldestTokens(std::string_view client_id, int keep,
                                               Nanos now) override;
   std::vector<ClientSummary> ListClients(Nanos now) override;
+  void RecordFailedTokenAttempt(std::string_view client_id, Nanos at, Nanos forget_before) override;
+  std::vector<Nanos> FailedTokenAttemptsSince(std::string_view client_id, Nanos since) override;
+  void ForgetFailedTokenAttempts(std::string_view client_id) override;
 
  private:
   pg::Pool& pool_;

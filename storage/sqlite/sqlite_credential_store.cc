@@ -103,4 +103,41 @@ std::vector<ClientSummary> SqliteCredentialStore::ListClients(Nanos now) {
   return clients;
 }
 
+void SqliteCredentialStore::RecordFailedTokenAttempt(std::string_view client_id, Nanos at,
+                                                     Nanos forget_before) {
+  BeforeWrite();
+  auto connection = pool_.Borrow();
+  sqlite::Transaction transaction(*connection);
+  auto forget = connection->Prepare("DELETE FROM failed_token_attempts WHERE attempted_at < ?");
+  forget->BindInt64(1, forget_before);
+  forget->Run();
+  // One statement for a known and an unknown id alike.
+  auto record = connection->Prepare(
+      "INSERT INTO failed_token_attempts (client_id, attempted_at)"
+      " SELECT client_id, ?2 FROM api_clients WHERE client_id = ?1");
+  record->BindText(1, client_id).BindInt64(2, at);
+  record->Run();
+  transaction.Commit();
+}
+
+std::vector<Nanos> SqliteCredentialStore::FailedTokenAttemptsSince(std::string_view client_id,
+                                                                   Nanos since) {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare(
+      "SELECT attempted_at FROM failed_token_attempts WHERE client_id = ? AND attempted_at >= ?"
+      " ORDER BY attempted_at");
+  select->BindText(1, client_id).BindInt64(2, since);
+  std::vector<Nanos> times;
+  while (select->Step()) times.push_back(select->ColumnInt64(0));
+  return times;
+}
+
+void SqliteCredentialStore::ForgetFailedTokenAttempts(std::string_view client_id) {
+  BeforeWrite();
+  auto connection = pool_.Borrow();
+  auto forget = connection->Prepare("DELETE FROM failed_token_attempts WHERE client_id = ?");
+  forget->BindText(1, client_id);
+  forget->Run();
+}
+
 }  // namespace jobsd::storage

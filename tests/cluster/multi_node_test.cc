@@ -254,6 +254,30 @@ TEST_F(MultiNodeTest, OneStoreSeenThroughEveryNode) {
   }
 }
 
+// docs/errors.md: ten failed token requests for one client_id within a
+// minute, whichever nodes they went to, and the next one is refused on
+// every node (the count is in the store, not in each process).
+TEST_F(MultiNodeTest, FailedTokenRequestsCountAcrossNodes) {
+  StartNodes(2);
+  ASSERT_EQ(nodes_.size(), 2u);
+  const auto request = [&](int node, const std::string& secret) {
+    return nodes_[node]->Post("/oauth/access_token",
+                              "grant_type=client_credentials&client_id=" + nodes_[0]->client_id() +
+                                  "&client_secret=" + secret,
+                              {"Content-Type: application/x-www-form-urlencoded"});
+  };
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(request(0, "wrong").status, 401);
+    EXPECT_EQ(request(1, "wrong").status, 401);
+  }
+  for (int node = 0; node < 2; ++node) {
+    const HttpResponse refused = request(node, nodes_[0]->client_secret());
+    EXPECT_EQ(refused.status, 429) << "node " << node << ": " << refused.body;
+    EXPECT_NE(refused.body.find("Too many failed attempts"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM failed_token_attempts"), 10);
+}
+
 // docs/jobs.md: a change made through another node shows on a
 // stream within a second. The job runs on whichever node claims it, so a
 // stream is open on each: the node that did not run it sees the change

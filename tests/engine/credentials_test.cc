@@ -175,5 +175,46 @@ TEST_F(CredentialsTest, IssuingPastTheTokenCapRetiresTheOldestAtOnce) {
   EXPECT_EQ(clients[1].live_tokens, 1);
 }
 
+// Two nodes on one store: each has its own Authenticator (and in-memory
+// count); with CountFailuresInStore they refuse a client together.
+TEST_F(CredentialsTest, NodesCountingInTheStoreShareTheLimit) {
+  Authenticator node_a(database_->credentials(), clock_);
+  Authenticator node_b(database_->credentials(), clock_);
+  node_a.CountFailuresInStore(true);
+  node_b.CountFailuresInStore(true);
+  const ClientCredentials client = node_a.CreateClient();
+  for (int i = 0; i < kMaxFailedTokenAttempts / 2; ++i) {
+    EXPECT_FALSE(node_a.IssueToken(client.client_id, "wrong"));
+    EXPECT_FALSE(node_b.IssueToken(client.client_id, "wrong"));
+    clock_.Advance(kNanosPerSecond);
+  }
+  EXPECT_THROW(node_a.IssueToken(client.client_id, client.client_secret), LimitReached);
+  try {
+    node_b.IssueToken(client.client_id, client.client_secret);
+    ADD_FAILURE() << "node b let the 11th attempt through";
+  } catch (const LimitReached& e) {
+    // The first failure (at +0 s) leaves the minute at +60 s; it is +5 s.
+    EXPECT_EQ(e.retry_after_seconds(), 55);
+  }
+  clock_.Advance(kFailedTokenAttemptWindow - 4 * kNanosPerSecond);  // +61 s
+  EXPECT_TRUE(node_b.IssueToken(client.client_id, client.client_secret))
+      << "two failures of the first second have left the minute";
+  EXPECT_TRUE(database_->credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
+      << "the right secret forgets the failures";
+}
+
+TEST_F(CredentialsTest, WithoutTheStoreEachProcessCountsAlone) {
+  Authenticator node_a(database_->credentials(), clock_);
+  Authenticator node_b(database_->credentials(), clock_);
+  const ClientCredentials client = node_a.CreateClient();
+  for (int i = 0; i < kMaxFailedTokenAttempts; ++i) {
+    EXPECT_FALSE(node_a.IssueToken(client.client_id, "wrong"));
+  }
+  EXPECT_THROW(node_a.IssueToken(client.client_id, client.client_secret), LimitReached);
+  EXPECT_TRUE(node_b.IssueToken(client.client_id, client.client_secret));
+  EXPECT_TRUE(database_->credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
+      << "nothing written for a wrong secret";
+}
+
 }  // namespace
 }  // namespace jobsd

@@ -129,6 +129,51 @@ TEST_P(CredentialStoreConformanceTest, ListClientsOldestFirstWithTheirLiveTokens
   EXPECT_EQ(credentials_.ListClients(kT0 + 50)[2].live_tokens, 1) << "one expired by then";
 }
 
+TEST_P(CredentialStoreConformanceTest, FailedTokenAttemptsAreCountedForExistingClientsOnly) {
+  credentials_.InsertClient({"client-1", "00", "11", kT0});
+  credentials_.InsertClient({"client-2", "00", "11", kT0});
+  for (int i = 0; i < 3; ++i) credentials_.RecordFailedTokenAttempt("client-1", kT0 + i, kT0);
+  credentials_.RecordFailedTokenAttempt("client-2", kT0 + 5, kT0);
+  credentials_.RecordFailedTokenAttempt("nobody", kT0 + 6, kT0);
+
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-1", kT0),
+            (std::vector<Nanos>{kT0, kT0 + 1, kT0 + 2}));
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-1", kT0 + 1),
+            (std::vector<Nanos>{kT0 + 1, kT0 + 2}));
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-2", kT0), std::vector<Nanos>{kT0 + 5});
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("nobody", kT0), std::vector<Nanos>{})
+      << "an unknown id records nothing";
+}
+
+TEST_P(CredentialStoreConformanceTest, OldFailuresOfAnyClientGoWithTheNextOne) {
+  credentials_.InsertClient({"client-1", "00", "11", kT0});
+  credentials_.InsertClient({"client-2", "00", "11", kT0});
+  credentials_.RecordFailedTokenAttempt("client-1", kT0, kT0);
+  credentials_.RecordFailedTokenAttempt("client-1", kT0 + 10, kT0);
+  // client-2's failure forgets everything before kT0 + 5, client-1's too.
+  credentials_.RecordFailedTokenAttempt("client-2", kT0 + 20, kT0 + 5);
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-1", 0), std::vector<Nanos>{kT0 + 10});
+  // The same for an unknown id: it records nothing but still forgets.
+  credentials_.RecordFailedTokenAttempt("nobody", kT0 + 30, kT0 + 15);
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-1", 0), std::vector<Nanos>{});
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-2", 0), std::vector<Nanos>{kT0 + 20});
+}
+
+TEST_P(CredentialStoreConformanceTest, ASuccessOrARevocationForgetsTheClientsFailures) {
+  credentials_.InsertClient({"client-1", "00", "11", kT0});
+  credentials_.InsertClient({"client-2", "00", "11", kT0});
+  credentials_.RecordFailedTokenAttempt("client-1", kT0, kT0);
+  credentials_.RecordFailedTokenAttempt("client-2", kT0, kT0);
+  credentials_.ForgetFailedTokenAttempts("client-1");
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-1", 0), std::vector<Nanos>{});
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-2", 0), std::vector<Nanos>{kT0});
+  ASSERT_TRUE(credentials_.DeleteClient("client-2"));
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-2", 0), std::vector<Nanos>{});
+  credentials_.InsertClient({"client-2", "00", "11", kT0 + 1});
+  EXPECT_EQ(credentials_.FailedTokenAttemptsSince("client-2", 0), std::vector<Nanos>{})
+      << "a client made again with the same id starts clean";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, CredentialStoreConformanceTest,
                          ::testing::ValuesIn(AllBackends()), BackendName);
 
