@@ -136,8 +136,7 @@ TEST_F(UiRouterTest, EtagRevalidatesWith304) {
   ASSERT_EQ(etag.size(), 34u) << etag;  // "<32 hex digits>": strong, no W/
   EXPECT_EQ(etag.front(), '"');
 
-  for (std::string_view validator :
-       {std::string_view(etag), std::string_view("\"nope\", " + etag), std::string_view("*")}) {
+  for (const std::string& validator : {etag, "\"nope\", " + etag, std::string("*")}) {
     const Response again = Get("/ui/app.js", "", validator);
     EXPECT_EQ(again.status, http::status::not_modified) << validator;
     EXPECT_TRUE(again.body.empty());
