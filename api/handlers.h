@@ -49,6 +49,12 @@ Response GetMetrics(const HandlerContext& context);
 // GET /openapi.json: the embedded docs/openapi.json.
 Response GetOpenApi(const HandlerContext& context);
 
+// api/ui_handler.cc (no token): GET / redirects to /ui/; GET /ui/ is the
+// dashboard's index.html, GET /ui/{path} one of its embedded files.
+Response GetRoot(const HandlerContext& context);
+Response GetUiIndex(const HandlerContext& context);
+Response GetUiFile(const HandlerContext& context);
+
 // True when the Content-Type header names `media_type`, ignoring case and
 // parameters such as charset.
 bool HasMediaType(const Request& request, std::string_view media_type);

@@ -5,6 +5,7 @@
 #include "api/errors.h"
 #include "api/request_id.h"
 #include "api/request_target.h"
+#include "api/ui_assets.h"
 
 namespace jobsd::api {
 namespace {
@@ -62,7 +63,15 @@ Router::Router(ApiServices services, std::string public_url)
       {"/readyz", {"readyz"}, {{V::get, &GetReady}}},
       {"/metrics", {"metrics"}, {{V::get, &GetMetrics}}},
       {"/openapi.json", {"openapi.json"}, {{V::get, &GetOpenApi}}},
+      // The dashboard. Segments are matched whole and decoded after the
+      // split, so "..", "%2e%2e%2f" or "a/b" can only miss the embedded
+      // names (404); no path reaches the file system.
+      {"/", {""}, {{V::get, &GetRoot}}},
+      {"/ui/", {"ui", ""}, {{V::get, &GetUiIndex}}},
+      {"/ui/{path}", {"ui", "{path}"}, {{V::get, &GetUiFile}}},
   };
+  // Compress the dashboard's files now rather than on its first request.
+  FindUiAsset("index.html");
 }
 
 std::vector<Router::RouteMethods> Router::Routes() const {

@@ -151,6 +151,11 @@ TEST_F(OpenApiTest, TheRoutersAnswersAreDocumented) {
       {V::get, "/metrics", "/metrics", false},
       {V::get, "/openapi.json", "/openapi.json", false},
       {V::delete_, "/healthz", "/healthz", false},
+      {V::get, "/", "/", false},
+      {V::get, "/ui/", "/ui/", false},
+      {V::get, "/ui/app.js", "/ui/{path}", false},
+      {V::get, "/ui/nope.js", "/ui/{path}", false},
+      {V::delete_, "/ui/app.js", "/ui/{path}", false},
   };
   for (const Probe& probe : probes) {
     Request request = MakeRequest(probe.method, probe.target);

@@ -167,4 +167,14 @@ await call("GET", "/healthz");
 await call("GET", "/readyz");
 await call("GET", "/metrics");
 await call("POST", "/metrics");
+// The dashboard: the redirect, its files, a 304 and an unknown name.
+assert.equal((await call("GET", "/")).status, 302);
+const index = await call("GET", "/ui/");
+assert.equal(index.status, 200);
+await call("GET", "/ui/app.js");
+await call("HEAD", "/ui/style.css");
+await call("GET", "/ui/app.js", { headers: { "If-None-Match": index.headers.get("etag") } });
+await call("GET", "/ui/", { headers: { "If-None-Match": index.headers.get("etag") } });
+await call("GET", "/ui/nope.js");
+await call("POST", "/ui/app.js");
 console.log(`${checked} answers match the document`);
