@@ -100,7 +100,9 @@ TEST_P(WebhookDeliveryConformanceTest, ASuccessQueuesEverySubscribedEndpointOnce
 }
 
 TEST_P(WebhookDeliveryConformanceTest, EveryPathToFailedQueuesTheFailureEndpoints) {
-  for (const char* id : {"failed", "cancelled-started", "retried"}) Insert(id);
+  Insert("failed", kT0);  // claimed in this order
+  Insert("cancelled-started", kT0 + 1);
+  Insert("retried", kT0 + 2);
   Insert("cancelled-pending", kT0 + 5);
   const ClaimedJob failed = ClaimOne(kT0 + 10);
   const ClaimedJob cancelled = ClaimOne(kT0 + 10);
@@ -133,7 +135,9 @@ TEST_P(WebhookDeliveryConformanceTest, TheRescuerGivingUpQueuesTheFailure) {
     ASSERT_EQ(claim.job.id, "lost");
     now += kLease + 1;
     ASSERT_EQ(jobs_.RescueExpiredLeases(now), 1);
-    if (i + 1 < kMaxInterruptions) ASSERT_TRUE(QueuedFor("lost").empty()) << i;
+    if (i + 1 < kMaxInterruptions) {
+      ASSERT_TRUE(QueuedFor("lost").empty()) << i;
+    }
   }
   EXPECT_EQ(jobs_.FindJob("lost", now).value().status, JobStatus::kFailed);
   EXPECT_EQ(QueuedFor("lost"), kFailed);
