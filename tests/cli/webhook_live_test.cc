@@ -11,10 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -96,7 +100,7 @@ class WebhookLiveTest : public ::testing::Test {
   }
 
   boost::json::array Deliveries() {
-    const RunResult listed = jobsd_.Jobsd({"webhooks", "deliveries", "--json"});
+    const RunResult listed = jobsd_.Jobsd({"webhooks", "deliveries", "--json", "--limit", "100"});
     EXPECT_EQ(listed.exit_code, 0) << listed.err;
     return boost::json::parse(listed.out).at("data").as_array();
   }
@@ -190,6 +194,75 @@ TEST_F(WebhookLiveTest, TheNodeReceiverExampleAcceptsARealDeliveryAndRefusesATam
   tampered[tampered.find("failed")] = 'F';
   EXPECT_EQ(Http(std::stoi(port), "POST", "/hooks/jobsd", headers, tampered).status, 401);
   EXPECT_TRUE(receiver.WaitForOutput("refused msg_test\n", 5s)) << receiver.Stdout();
+  EXPECT_EQ(jobsd_.Stop().exit_code, 0);
+}
+
+// A bad value of a webhook option or its variable is bad usage: exit 2
+// with one line naming it, before the store is touched.
+TEST_F(WebhookLiveTest, BadWebhookOptionsAreExitTwoWithOneLine) {
+  const RunResult zero = jobsd_.Jobsd({"serve", "--webhook-timeout", "0s"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_EQ(zero.out, "");
+  EXPECT_EQ(std::count(zero.err.begin(), zero.err.end(), '\n'), 1) << zero.err;
+  EXPECT_NE(zero.err.find("'0s' for --webhook-timeout"), std::string::npos) << zero.err;
+
+  const RunResult bad = jobsd_.Jobsd({"serve", "--webhook-first-retry", "soon"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("'soon' for --webhook-first-retry"), std::string::npos) << bad.err;
+
+  jobsd_.env()["JOBSD_WEBHOOK_RETRY_FOR"] = "1y";
+  const RunResult from_env = jobsd_.Jobsd({"serve"});
+  EXPECT_EQ(from_env.exit_code, 2);
+  EXPECT_NE(from_env.err.find("JOBSD_WEBHOOK_RETRY_FOR"), std::string::npos) << from_env.err;
+}
+
+// Several nodes on one PostgreSQL store: every node polls the outbox, and
+// FOR UPDATE SKIP LOCKED with the claim token keeps two from sending the
+// same delivery at once. Each delivery fails twice, then succeeds: every
+// attempt number of a webhook-id is recorded once, and the receiver got
+// exactly as many requests for it as were recorded.
+TEST_F(WebhookLiveTest, TwoNodesNeverSendTheSameDeliveryTwiceAtOnce) {
+  if (!jobsd_.on_postgres()) GTEST_SKIP() << "several nodes share a PostgreSQL store only";
+  std::mutex mutex;
+  std::map<std::string, int> answered;  // by webhook-id
+  WebhookReceiver receiver([&](int fd, const ReceivedRequest& request) {
+    int seen = 0;
+    {
+      std::lock_guard lock(mutex);
+      seen = ++answered[request.headers.at("webhook-id")];
+    }
+    WebhookReceiver::Answer(seen <= 2 ? 500 : 200)(fd, request);
+  });
+  AddEndpoint(receiver.Url());
+  AddEndpoint(receiver.Url("/second"));
+  ASSERT_TRUE(jobsd_.Start(kServeOptions));
+  LiveJobsd other;
+  other.env()["JOBSD_DB"] = jobsd_.store();
+  ASSERT_TRUE(other.Start(kServeOptions));
+  other.UseCredentials(jobsd_.client_id(), jobsd_.client_secret());
+  for (int i = 0; i < 3; ++i) {
+    const HttpResponse created = (i % 2 == 0 ? jobsd_ : other).PostExport("");
+    ASSERT_EQ(created.status, 202) << created.body;
+  }
+
+  // 3 jobs x 2 endpoints, 3 attempts each.
+  boost::json::array attempts;
+  ASSERT_TRUE(WaitUntil([&] { return (attempts = Deliveries()).size() >= 18; }, 18s))
+      << attempts.size() << " attempts recorded";
+  std::map<std::string, std::set<std::int64_t>> numbers;
+  for (const auto& value : attempts) {
+    const boost::json::object& attempt = value.as_object();
+    const std::string id(attempt.at("webhook_id").as_string());
+    EXPECT_TRUE(numbers[id].insert(attempt.at("attempt").as_int64()).second)
+        << "attempt " << attempt.at("attempt").as_int64() << " of " << id << " recorded twice";
+  }
+  EXPECT_EQ(numbers.size(), 6u);
+  std::lock_guard lock(mutex);
+  for (const auto& [id, seen] : numbers) {
+    EXPECT_EQ(seen, (std::set<std::int64_t>{1, 2, 3})) << id;
+    EXPECT_EQ(answered[id], 3) << id;
+  }
+  EXPECT_EQ(other.Stop().exit_code, 0);
   EXPECT_EQ(jobsd_.Stop().exit_code, 0);
 }
 
