@@ -16,15 +16,19 @@
 #include <mutex>
 #include <thread>
 
+#include "api/job_json.h"
 #include "api/server.h"
+#include "api/webhook_sender.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/startup_checks.h"
+#include "cli/webhook_settings.h"
 #include "engine/credentials.h"
 #include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/queue/worker_pool.h"
+#include "engine/webhooks/webhook_dispatcher.h"
 #include "storage/open_store.h"
 
 namespace jobsd::cli {
@@ -127,11 +131,13 @@ int RunServe(const Args& raw) {
       "the store has none.",
       {DbOption(), ExportsOption(), ListenOption(), PublicUrlOption(), WorkersOption(),
        RetentionOption(), ShutdownGraceOption(), MaxActiveJobsOption(), MinFreeDiskOption(),
-       MaxEventStreamsOption(), LogFormatOption()}};
+       MaxEventStreamsOption(), LogFormatOption(), WebhookRetryForOption(),
+       WebhookFirstRetryOption(), WebhookTimeoutOption()}};
   ParsedArgs args = Parse(spec, raw);
   if (args.help) return std::cout << HelpText(spec), 0;
   Settings settings = ResolveSettings(args);
   SetLogFormat(settings.log_format);
+  const WebhookSettings webhook_settings = ResolveWebhookSettings(args);
   const sigset_t stop_signals = BlockStopSignals();
   KeepFreedMemoryForReuse();
 
@@ -207,7 +213,31 @@ int RunServe(const Args& raw) {
   } catch (const std::exception& e) {
     throw CommandError(e.what());
   }
+  // Completion webhooks: the store queues them as jobs finish (on any node);
+  // this sends them, on threads of its own, with the body's data exactly
+  // GET /v2/jobs/{id}'s.
+  api::WebhookClientOptions client_options;
+  client_options.connect_timeout = client_options.response_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::nanoseconds(webhook_settings.timeout));
+  api::BeastWebhookSender webhook_sender(client_options);
+  WebhookDispatcherOptions dispatcher_options;
+  dispatcher_options.first_retry = webhook_settings.first_retry;
+  dispatcher_options.retry_for = webhook_settings.retry_for;
+  dispatcher_options.send_timeout = webhook_settings.timeout;
+  dispatcher_options.keep_attempts_for = settings.retention;
+  WebhookDispatcher webhooks(
+      app.db->webhooks(), webhook_sender,
+      [&app, &server](const std::string& id) -> std::optional<std::string> {
+        const std::optional<Job> job = app.jobs->Get(id);
+        if (!job) return std::nullopt;
+        std::string json;
+        api::AppendJobJson(json, *job, server.public_url());
+        return json;
+      },
+      app.clock, dispatcher_options, &metrics);
   pool.Start();
+  webhooks.Start();
   ready.store(true);
   // The address bound, then the public URL when links use another one:
   // scripts read the port from the first part.
@@ -244,6 +274,7 @@ int RunServe(const Args& raw) {
     const auto left = std::max(std::chrono::steady_clock::duration::zero(),
                                deadline - std::chrono::steady_clock::now());
     pool.Shutdown(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
+    webhooks.Stop();  // an attempt in flight ends within --webhook-timeout
     server.Join();
     drained.store(true);
     // Wakes the sigwait below if no second signal came.

@@ -111,6 +111,10 @@ void Metrics::RowsExported(std::int64_t rows) {
 
 void Metrics::JobCancelled() { cancelled_.fetch_add(1, std::memory_order_relaxed); }
 
+void Metrics::WebhookDelivery(WebhookOutcome outcome) {
+  webhook_deliveries_[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::HttpRequest(std::string_view route, int status, Nanos duration) {
   RouteSeries* series = nullptr;
   std::atomic<std::int64_t>* counter = nullptr;
@@ -183,6 +187,16 @@ std::string Metrics::RenderPrometheus(
   AppendHeader(out, "jobsd_jobs_cancelled_total", "counter",
                "Jobs cancelled by request (pending or started ones; docs/jobs.md).");
   AppendSample(out, "jobsd_jobs_cancelled_total", "", cancelled_.load(std::memory_order_relaxed));
+
+  AppendHeader(out, "jobsd_webhook_deliveries_total", "counter",
+               "Completion webhook attempts by outcome: delivered (2xx), retried (tried again "
+               "later), abandoned (given up, or its endpoint or job gone).");
+  constexpr std::array<std::string_view, 3> kOutcomes = {"delivered", "retried", "abandoned"};
+  for (std::size_t i = 0; i < kOutcomes.size(); ++i) {
+    AppendSample(out, "jobsd_webhook_deliveries_total",
+                 "outcome=\"" + std::string(kOutcomes[i]) + "\"",
+                 webhook_deliveries_[i].load(std::memory_order_relaxed));
+  }
 
   AppendHeader(out, "jobsd_http_requests_total", "counter", "HTTP requests by route and status.");
   for (const auto& [route, series] : routes_) {

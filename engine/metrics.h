@@ -47,6 +47,12 @@ class Metrics {
   // Called by the API and the command line when a cancel applied.
   void JobCancelled();
 
+  // Called by the webhook dispatcher once per attempt that ended a try:
+  // delivered (2xx), retried (tried again later) or abandoned (given up,
+  // or dropped because its endpoint or job is gone).
+  enum class WebhookOutcome { kDelivered, kRetried, kAbandoned };
+  void WebhookDelivery(WebhookOutcome outcome);
+
   // Called by the HTTP server once per request. `route` is a template such
   // as /v2/jobs/{id}, never a raw path, so the series stay few.
   void HttpRequest(std::string_view route, int status, Nanos duration);
@@ -83,6 +89,7 @@ class Metrics {
 
   std::atomic<std::int64_t> exported_rows_{0};
   std::atomic<std::int64_t> cancelled_{0};
+  std::array<std::atomic<std::int64_t>, 3> webhook_deliveries_{};  // by WebhookOutcome
   std::atomic<std::int64_t> open_event_streams_{0};
 };
 

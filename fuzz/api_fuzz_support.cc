@@ -8,6 +8,8 @@
 #include <system_error>
 
 #include "engine/orders/order_export.h"
+#include "engine/queue/job_store.h"
+#include "engine/time.h"
 
 namespace jobsd::fuzz {
 namespace {
@@ -54,6 +56,17 @@ ApiWorld& World() {
     options.max_active_jobs_per_client = 0;
     w->jobs = std::make_unique<JobService>(w->database->jobs(), w->registry, w->clock, options);
     w->auth = std::make_unique<Authenticator>(w->database->credentials(), w->clock);
+    // Jobs the seed corpus names (fuzz/corpus/router_fuzz/*_known), so that
+    // GET, the event stream and cancel are reached beyond their 404.
+    for (const char* id :
+         {"f022f022-0000-4000-8000-000000000001", "f022f022-0000-4000-8000-000000000002"}) {
+      NewJob job;
+      job.id = id;
+      job.job_type = std::string(kOrderExportType);
+      job.created_at = w->clock.Now();
+      job.expires_at = job.created_at + 365 * kNanosPerDay;
+      w->database->jobs().InsertJob(job);
+    }
     const ClientCredentials client = w->auth->CreateClient();
     w->token = w->auth->IssueToken(client.client_id, client.client_secret).value().access_token;
     w->router = std::make_unique<api::Router>(

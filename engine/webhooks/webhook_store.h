@@ -54,6 +54,21 @@ struct WebhookAttempt {
   Nanos duration = 0;              // from connecting to the end of the answer
 };
 
+// One event still to deliver to one endpoint: a row of the outbox. The
+// store queues them itself, in the transaction that moves a job to
+// `success` or `failed` (one per endpoint subscribed to that event then),
+// whatever path finished the job; nothing else creates them.
+struct WebhookDelivery {
+  std::string webhook_id;  // "msg_" + 32 hex digits: the webhook-id header
+  std::string endpoint_id;
+  std::string job_id;
+  WebhookEvent event = WebhookEvent::kJobSucceeded;
+  Nanos created_at = 0;       // the job's finish time: the body's timestamp
+  Nanos next_attempt_at = 0;  // due from then on
+  int attempts = 0;           // tries made before this claim
+  std::string claim_token;    // set by ClaimDueDeliveries: fences the verbs below
+};
+
 // Each call is one transaction, visible to every later call from any thread
 // or process sharing the store; every method may be called from any thread.
 // Failures of the store throw StoreError.
@@ -80,6 +95,26 @@ class WebhookStore {
   virtual std::vector<WebhookAttempt> RecentAttempts(int limit) = 0;
   // Forgets attempts made before `cutoff`; returns how many went.
   virtual std::int64_t DeleteAttemptsBefore(Nanos cutoff) = 0;
+
+  // Takes up to `limit` due deliveries (next_attempt_at <= now, and
+  // unclaimed or their lease lapsed: lease_until <= now), oldest due first
+  // (next_attempt_at, then webhook_id), each under a fresh claim token held
+  // until `lease_until`. Atomic: two callers, in this process or another
+  // (several PostgreSQL nodes), never hold the same delivery at once; a
+  // caller that dies leaves its deliveries due again when the lease lapses.
+  // limit <= 0 takes none.
+  virtual std::vector<WebhookDelivery> ClaimDueDeliveries(Nanos now, int limit,
+                                                          Nanos lease_until) = 0;
+  // Delivered or given up: deletes the delivery if `claim_token` still
+  // holds it; false (and nothing changes) when another claim took it since.
+  virtual bool CompleteDelivery(std::string_view webhook_id, std::string_view claim_token) = 0;
+  // Tried and failed: attempts + 1, unclaimed, due again at
+  // `next_attempt_at`; fenced by `claim_token` like CompleteDelivery.
+  virtual bool RetryDelivery(std::string_view webhook_id, std::string_view claim_token,
+                             Nanos next_attempt_at) = 0;
+  // Every delivery still queued, claimed or not, oldest first (created_at,
+  // then webhook_id): for tests and inspection.
+  virtual std::vector<WebhookDelivery> QueuedDeliveries() = 0;
 };
 
 }  // namespace jobsd

@@ -5,6 +5,7 @@
 
 #include "engine/random.h"
 #include "storage/memory/job_filter_match.h"
+#include "storage/memory/memory_webhook_store.h"
 
 namespace jobsd::storage {
 namespace {
@@ -32,11 +33,26 @@ auto MemoryJobStore::Transaction(Write&& write) {
   try {
     auto result = write();
     if (!undo_.empty()) ++version_;
+    QueueWebhooksOfFinished();
     undo_.clear();
     return result;
   } catch (...) {
     Rollback();
     throw;
+  }
+}
+
+void MemoryJobStore::QueueWebhooksOfFinished() {
+  if (webhooks_ == nullptr) return;
+  std::set<std::string_view> seen;
+  for (const auto& [id, before] : undo_) {
+    // The first entry of an id holds the row as it was before this write.
+    if (!seen.insert(id).second || !before || IsFinal(before->job.status)) continue;
+    auto now = rows_.find(id);
+    if (now != rows_.end() && IsFinal(now->second.job.status)) {
+      webhooks_->QueueDeliveries(now->second.job.id, now->second.job.status,
+                                 now->second.job.updated_at);
+    }
   }
 }
 

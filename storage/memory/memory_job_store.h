@@ -18,8 +18,15 @@
 
 namespace jobsd::storage {
 
+class MemoryWebhookStore;
+
 class MemoryJobStore final : public JobStore {
  public:
+  // `webhooks` (optional, outliving this store): where a job reaching
+  // success or failed queues its deliveries, as the SQL stores' trigger
+  // does, before the write that finished it returns.
+  explicit MemoryJobStore(MemoryWebhookStore* webhooks = nullptr) : webhooks_(webhooks) {}
+
   InsertResult InsertJob(const NewJob& job) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
@@ -65,6 +72,8 @@ class MemoryJobStore final : public JobStore {
   void Index(const Row& row);
   void Unindex(const Row& row);
   void Rollback();
+  // After a write: queues the deliveries of every job it finished.
+  void QueueWebhooksOfFinished();
 
   InsertResult InsertOne(const NewJob& job);
   std::vector<ClaimedJob> ClaimWithin(const ClaimRequest& request);
@@ -78,6 +87,7 @@ class MemoryJobStore final : public JobStore {
   std::set<std::pair<Nanos, std::string>> pending_;               // (created_at, id), claim order
   std::vector<std::pair<std::string, std::optional<Row>>> undo_;  // this write's replaced rows
   std::uint64_t version_ = 0;
+  MemoryWebhookStore* webhooks_;
 };
 
 }  // namespace jobsd::storage

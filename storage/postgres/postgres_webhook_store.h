@@ -20,6 +20,11 @@ class PostgresWebhookStore final : public WebhookStore {
   void RecordAttempt(const WebhookAttempt& attempt) override;
   std::vector<WebhookAttempt> RecentAttempts(int limit) override;
   std::int64_t DeleteAttemptsBefore(Nanos cutoff) override;
+  std::vector<WebhookDelivery> ClaimDueDeliveries(Nanos now, int limit, Nanos lease_until) override;
+  bool CompleteDelivery(std::string_view webhook_id, std::string_view claim_token) override;
+  bool RetryDelivery(std::string_view webhook_id, std::string_view claim_token,
+                     Nanos next_attempt_at) override;
+  std::vector<WebhookDelivery> QueuedDeliveries() override;
 
  private:
   pg::Pool& pool_;

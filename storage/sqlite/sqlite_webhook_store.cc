@@ -1,7 +1,10 @@
 #include "storage/sqlite/sqlite_webhook_store.h"
 
+#include <algorithm>
 #include <system_error>
+#include <tuple>
 
+#include "engine/random.h"
 #include "engine/store_error.h"
 
 namespace jobsd::storage {
@@ -141,6 +144,98 @@ std::int64_t SqliteWebhookStore::DeleteAttemptsBefore(Nanos cutoff) {
   remove->BindInt64(1, cutoff);
   remove->Run();
   return connection->Changes();
+}
+
+}  // namespace jobsd::storage
+
+namespace jobsd::storage {
+namespace {
+
+constexpr std::string_view kDeliveryColumns =
+    "webhook_id, endpoint_id, job_id, event, created_at, next_attempt_at, attempts,"
+    " coalesce(claim_token, '')";
+
+WebhookDelivery ReadDelivery(sqlite::Statement& row) {
+  WebhookDelivery delivery;
+  delivery.webhook_id = row.ColumnString(0);
+  delivery.endpoint_id = row.ColumnString(1);
+  delivery.job_id = row.ColumnString(2);
+  delivery.event = ParseWebhookEvent(row.ColumnText(3)).value_or(WebhookEvent::kJobFailed);
+  delivery.created_at = row.ColumnInt64(4);
+  delivery.next_attempt_at = row.ColumnInt64(5);
+  delivery.attempts = static_cast<int>(row.ColumnInt64(6));
+  delivery.claim_token = row.ColumnString(7);
+  return delivery;
+}
+
+bool OldestDueFirst(const WebhookDelivery& a, const WebhookDelivery& b) {
+  return std::tie(a.next_attempt_at, a.webhook_id) < std::tie(b.next_attempt_at, b.webhook_id);
+}
+
+}  // namespace
+
+// One UPDATE statement: SQLite runs it as one write transaction, so two
+// claimers (threads or processes) never take the same row. A read first
+// keeps the idle poll (every dispatcher, every second) from taking the
+// write lock when nothing is due.
+std::vector<WebhookDelivery> SqliteWebhookStore::ClaimDueDeliveries(Nanos now, int limit,
+                                                                    Nanos lease_until) {
+  std::vector<WebhookDelivery> claimed;
+  if (limit <= 0) return claimed;
+  auto connection = pool_.Borrow();
+  {
+    auto any = connection->Prepare(
+        "SELECT 1 FROM webhook_deliveries WHERE next_attempt_at <= ?1"
+        " AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1");
+    any->BindInt64(1, now);
+    if (!any->Step()) return claimed;
+  }
+  BeforeWrite();
+  // Each row gets its own token: a random prefix for this batch plus the id.
+  const std::string token_prefix = RandomHex(16) + ":";
+  auto claim = connection->Prepare(
+      "UPDATE webhook_deliveries SET claim_token = ?1 || webhook_id, lease_until = ?2"
+      " WHERE rowid IN (SELECT rowid FROM webhook_deliveries"
+      "   WHERE next_attempt_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)"
+      "   ORDER BY next_attempt_at, webhook_id LIMIT ?4)"
+      " RETURNING " +
+      std::string(kDeliveryColumns));
+  claim->BindText(1, token_prefix).BindInt64(2, lease_until).BindInt64(3, now).BindInt64(4, limit);
+  while (claim->Step()) claimed.push_back(ReadDelivery(*claim));
+  std::sort(claimed.begin(), claimed.end(), OldestDueFirst);
+  return claimed;
+}
+
+bool SqliteWebhookStore::CompleteDelivery(std::string_view webhook_id,
+                                          std::string_view claim_token) {
+  BeforeWrite();
+  auto connection = pool_.Borrow();
+  auto remove = connection->Prepare(
+      "DELETE FROM webhook_deliveries WHERE webhook_id = ? AND claim_token = ?");
+  remove->BindText(1, webhook_id).BindText(2, claim_token);
+  remove->Run();
+  return connection->Changes() > 0;
+}
+
+bool SqliteWebhookStore::RetryDelivery(std::string_view webhook_id, std::string_view claim_token,
+                                       Nanos next_attempt_at) {
+  BeforeWrite();
+  auto connection = pool_.Borrow();
+  auto retry = connection->Prepare(
+      "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?,"
+      " claim_token = NULL, lease_until = NULL WHERE webhook_id = ? AND claim_token = ?");
+  retry->BindInt64(1, next_attempt_at).BindText(2, webhook_id).BindText(3, claim_token);
+  retry->Run();
+  return connection->Changes() > 0;
+}
+
+std::vector<WebhookDelivery> SqliteWebhookStore::QueuedDeliveries() {
+  auto connection = pool_.Borrow();
+  auto select = connection->Prepare("SELECT " + std::string(kDeliveryColumns) +
+                                    " FROM webhook_deliveries ORDER BY created_at, webhook_id");
+  std::vector<WebhookDelivery> deliveries;
+  while (select->Step()) deliveries.push_back(ReadDelivery(*select));
+  return deliveries;
 }
 
 }  // namespace jobsd::storage

@@ -113,9 +113,10 @@ class MemoryBackend final : public OpenBackend {
   WebhookStore& webhooks() override { return webhooks_; }
 
  private:
-  storage::MemoryJobStore jobs_;
-  storage::MemoryCredentialStore credentials_;
+  // The job store queues its finished jobs' deliveries in the webhook store.
   storage::MemoryWebhookStore webhooks_;
+  storage::MemoryJobStore jobs_{&webhooks_};
+  storage::MemoryCredentialStore credentials_;
 };
 
 // A schema of the test server per test directory: opening the same

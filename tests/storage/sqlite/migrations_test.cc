@@ -76,8 +76,9 @@ TEST(MigrationsTest, FreshStoreHasEveryTableAndTheLatestVersion) {
   EXPECT_TRUE(database->Ping());
 
   auto connection = Connection::Open(dir / "sub/dir/jobsd.db");
-  for (std::string_view table : {"orders", "order_items", "jobs", "api_clients", "access_tokens",
-                                 "webhook_endpoints", "webhook_attempts", "schema_migrations"}) {
+  for (std::string_view table :
+       {"orders", "order_items", "jobs", "api_clients", "access_tokens", "webhook_endpoints",
+        "webhook_attempts", "webhook_deliveries", "schema_migrations"}) {
     EXPECT_EQ(QueryText(*connection,
                         "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                         " AND name = '" +
