@@ -242,8 +242,15 @@ try {
   await page.click("#create-export");
   await page.waitForFunction(() => /^#\/jobs\/[0-9a-f-]{36}$/.test(location.hash), { timeout: 10000 });
   const cancelledId = (await page.evaluate(() => location.hash)).split("/")[2];
-  await page.waitForSelector("#cancel");
-  await page.click("#cancel");
+  // Clicked inside the page, in one go: the job's page re-renders on every
+  // event of its stream, so a handle to the button may be detached by the
+  // time a click through the protocol reaches it.
+  await page.waitForFunction(() => {
+    const button = document.querySelector("#cancel");
+    if (!button) return false;
+    button.click();
+    return true;
+  });
   await page.waitForSelector("#job-view[data-status=failed]", { timeout: 10000 });
   assert.equal(await text("#job-error"), "Cancelled by request");
   assert.equal((await waitForJob(cancelledId, ["failed"])).error, "Cancelled by request");
