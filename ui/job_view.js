@@ -40,7 +40,11 @@ export function renderJob(main, id, signal) {
     // The stream sends the job at once and on every change, and ends after
     // the final status.
     followEvents(id, (document_) => {
-      if (!signal.aborted) show(document_.data);
+      if (signal.aborted) return;
+      // A job never leaves success or failed: an event older than the
+      // cancel's answer (shown already) must not put the page back.
+      if (current && kFinal.has(current.status) && !kFinal.has(document_.data.status)) return;
+      show(document_.data);
     }, signal).catch((failure) => {
       if (!signal.aborted && !(failure instanceof ApiError && failure.status === 401)) {
         view.append(h('p', {class: 'form-error'}, `Live updates stopped: ${failure.message}`));
