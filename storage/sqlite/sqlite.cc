@@ -271,6 +271,21 @@ CachedStatement Connection::Prepare(std::string_view sql) {
   return CachedStatement(*it->second);
 }
 
+CachedStatement Connection::PrepareShaped(std::string_view sql) {
+  if (auto found = shaped_index_.find(sql); found != shaped_index_.end()) {
+    shaped_.splice(shaped_.begin(), shaped_, found->second);  // now the latest
+    return CachedStatement(*shaped_.front().statement);
+  }
+  auto statement = std::make_unique<Statement>(db_.get(), sql, /*persistent=*/true);
+  if (shaped_.size() >= kShapedCacheSize) {
+    shaped_index_.erase(shaped_.back().sql);
+    shaped_.pop_back();  // finalizes the least recently used
+  }
+  shaped_.push_front(Shaped{std::string(sql), std::move(statement)});
+  shaped_index_.emplace(shaped_.front().sql, shaped_.begin());
+  return CachedStatement(*shaped_.front().statement);
+}
+
 Statement Connection::PrepareUncached(std::string_view sql) { return Statement(db_.get(), sql); }
 
 std::int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }

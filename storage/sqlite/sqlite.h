@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -136,6 +137,13 @@ class Connection {
   // A statement from this connection's cache, prepared once per SQL text.
   // For fixed SQL only: dynamic SQL (filters) would grow the cache forever.
   CachedStatement Prepare(std::string_view sql);
+  // For SQL whose text follows a filter's shape (its values are bound, not
+  // written in): the statement of the same text is kept in a small cache of
+  // the latest kShapedCacheSize texts, so a filter polled or exported again
+  // is not parsed again (parsing a 49-column SELECT costs more than running
+  // it on few rows). Callers hold at most a few such loans at a time.
+  CachedStatement PrepareShaped(std::string_view sql);
+  static constexpr std::size_t kShapedCacheSize = 32;
   // A fresh statement, finalized when it goes out of scope.
   Statement PrepareUncached(std::string_view sql);
 
@@ -149,6 +157,7 @@ class Connection {
   std::string LastErrorMessage() const;
   int LastErrorCode() const;
   std::size_t CachedStatementCount() const { return cache_.size(); }
+  std::size_t ShapedStatementCount() const { return shaped_.size(); }
 
   sqlite3* get() const { return db_.get(); }
 
@@ -174,6 +183,14 @@ class Connection {
   // finalized (cache_ destroyed) before the connection closes.
   std::unique_ptr<sqlite3, Closer> db_;
   std::unordered_map<std::string, std::unique_ptr<Statement>, Hash, std::equal_to<>> cache_;
+  // Most recently used first; the index points into it (keys view the
+  // list's strings, which never move).
+  struct Shaped {
+    std::string sql;
+    std::unique_ptr<Statement> statement;
+  };
+  std::list<Shaped> shaped_;
+  std::unordered_map<std::string_view, std::list<Shaped>::iterator> shaped_index_;
 };
 
 enum class TransactionKind {

@@ -229,27 +229,21 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   if (auto statuses = StatusesOnly(query.filter)) {
     page.total = CountVisible(*connection, *statuses, query.now);
   } else {
-    // Filters make this SQL vary, so these statements are not cached.
-    Statement count = connection->PrepareUncached("SELECT count(*) FROM jobs" + condition);
-    count.BindInt64(1, query.now);
-    BindParams(count, where.params, 2);
-    count.Step();
-    page.total = count.ColumnInt64(0);
+    // Filters make this SQL follow their shape: the latest shapes stay prepared.
+    auto count = connection->PrepareShaped("SELECT count(*) FROM jobs" + condition);
+    count->BindInt64(1, query.now);
+    BindParams(*count, where.params, 2);
+    count->Step();
+    page.total = count->ColumnInt64(0);
   }
 
   if (query.offset < page.total) {
     const std::string sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
                             " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
     // The unfiltered page (what clients poll) keeps its prepared statement;
-    // filtered ones vary with the filter's shape and are prepared each time.
-    std::optional<Statement> uncached;
-    std::optional<sqlite::CachedStatement> cached;
-    if (where.sql.empty()) {
-      cached.emplace(*connection->Prepare(sql));
-    } else {
-      uncached.emplace(connection->PrepareUncached(sql));
-    }
-    Statement& select = cached ? **cached : *uncached;
+    // filtered ones vary with the filter's shape and share a small cache.
+    auto prepared = where.sql.empty() ? connection->Prepare(sql) : connection->PrepareShaped(sql);
+    Statement& select = *prepared;
     select.BindInt64(1, query.now);
     BindParams(select, where.params, 2);
     const int next = 2 + static_cast<int>(where.params.size());

@@ -74,15 +74,15 @@ std::int64_t SqliteOrderStore::ScanOrders(const filter::Filter& filter, OrderRow
     auto select = connection->Prepare(SelectColumnsSql() + " ORDER BY created_at, id");
     rows = scan(*select);
   } else {
-    // Filtered SQL varies, so it is not cached.
-    Statement count = connection->PrepareUncached("SELECT count(*) FROM orders WHERE " + where.sql);
-    bind(count);
-    count.Step();
-    sink.OnTotal(count.ColumnInt64(0));
-    Statement select = connection->PrepareUncached(SelectColumnsSql() + " WHERE " + where.sql +
-                                                   " ORDER BY created_at, id");
-    bind(select);
-    rows = scan(select);
+    // Filtered SQL follows the filter's shape: the latest shapes stay prepared.
+    auto count = connection->PrepareShaped("SELECT count(*) FROM orders WHERE " + where.sql);
+    bind(*count);
+    count->Step();
+    sink.OnTotal(count->ColumnInt64(0));
+    auto select = connection->PrepareShaped(SelectColumnsSql() + " WHERE " + where.sql +
+                                            " ORDER BY created_at, id");
+    bind(*select);
+    rows = scan(*select);
   }
   snapshot.Commit();
   return rows;
