@@ -42,16 +42,10 @@ void AppendInteger(std::string& out, std::int64_t value) {
 
 }  // namespace
 
-CsvWriter::CsvWriter(int fd, std::size_t buffer_size) : fd_(fd), threshold_(buffer_size) {
-  // Room for the threshold plus a typical row, so the string does not grow;
-  // only a single row larger than the slack makes it reallocate.
-  buffer_.reserve(threshold_ + 64 * 1024);
-}
+CsvWriter::CsvWriter(int fd, std::size_t buffer_size) : fd_(fd), threshold_(buffer_size) {}
 
 CsvWriter::CsvWriter(std::function<void(std::string_view)> output, std::size_t buffer_size)
-    : output_(std::move(output)), threshold_(buffer_size) {
-  buffer_.reserve(threshold_ + 64 * 1024);
-}
+    : output_(std::move(output)), threshold_(buffer_size) {}
 
 void CsvWriter::AppendText(std::string& out, std::string_view text, bool guard_formula) {
   const bool quote = NeedsQuotes(text);
@@ -77,6 +71,11 @@ void CsvWriter::WriteHeader() {
 }
 
 void CsvWriter::WriteRow(const ColumnValue* values) {
+  // Room for the threshold plus a typical row, so the string does not grow;
+  // only a single row larger than the slack makes it reallocate. Taken at
+  // the first row, not before: an export that matches nothing (failed at
+  // once) allocates, maps and unmaps no megabyte.
+  if (buffer_.capacity() < threshold_) buffer_.reserve(threshold_ + 64 * 1024);
   for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
     if (i > 0) buffer_.push_back(',');
     const ColumnValue& v = values[i];

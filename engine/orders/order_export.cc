@@ -38,8 +38,11 @@ class CsvSink final : public OrderRowSink {
   }
 
  private:
+  // Nothing to report until the store tells the total, nor when it is 0:
+  // the job fails at once, and the first progress report would cost a
+  // store write (the lease renewal that carries it comes at once).
   void Report() const {
-    if (context_.report_progress && total_ >= 0) context_.report_progress(rows_, total_);
+    if (context_.report_progress && total_ > 0) context_.report_progress(rows_, total_);
   }
 
   CsvWriter& writer_;
@@ -69,17 +72,25 @@ JobOutcome OrderExportJob::Run(const JobContext& context) {
       return JobOutcome::Failed("Could not parse the supplied filter: " + std::string(e.what()));
     }
 
-    // Destroyed uncommitted (no rows, any throw), the writer removes its
-    // partial artifact.
-    std::unique_ptr<ArtifactWriter> artifact = context.artifacts.Begin(ArtifactSpec{
-        context.job.id, std::string(kOrderExportContentType), "orders-" + context.job.id + ".csv"});
-    CsvWriter writer([&artifact](std::string_view bytes) { artifact->Write(bytes); });
+    // The artifact is begun by the first bytes that leave the buffer, so an
+    // export that matches nothing creates no file. Destroyed uncommitted
+    // (any throw), the writer removes its partial artifact.
+    std::unique_ptr<ArtifactWriter> artifact;
+    auto begun = [&]() -> ArtifactWriter& {
+      if (artifact == nullptr) {
+        artifact = context.artifacts.Begin(ArtifactSpec{context.job.id,
+                                                        std::string(kOrderExportContentType),
+                                                        "orders-" + context.job.id + ".csv"});
+      }
+      return *artifact;
+    };
+    CsvWriter writer([&begun](std::string_view bytes) { begun().Write(bytes); });
     writer.WriteHeader();
     CsvSink sink(writer, context);
     const std::int64_t rows = store_.ScanOrders(parsed, sink);
-    writer.Flush();
     if (rows == 0) return JobOutcome::Failed(std::string(kNoResultsError));
-    return JobOutcome::Success(RowCountResult(rows), artifact->Commit(), rows);
+    writer.Flush();
+    return JobOutcome::Success(RowCountResult(rows), begun().Commit(), rows);
   } catch (const FreeSpaceReserveReached& e) {
     // Not retried: the space is taken by something other than this job,
     // and an operator has to make room. No path: clients see this.

@@ -88,12 +88,15 @@ boost::json::object WaitForOutcome(LiveJobsd& jobsd, const std::string& id) {
 // Section 15: at most --max-active-jobs jobs pending or started per
 // client. The exports directory is replaced by a file once serve runs, so
 // every export fails in a retryable way and its job goes back to pending
-// with a backoff: the jobs stay active for the whole test.
+// with a backoff: the jobs stay active for the whole test. There are orders
+// to export: an export that matches none fails at once, before it writes.
 TEST(LimitsTest, OneJobMoreThanMaxActiveJobsAnswers429WithRetryAfter) {
   LiveJobsd jobsd;
   ASSERT_TRUE(jobsd.Start({"--max-active-jobs", "3", "--workers", "1"}));
   std::filesystem::remove_all(jobsd.exports());
   testing::WriteFile(jobsd.exports(), "not a directory");
+  testing::RunResult seeded = jobsd.Jobsd({"orders", "seed", "--count", "5"});
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
 
   // Jobs of the command line belong to no client and count for none.
   for (int i = 0; i < 3; ++i) {
