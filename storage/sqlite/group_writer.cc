@@ -3,45 +3,64 @@
 namespace jobsd::storage {
 
 void GroupWriter::Write(const Work& work, Sync sync) {
-  Pending mine;
-  mine.work = &work;
-  mine.sync = sync;
-  std::unique_lock lock(mutex_);
-  queue_.push_back(&mine);
-  while (!mine.done) {
-    if (leader_) {
-      done_.wait(lock);
-      continue;
-    }
-    // Nobody is committing: lead a group of everything queued so far.
-    leader_ = true;
-    std::vector<Pending*> group;
-    group.swap(queue_);
-    lock.unlock();
-    const std::exception_ptr busy = Commit(group);
-    lock.lock();
-    for (Pending* pending : group) pending->done = true;
+  auto mine = std::make_shared<Pending>();
+  mine->work = &work;
+  mine->sync = sync;
+  bool lead = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(mine);
+    if (!leader_) lead = leader_ = true;  // nobody is committing: lead at once
+  }
+  if (!lead) {
+    mine->state.wait(Pending::kQueued, std::memory_order_acquire);
+    lead = mine->state.load(std::memory_order_acquire) == Pending::kLead;
+  }
+  if (lead) Lead();
+  if (mine->error) std::rethrow_exception(mine->error);
+}
+
+void GroupWriter::Lead() {
+  std::vector<PendingRef> group;
+  {
+    std::lock_guard lock(mutex_);
+    group.swap(queue_);  // this leader's own write is the first
+  }
+  const std::exception_ptr busy = Commit(group);
+  std::vector<PendingRef> refused;
+  PendingRef next;
+  {
+    std::lock_guard lock(mutex_);
     if (busy) {
       // The lock stayed held by another process for the whole wait. The
       // writes queued meanwhile would each wait it out again, one group
       // after another, holding their threads (and clients) for minutes:
       // they get the same answer now (503 + Retry-After for a request).
-      for (Pending* pending : queue_) {
-        pending->error = busy;
-        pending->done = true;
-      }
-      queue_.clear();
+      refused.swap(queue_);
     }
-    // Whoever queued meanwhile leads the next group.
-    leader_ = false;
-    done_.notify_all();
+    if (queue_.empty()) {
+      leader_ = false;
+    } else {
+      next = queue_.front();  // leads the next group; the others wait on
+    }
   }
-  if (mine.error) std::rethrow_exception(mine.error);
+  // The next group starts committing while this one's writers wake.
+  if (next) {
+    next->state.store(Pending::kLead, std::memory_order_release);
+    next->state.notify_one();
+  }
+  for (const PendingRef& pending : refused) pending->error = busy;
+  for (auto* done : {&group, &refused}) {
+    for (const PendingRef& pending : *done) {
+      pending->state.store(Pending::kDone, std::memory_order_release);
+      pending->state.notify_one();
+    }
+  }
 }
 
-std::exception_ptr GroupWriter::Commit(const std::vector<Pending*>& group) {
+std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
   Sync sync = Sync::kNormal;
-  for (const Pending* pending : group) {
+  for (const PendingRef& pending : group) {
     if (pending->sync == Sync::kFull) sync = Sync::kFull;
   }
   sqlite::Connection* connection = nullptr;
@@ -53,7 +72,7 @@ std::exception_ptr GroupWriter::Commit(const std::vector<Pending*>& group) {
     if (group.size() == 1) {
       (*group.front()->work)(*connection);  // alone: its error is the group's
     } else {
-      for (Pending* pending : group) {
+      for (const PendingRef& pending : group) {
         // A savepoint per write: one that fails is undone alone.
         connection->Prepare("SAVEPOINT group_write")->Run();
         try {
@@ -71,7 +90,7 @@ std::exception_ptr GroupWriter::Commit(const std::vector<Pending*>& group) {
     transaction.Commit();
   } catch (...) {
     const std::exception_ptr error = std::current_exception();
-    for (Pending* pending : group) pending->error = error;
+    for (const PendingRef& pending : group) pending->error = error;
     // Left inside a transaction it cannot end, the connection is useless:
     // drop it, the next group opens a new one.
     if (connection != nullptr && !connection->InAutocommit()) connection_.reset();
