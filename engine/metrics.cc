@@ -85,10 +85,12 @@ Metrics::JobTypeSeries& Metrics::JobType(std::string_view job_type) {
 }
 
 void Metrics::JobStarted(std::string_view job_type) {
+  activity_.fetch_add(1, std::memory_order_relaxed);
   JobType(job_type).started.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::JobFinished(std::string_view job_type, JobStatus status, Nanos duration) {
+  activity_.fetch_add(1, std::memory_order_relaxed);
   JobTypeSeries& series = JobType(job_type);
   switch (status) {
     case JobStatus::kSuccess:
@@ -116,6 +118,7 @@ void Metrics::WebhookDelivery(WebhookOutcome outcome) {
 }
 
 void Metrics::HttpRequest(std::string_view route, int status, Nanos duration) {
+  activity_.fetch_add(1, std::memory_order_relaxed);
   RouteSeries* series = nullptr;
   std::atomic<std::int64_t>* counter = nullptr;
   {
@@ -132,6 +135,8 @@ void Metrics::HttpRequest(std::string_view route, int status, Nanos duration) {
 void Metrics::EventStreamOpened() { open_event_streams_.fetch_add(1, std::memory_order_relaxed); }
 
 void Metrics::EventStreamClosed() { open_event_streams_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::int64_t Metrics::activity() const { return activity_.load(std::memory_order_relaxed); }
 
 std::int64_t Metrics::open_event_streams() const {
   return open_event_streams_.load(std::memory_order_relaxed);

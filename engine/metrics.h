@@ -63,6 +63,11 @@ class Metrics {
   void EventStreamClosed();
   std::int64_t open_event_streams() const;
 
+  // A count that grows with every request served and every job started or
+  // finished: how serve's IdleMemoryTrimmer tells a quiet process. Not
+  // exposed to Prometheus.
+  std::int64_t activity() const;
+
   // The whole exposition; `jobs_by_status` comes from the store.
   std::string RenderPrometheus(const std::map<JobStatus, std::int64_t>& jobs_by_status) const;
 
@@ -91,6 +96,7 @@ class Metrics {
   std::atomic<std::int64_t> cancelled_{0};
   std::array<std::atomic<std::int64_t>, 3> webhook_deliveries_{};  // by WebhookOutcome
   std::atomic<std::int64_t> open_event_streams_{0};
+  std::atomic<std::int64_t> activity_{0};
 };
 
 }  // namespace jobsd

@@ -54,6 +54,11 @@ class Store {
   // Every wait for a lock, now and later, gives up at once: shutdown past
   // its grace does not wait out another process's lock.
   virtual void AbortLockWaits() = 0;
+  // Gives back memory that the store's caches keep from busier times and a
+  // quiet process does not need (SQLite: the page caches of the pooled
+  // connections not in use; the next queries read those pages again).
+  // Best effort: never throws. Serve calls it once a burst is over.
+  virtual void ReleaseCachedMemory() {}
 };
 
 }  // namespace jobsd::storage

@@ -57,6 +57,10 @@ class ConnectionPool {
 
   int open_connections() const;
 
+  // Empties the page caches of the connections not on loan now (PRAGMA
+  // shrink_memory); those on loan keep theirs. Best effort: never throws.
+  void ReleaseIdleMemory();
+
  private:
   friend class ConnectionLease;
   void Return(std::unique_ptr<sqlite::Connection> connection);

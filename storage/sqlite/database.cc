@@ -142,6 +142,8 @@ class SqliteDatabase final : public Database {
 
   void AbortLockWaits() override { options_.abort_waits->store(true); }
 
+  void ReleaseCachedMemory() override { pool_.ReleaseIdleMemory(); }
+
   bool Ping() override {
     try {
       auto connection = pool_.Borrow();

@@ -90,19 +90,26 @@ constexpr std::string_view kMergeItemsSql =
 
 // The staging database lives only as long as the import. Durability is
 // pointless there (it is thrown away on any failure), so no journal and no
-// fsync; its page cache is large enough that a typical import never spills.
+// fsync. Its page cache is small on purpose: rows are staged in id order
+// from a B-tree that grows at its end, so a bigger cache buys little, and
+// every page of cache is resident memory for the whole import (a 64 MiB
+// cache and temp_store = MEMORY made a million-order seed peak at 760 MB).
+// Temporary files (the sorter of an index build, spilled pages) go to
+// disk, in the same directory as the staging database, never to memory.
 constexpr std::string_view kStagingSettings =
-    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;"
+    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
     // Every item's order is staged before the item, in the same session:
     // the per-item foreign-key lookup could never fail. It stays off for
     // the merge, where the same holds (items come with their orders).
-    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY";
-// For the merge: the store's index B-trees (or their rebuild, see
-// DeferStoreIndexes) stay in memory instead of spilling page by page; FULL
-// as on every store connection (database.cc), and the WAL that a big import
-// blows up is truncated again after the next checkpoint.
+    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE";
+// For the merge: FULL as on every store connection (database.cc), and the
+// WAL that a big import blows up is truncated again after the next
+// checkpoint. The cache bounds the merge's memory: the transaction's dirty
+// pages beyond it are spilled to the WAL (still uncommitted, so still all
+// or nothing), and the sorter of an index rebuild (DeferStoreIndexes)
+// merges runs from temporary files instead of holding every key.
 constexpr std::string_view kStoreSettings =
-    "PRAGMA store.cache_size = -262144; PRAGMA store.synchronous = FULL;"
+    "PRAGMA store.cache_size = -32768; PRAGMA store.synchronous = FULL;"
     " PRAGMA store.journal_size_limit = 67108864";
 
 std::int64_t QueryInt(Connection& connection, std::string_view sql) {
