@@ -1,14 +1,16 @@
 // The crash suite under concurrent POST load (issue 14): 64 kept-alive
 // connections create jobs as fast as the real `jobsd serve` takes them,
-// some with an Idempotency-Key, and the process is killed with SIGKILL at a
-// random moment 1 to 2 s in; three times on the same store, so later kills
-// hit a store that recovered from the earlier ones. A 202 is sent only once
-// the job is committed (README, "Durability and failure"), so after each
-// restart every job acknowledged by a 202, whether the 202 arrived before
-// the kill signal was sent or was still in flight then, must be readable
-// (GET 200) and listed, the list must count at least as many jobs, a
-// retried Idempotency-Key must return its job and create none, and the
-// SQLite file must pass PRAGMA integrity_check.
+// one request in four with an Idempotency-Key, and the process is killed
+// with SIGKILL at a random moment 1 to 2 s in; three times on the same
+// store, so later kills hit a store that recovered from the earlier ones.
+// A 202 is sent only once the job is committed (README, "Durability and
+// failure"), so after each restart every job acknowledged by a 202, whether
+// the 202 arrived before the kill signal was sent or was still in flight
+// then, must be readable (GET 200; earlier cycles' jobs by a sample, as all
+// of them were read after their own cycle) and listed; the list's total
+// must cover them and exceed them by at most the requests in flight at the
+// kills; a retried Idempotency-Key must return its job and create none; and
+// the SQLite file must pass PRAGMA integrity_check and foreign_key_check.
 //
 // Runs on a SQLite file and on a schema of the throwaway PostgreSQL of
 // scripts/with-postgres.sh (JOBSD_TEST_POSTGRES_URI; without it the
