@@ -137,6 +137,39 @@ TEST_F(SqliteTest, CachedStatementIsPreparedOnceAndResetAfterUse) {
   }
 }
 
+TEST_F(SqliteTest, ShapedStatementsKeepTheLatestTextsAndForgetTheOldest) {
+  Insert(1, "one");
+  const auto text = [](int i) {
+    return "SELECT v FROM t WHERE k = ? AND " + std::to_string(i) + " >= 0";
+  };
+  sqlite3_stmt* first = nullptr;
+  {
+    auto select = db_->PrepareShaped(text(0));
+    select->BindInt64(1, 1);
+    ASSERT_TRUE(select->Step());
+    EXPECT_EQ(select->ColumnText(0), "one");
+    first = select->get();
+  }
+  {
+    // The same text again: the same statement, reset and unbound.
+    auto again = db_->PrepareShaped(text(0));
+    EXPECT_EQ(again->get(), first);
+    EXPECT_FALSE(again->Step());
+  }
+  const auto size = static_cast<int>(Connection::kShapedCacheSize);
+  for (int i = 1; i <= size; ++i) db_->PrepareShaped(text(i));
+  EXPECT_EQ(db_->ShapedStatementCount(), Connection::kShapedCacheSize);
+  // text(0) was the least recently used: it was finalized and is prepared anew.
+  {
+    auto select = db_->PrepareShaped(text(0));
+    select->BindInt64(1, 1);
+    ASSERT_TRUE(select->Step());
+    EXPECT_EQ(select->ColumnText(0), "one");
+  }
+  EXPECT_EQ(db_->ShapedStatementCount(), Connection::kShapedCacheSize);
+  EXPECT_EQ(db_->CachedStatementCount(), 1u);  // the insert's; shaped ones live apart
+}
+
 TEST_F(SqliteTest, SyntaxErrorNamesTheProblemAndIsNotTransient) {
   try {
     db_->PrepareUncached("SELEKT 1");
