@@ -7,7 +7,9 @@
 //  - /healthz needs nothing from the store: it is answered on the I/O
 //    thread at once and never queues behind anything.
 //  - GET and HEAD only read; in WAL mode a reader never waits for a writer,
-//    so the read pool stays free whatever the lock does.
+//    so the read pool stays free whatever the lock does. A poll of
+//    /v2/jobs whose page is in the list cache does not even go there: the
+//    I/O thread answers it (Router::AnswerFromListCache).
 //  - Everything else may write and runs on its own small pool: at most that
 //    many threads wait on the lock, the rest queue, and each ends in 503 +
 //    Retry-After when the wait runs out.

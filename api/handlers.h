@@ -1,8 +1,10 @@
 // The endpoint handlers. Each gets the request and what the router matched,
 // and returns a Response or throws (ApiError, or an engine exception that
-// errors.h maps). They run on the blocking pool, never on an I/O thread.
+// errors.h maps). They run on a pool, never on an I/O thread; only
+// ListJobsFromCache does (Router::AnswerFromListCache).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "api/http_types.h"
@@ -29,6 +31,10 @@ using Handler = Response (*)(const HandlerContext&);
 // api/jobs_handlers.cc
 Response PostJob(const HandlerContext& context);
 Response ListJobs(const HandlerContext& context);
+// The page ListJobs would answer when its list cache has it, else nullopt
+// (also for parameters ListJobs refuses: it says why). Reads no more than
+// the store's change version.
+std::optional<Response> ListJobsFromCache(const HandlerContext& context);
 Response GetJob(const HandlerContext& context);
 Response GetJobFile(const HandlerContext& context);
 Response PostCancelJob(const HandlerContext& context);

@@ -84,7 +84,9 @@ Response PostJob(const HandlerContext& context) {
   return response;
 }
 
-Response ListJobs(const HandlerContext& context) {
+namespace {
+
+ListJobsRequest ParseListRequest(const HandlerContext& context) {
   ListJobsRequest list;
   list.limit = static_cast<int>(
       PageParam(context, "page[limit]", 25, 1, 100, "a whole number from 1 to 100"));
@@ -92,13 +94,38 @@ Response ListJobs(const HandlerContext& context) {
       PageParam(context, "page[offset]", 0, 0, std::numeric_limits<std::int64_t>::max() / 2,
                 "a whole number, 0 or more");
   list.filter = context.query.Find("filter").value_or("");
+  return list;
+}
+
+std::string ListCacheKey(const ListJobsRequest& list) {
+  return std::to_string(list.limit) + ' ' + std::to_string(list.offset) + ' ' + list.filter;
+}
+
+}  // namespace
+
+std::optional<Response> ListJobsFromCache(const HandlerContext& context) {
+  ListJobsRequest list;
+  try {
+    list = ParseListRequest(context);
+  } catch (const ApiError&) {
+    return std::nullopt;  // ListJobs answers the 400
+  }
+  const JobService& jobs = context.services.jobs;
+  const std::uint64_t version = jobs.ListVersion();
+  if (auto body = context.list_cache.Find(ListCacheKey(list), version, jobs.clock().Now())) {
+    return JsonTextResponse(http::status::ok, *body);
+  }
+  return std::nullopt;
+}
+
+Response ListJobs(const HandlerContext& context) {
+  const ListJobsRequest list = ParseListRequest(context);
 
   // The same page again while the store has not changed (api/list_cache.h).
   // The version is read before listing: a commit landing in between makes
   // the entry stale at once rather than wrong.
   const JobService& jobs = context.services.jobs;
-  std::string key =
-      std::to_string(list.limit) + ' ' + std::to_string(list.offset) + ' ' + list.filter;
+  std::string key = ListCacheKey(list);
   const std::uint64_t version = jobs.ListVersion();
   if (auto body = context.list_cache.Find(key, version, jobs.clock().Now())) {
     return JsonTextResponse(http::status::ok, *body);

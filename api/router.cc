@@ -99,7 +99,7 @@ Response Router::Handle(const Request& request, std::string_view request_id) con
   return response;
 }
 
-std::optional<std::string> Router::AuthorizedClient(const Request& request) const {
+std::optional<std::string_view> Router::BearerToken(const Request& request) {
   auto it = request.find(http::field::authorization);
   if (it == request.end()) return std::nullopt;
   std::string_view value = it->value();
@@ -111,7 +111,38 @@ std::optional<std::string> Router::AuthorizedClient(const Request& request) cons
   value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return services_.auth.Authenticate(value);
+  return value;
+}
+
+std::optional<std::string> Router::AuthorizedClient(const Request& request) const {
+  const std::optional<std::string_view> token = BearerToken(request);
+  if (!token) return std::nullopt;
+  return services_.auth.Authenticate(*token);
+}
+
+std::optional<Response> Router::AnswerFromListCache(const Request& request,
+                                                    std::string_view request_id) const {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    return std::nullopt;
+  }
+  if (!services_.jobs.ListVersionIsLocal()) return std::nullopt;
+  try {
+    const std::optional<RequestTarget> target = ParseRequestTarget(request.target());
+    if (!target || target->path != "/v2/jobs") return std::nullopt;
+    const std::optional<std::string_view> token = BearerToken(request);
+    if (!token) return std::nullopt;
+    const std::optional<std::string> client = services_.auth.AuthenticateRemembered(*token);
+    if (!client) return std::nullopt;
+    HandlerContext context{request, services_,     public_url_, request_id,
+                           {},      target->query, list_cache_, *client};
+    std::optional<Response> response = ListJobsFromCache(context);
+    if (!response) return std::nullopt;
+    response->route = "/v2/jobs";
+    response->headers.set("X-Request-Id", request_id);
+    return response;
+  } catch (...) {
+    return std::nullopt;  // the pool's Handle says what went wrong
+  }
 }
 
 std::optional<std::string> Router::CheckToken(const Request& request, std::string_view path) const {

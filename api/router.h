@@ -37,6 +37,16 @@ class Router {
   std::optional<Response> PrecheckBeforeBody(const Request& header,
                                              std::string_view request_id) const;
 
+  // On the connection's I/O thread, before the request goes to a pool: the
+  // answer to a GET or HEAD of /v2/jobs whose page is in the list cache,
+  // when the token is one the authenticator remembers and the store tells
+  // its version without a network round trip. That is what most polls are,
+  // and two thread hand-offs cost more than serving the kept page.
+  // nullopt otherwise, and for anything that would be an error: the request
+  // then goes to the read pool as usual, and Handle answers it the same.
+  std::optional<Response> AnswerFromListCache(const Request& request,
+                                              std::string_view request_id) const;
+
   const std::string& public_url() const { return public_url_; }
 
   // Every route template (e.g. /v2/jobs/{id}) with the methods it handles
@@ -61,6 +71,9 @@ class Router {
 
   Response Dispatch(const Request& request, std::string_view request_id,
                     std::string& route_name) const;
+  // The bearer token of the Authorization header, trimmed; nullopt when it
+  // has none.
+  static std::optional<std::string_view> BearerToken(const Request& request);
   // The client_id of the request's bearer token, nullopt when it has none
   // that is valid.
   std::optional<std::string> AuthorizedClient(const Request& request) const;

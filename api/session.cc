@@ -172,8 +172,12 @@ asio::awaitable<bool> Session::ServeOne() {
   Request request = reader.Release();
   Response response;
   const HandlerLane lane = LaneFor(request);
+  std::optional<Response> cached;
+  if (lane == HandlerLane::kRead) cached = context_.router.AnswerFromListCache(request, request_id);
   if (lane == HandlerLane::kInline) {
     response = context_.router.Handle(request, request_id);
+  } else if (cached) {
+    response = *std::move(cached);  // a poll of an unchanged list, on this thread
   } else {
     response = co_await asio::co_spawn(
         lane == HandlerLane::kRead ? context_.blocking_pool : context_.write_pool,

@@ -148,6 +148,19 @@ std::optional<std::string> Authenticator::Authenticate(std::string_view token) {
   return std::move(stored->client_id);
 }
 
+std::optional<std::string> Authenticator::AuthenticateRemembered(std::string_view token) {
+  if (token.empty()) return std::nullopt;
+  const std::string hash = Sha256Hex(token);
+  const Nanos now = clock_.Now();
+  std::lock_guard lock(known_mutex_);
+  auto it = known_.find(hash);
+  if (it == known_.end() || now >= it->second.expires_at ||
+      now - it->second.checked_at >= kTokenRecheck) {
+    return std::nullopt;
+  }
+  return it->second.client_id;
+}
+
 void Authenticator::ForgetTokens(const std::vector<std::string>& hashes) {
   if (hashes.empty()) return;
   std::lock_guard lock(known_mutex_);

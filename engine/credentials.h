@@ -67,6 +67,10 @@ class Authenticator {
   // process (jobsd credentials revoke) loses access within kTokenRecheck.
   std::optional<std::string> Authenticate(std::string_view token);
   bool ValidateToken(std::string_view token) { return Authenticate(token).has_value(); }
+  // What Authenticate answers from memory alone: the client_id of a token
+  // remembered and due for no recheck, else nullopt (which means "ask
+  // Authenticate", not "invalid"). Never reads the store.
+  std::optional<std::string> AuthenticateRemembered(std::string_view token);
 
   bool HasAnyClient();
 

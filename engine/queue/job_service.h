@@ -96,6 +96,9 @@ class JobService {
   // stays right while the version is the same and the clock is before the
   // page's valid_until.
   std::uint64_t ListVersion() const { return store_.ChangeVersion(); }
+  // Whether ListVersion may be asked on a thread that must not wait for a
+  // network (JobStore::ChangeVersionIsLocal).
+  bool ListVersionIsLocal() const { return store_.ChangeVersionIsLocal(); }
   std::map<JobStatus, std::int64_t> CountByStatus() const;
 
   // Called after each successful Create (the worker pool's wake-up).

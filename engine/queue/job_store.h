@@ -187,6 +187,11 @@ class JobStore {
   // also come without any change (callers then merely do the work again).
   // With JobPage::valid_until it lets a caller reuse a page it already has.
   virtual std::uint64_t ChangeVersion() = 0;
+  // True when ChangeVersion answers from this host's memory or files,
+  // without a network round trip (SQLite's shared-memory index, the memory
+  // store): then a thread that must not block on I/O (the HTTP server's)
+  // may ask it. False for a store across a network.
+  virtual bool ChangeVersionIsLocal() const = 0;
 
   // Moves up to max_jobs pending, unexpired jobs whose run_after <= now to
   // started (attempts + 1, claimed_by = worker_id, lease until

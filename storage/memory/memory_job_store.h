@@ -33,6 +33,7 @@ class MemoryJobStore final : public JobStore {
   std::optional<Job> FindJobByArtifactToken(std::string_view token, Nanos now) override;
   JobPage ListJobs(const JobQuery& query) override;
   std::uint64_t ChangeVersion() override;
+  bool ChangeVersionIsLocal() const override { return true; }
   std::vector<ClaimedJob> ClaimJobs(const ClaimRequest& request) override;
   std::vector<bool> RenewLeases(const std::vector<LeaseRenewal>& renewals,
                                 Nanos lease_until) override;

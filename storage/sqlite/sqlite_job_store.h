@@ -45,6 +45,7 @@ class SqliteJobStore final : public JobStore {
   std::map<JobStatus, std::int64_t> CountByStatus(Nanos now) override;
   std::optional<Nanos> NextRunAfter() override;
   std::uint64_t ChangeVersion() override;
+  bool ChangeVersionIsLocal() const override { return true; }
 
  private:
   ConnectionPool& pool_;

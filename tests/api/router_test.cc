@@ -277,6 +277,55 @@ TEST_F(RouterTest, ListPagesNewestFirst) {
   EXPECT_EQ(past.at("meta").at("results").at("total"), 4);
 }
 
+// The I/O thread's answer (Router::AnswerFromListCache) is only ever a
+// page the pool's Handle has answered, byte for byte, and only while
+// nothing changed; everything else is left to Handle.
+TEST_F(RouterTest, ListCacheAnswersOnlyAPageHandleAlreadyGaveWhileNothingChanged) {
+  world_.CreateJob();
+  const std::string target = "/v2/jobs?page[limit]=5&filter=eq(status,pending)";
+  auto inline_answer = [&](const std::string& t, const std::string& token) {
+    return router_.AnswerFromListCache(Authed(MakeRequest(V::get, t), token), "rid-inline");
+  };
+  // A token the authenticator has not checked yet, and a page never listed.
+  const std::string fresh = world_.NewToken();
+  EXPECT_FALSE(inline_answer(target, fresh));
+  EXPECT_FALSE(inline_answer(target, token_));
+
+  const Response listed = Get(target);
+  ASSERT_EQ(listed.status, http::status::ok);
+  if (!world_.services().jobs.ListVersionIsLocal()) {
+    // PostgreSQL: the version is a query over the network, never asked on
+    // an I/O thread; every request goes to the pool.
+    EXPECT_FALSE(inline_answer(target, token_));
+    return;
+  }
+  const std::optional<Response> cached = inline_answer(target, token_);
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->status, http::status::ok);
+  EXPECT_EQ(cached->body, listed.body);
+  EXPECT_EQ(cached->headers[http::field::content_type], listed.headers[http::field::content_type]);
+  EXPECT_EQ(cached->headers[http::field::cache_control],
+            listed.headers[http::field::cache_control]);
+  EXPECT_EQ(cached->headers["X-Request-Id"], "rid-inline");
+  EXPECT_EQ(cached->route, "/v2/jobs");
+  // HEAD too; other methods, paths and bad parameters go to Handle.
+  EXPECT_TRUE(router_.AnswerFromListCache(Authed(MakeRequest(V::head, target), token_), "r"));
+  EXPECT_FALSE(router_.AnswerFromListCache(Authed(MakeRequest(V::post, target), token_), "r"));
+  EXPECT_FALSE(inline_answer("/v2/jobs/", token_));
+  EXPECT_FALSE(inline_answer("/v2/jobs?page[limit]=0", token_));
+  EXPECT_FALSE(inline_answer(target, "not-a-token"));
+  EXPECT_FALSE(router_.AnswerFromListCache(MakeRequest(V::get, target), "r"));  // no token
+
+  // A new job changes the store: the kept page is not served again.
+  world_.CreateJob();
+  EXPECT_FALSE(inline_answer(target, token_));
+  EXPECT_EQ(Body(Get(target)).at("meta").at("results").at("total"), 2);
+  EXPECT_TRUE(inline_answer(target, token_));
+  // Nor once the token expired.
+  world_.clock.Advance(3601 * kNanosPerSecond);
+  EXPECT_FALSE(inline_answer(target, token_));
+}
+
 TEST_F(RouterTest, ListFiltersOnJobFields) {
   const Job failed = world_.Fail(world_.CreateJob(), "No results matched the supplied filter");
   const Job pending = world_.CreateJob();
