@@ -8,6 +8,7 @@
 //   jobsd_queue_bench drain --db PATH --workers W [--nodes K]
 //   jobsd_queue_bench latency --db PATH --rate R --seconds S --workers W [--nodes K]
 //   jobsd_queue_bench rawsqlite --db PATH --n N
+//   jobsd_queue_bench deeppage --db PATH --seconds S --threads T --limit L
 //
 // With --nodes K the workers run in K node processes (this binary's `node`
 // command, each with its own store connections and worker pool, as K `jobsd
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -37,6 +39,7 @@
 #include "engine/queue/job_service.h"
 #include "engine/queue/worker_pool.h"
 #include "storage/files/local_artifact_store.h"
+#include "storage/job_row.h"
 #include "storage/open_store.h"
 
 namespace jobsd::bench {
@@ -553,6 +556,67 @@ int RawSqlite(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// The floor of a deep page: the bare query GET /v2/jobs runs for a page at
+// a random offset (the same columns, order and visibility condition), on T
+// threads with a read-only connection each, with no HTTP, JSON or cache.
+// Every row is read out, as the server reads it.
+int DeepPage(const std::map<std::string, std::string>& flags) {
+  const std::string path = Need(flags, "db");
+  const double seconds = std::stod(Need(flags, "seconds"));
+  const int threads = std::stoi(Need(flags, "threads"));
+  const long limit = std::stol(Need(flags, "limit"));
+  const std::string sql = "SELECT " JOBSD_JOB_COLUMNS
+                          " FROM jobs WHERE expires_at > ?1"
+                          " ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3";
+  std::atomic<long> queries{0};
+  std::atomic<long> total{-1};
+  const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
+  auto run = [&](unsigned seed) {
+    sqlite3* db = nullptr;
+    Check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), db, "open");
+    const long now = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+    sqlite3_stmt* count = nullptr;
+    Check(sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs WHERE expires_at > ?", -1, &count,
+                             nullptr),
+          db, "prepare");
+    sqlite3_bind_int64(count, 1, now);
+    Check(sqlite3_step(count), db, "count");
+    const long visible = static_cast<long>(sqlite3_column_int64(count, 0));
+    sqlite3_finalize(count);
+    total = visible;
+    sqlite3_stmt* select = nullptr;
+    Check(sqlite3_prepare_v2(db, sql.c_str(), -1, &select, nullptr), db, "prepare");
+    std::uint64_t state = seed * 7919u + 1;
+    long mine = 0;
+    while (SteadyClock::now() < deadline) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;  // LCG: cheap, enough
+      const long offset =
+          visible > limit ? static_cast<long>((state >> 33) % (visible - limit)) : 0;
+      sqlite3_bind_int64(select, 1, now);
+      sqlite3_bind_int64(select, 2, limit);
+      sqlite3_bind_int64(select, 3, offset);
+      int rc;
+      while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(select); ++c) (void)sqlite3_column_text(select, c);
+      }
+      Check(rc, db, "select");
+      sqlite3_reset(select);
+      ++mine;
+    }
+    sqlite3_finalize(select);
+    sqlite3_close(db);
+    queries += mine;
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) workers.emplace_back(run, static_cast<unsigned>(t + 1));
+  for (std::thread& worker : workers) worker.join();
+  std::printf("deep_q_per_s=%.0f queries=%ld jobs=%ld threads=%d\n", queries / seconds,
+              queries.load(), total.load(), threads);
+  return 0;
+}
+
 }  // namespace
 }  // namespace jobsd::bench
 
@@ -561,7 +625,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2)
       throw std::invalid_argument(
-          "usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite|node ...");
+          "usage: jobsd_queue_bench enqueue|drain|latency|rawsqlite|deeppage|node ...");
     const std::string command = argv[1];
     const auto flags = ParseFlags(argc, argv);
     if (command == "enqueue") return Enqueue(flags);
@@ -569,6 +633,7 @@ int main(int argc, char** argv) {
     if (command == "latency") return flags.count("nodes") ? LatencyNodes(flags) : Latency(flags);
     if (command == "node") return Node(flags);
     if (command == "rawsqlite") return RawSqlite(flags);
+    if (command == "deeppage") return DeepPage(flags);
     throw std::invalid_argument("unknown command " + command);
   } catch (const std::exception& e) {
     std::cerr << "jobsd_queue_bench: " << e.what() << "\n";
