@@ -84,7 +84,7 @@ TEST(IdleMemoryTrimmerTest, EveryBurstIsFollowedByOneRelease) {
   EXPECT_EQ(f.releases, 4);
 }
 
-std::int64_t ResidentBytes() {
+[[maybe_unused]] std::int64_t ResidentBytes() {  // unused under sanitizers
   std::ifstream statm("/proc/self/statm");
   std::int64_t size = 0, resident = 0;
   statm >> size >> resident;
