@@ -146,6 +146,10 @@ TEST(LimitsTest, ConcurrentPostsAtTheLimitCreateNoMoreThanMaxActiveJobs) {
   ASSERT_TRUE(jobsd.Start({"--max-active-jobs", "5", "--workers", "1"}));
   std::filesystem::remove_all(jobsd.exports());
   testing::WriteFile(jobsd.exports(), "not a directory");
+  // Orders to export, so that every export fails retryably and its job
+  // stays active (an export that matches nothing fails for good at once).
+  testing::RunResult seeded = jobsd.Jobsd({"orders", "seed", "--count", "5"});
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
   const std::string auth = jobsd.AuthHeader();
 
   std::atomic<int> accepted{0}, limited{0}, other{0};
