@@ -22,25 +22,39 @@ void AppendHex(std::string& out, const unsigned char* data, std::size_t n) {
   }
 }
 
+// 16 random bytes as a version 4 UUID, lowercase.
+std::string FormatUuidV4(unsigned char* b) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string out;
+  out.reserve(36);
+  AppendHex(out, b, 4);
+  out.push_back('-');
+  AppendHex(out, b + 4, 2);
+  out.push_back('-');
+  AppendHex(out, b + 6, 2);
+  out.push_back('-');
+  AppendHex(out, b + 8, 2);
+  out.push_back('-');
+  AppendHex(out, b + 10, 6);
+  return out;
+}
+
 }  // namespace
 
 std::string NewUuidV4() {
   std::array<unsigned char, 16> b{};
   Fill(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out;
-  out.reserve(36);
-  AppendHex(out, b.data(), 4);
-  out.push_back('-');
-  AppendHex(out, b.data() + 4, 2);
-  out.push_back('-');
-  AppendHex(out, b.data() + 6, 2);
-  out.push_back('-');
-  AppendHex(out, b.data() + 8, 2);
-  out.push_back('-');
-  AppendHex(out, b.data() + 10, 6);
-  return out;
+  return FormatUuidV4(b.data());
+}
+
+std::vector<std::string> NewUuidsV4(std::size_t count) {
+  std::vector<unsigned char> bytes(count * 16);
+  if (count > 0) Fill(bytes.data(), bytes.size());
+  std::vector<std::string> ids;
+  ids.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) ids.push_back(FormatUuidV4(bytes.data() + i * 16));
+  return ids;
 }
 
 std::string RandomHex(std::size_t bytes) {

@@ -1,6 +1,7 @@
 #include "engine/queue/job_service.h"
 
 #include <string>
+#include <utility>
 
 #include "engine/filter.h"
 #include "engine/random.h"
@@ -37,9 +38,9 @@ void JobService::Validate(const CreateJobRequest& request) const {
   }
 }
 
-NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
+NewJob JobService::MakeNewJob(const CreateJobRequest& request, std::string id) const {
   NewJob job;
-  job.id = NewUuidV4();
+  job.id = std::move(id);
   job.job_type = request.job_type;
   job.params = request.params;
   job.created_at = clock_.Now();
@@ -63,7 +64,7 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request) const {
 
 CreateJobResult JobService::Create(const CreateJobRequest& request) {
   Validate(request);
-  InsertResult inserted = store_.InsertJob(MakeNewJob(request));
+  InsertResult inserted = store_.InsertJob(MakeNewJob(request, NewUuidV4()));
   if (inserted.active_limit_reached) {
     const std::string limit = std::to_string(options_.max_active_jobs_per_client);
     throw LimitReached("This client already has " + limit +
@@ -83,12 +84,14 @@ CreateJobResult JobService::Create(const CreateJobRequest& request) {
 std::vector<Job> JobService::CreateMany(const std::vector<CreateJobRequest>& requests) {
   std::vector<NewJob> jobs;
   jobs.reserve(requests.size());
-  for (const CreateJobRequest& request : requests) {
+  std::vector<std::string> ids = NewUuidsV4(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const CreateJobRequest& request = requests[i];
     if (request.idempotency_key) {
       throw InvalidRequest("an Idempotency-Key applies to one job; create such jobs one by one");
     }
     Validate(request);
-    jobs.push_back(MakeNewJob(request));
+    jobs.push_back(MakeNewJob(request, std::move(ids[i])));
     // Batches come from the command line and benchmarks, not from clients.
     jobs.back().max_active_for_client = 0;
   }

@@ -114,7 +114,7 @@ class JobService {
 
  private:
   void Validate(const CreateJobRequest& request) const;
-  NewJob MakeNewJob(const CreateJobRequest& request) const;
+  NewJob MakeNewJob(const CreateJobRequest& request, std::string id) const;
 
   JobStore& store_;
   const JobTypeRegistry& registry_;

@@ -2,10 +2,11 @@
 
 namespace jobsd::storage {
 
-void GroupWriter::Write(const Work& work, Sync sync) {
+void GroupWriter::Write(const Work& work, Sync sync, Undo undo) {
   auto mine = std::make_shared<Pending>();
   mine->work = &work;
   mine->sync = sync;
+  mine->undo = undo;
   bool lead = false;
   {
     std::lock_guard lock(mutex_);
@@ -73,8 +74,10 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
       (*group.front()->work)(*connection);  // alone: its error is the group's
     } else {
       for (const PendingRef& pending : group) {
-        // A savepoint per write: one that fails is undone alone.
-        connection->Prepare("SAVEPOINT group_write")->Run();
+        // A savepoint per write (unless it needs none): one that fails is
+        // undone alone.
+        const bool savepoint = pending->undo == Undo::kSavepoint;
+        if (savepoint) connection->Prepare("SAVEPOINT group_write")->Run();
         try {
           (*pending->work)(*connection);
         } catch (...) {
@@ -82,9 +85,9 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
           // transaction: then nothing of the group is stored.
           if (connection->InAutocommit()) throw;
           pending->error = std::current_exception();
-          connection->Prepare("ROLLBACK TO group_write")->Run();
+          if (savepoint) connection->Prepare("ROLLBACK TO group_write")->Run();
         }
-        connection->Prepare("RELEASE group_write")->Run();
+        if (savepoint) connection->Prepare("RELEASE group_write")->Run();
       }
     }
     transaction.Commit();

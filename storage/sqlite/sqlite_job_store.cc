@@ -52,6 +52,21 @@ void BindParams(Statement& statement, const std::vector<SqlParam>& params, int f
   }
 }
 
+// What an insert of `job` stored, without reading it back.
+InsertResult Inserted(const NewJob& job) {
+  InsertResult result;
+  result.job.id = job.id;
+  result.job.job_type = job.job_type;
+  result.job.status = JobStatus::kPending;
+  result.job.params = job.params;
+  result.job.max_attempts = job.max_attempts;
+  result.job.created_at = job.created_at;
+  result.job.updated_at = job.created_at;
+  result.job.run_after = job.created_at;
+  result.job.expires_at = job.expires_at;
+  return result;
+}
+
 // Inserts `job` inside the caller's transaction, honouring its idempotency
 // key. Nothing is written when the key returns an earlier job.
 InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
@@ -100,7 +115,7 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
   }
 
   auto insert = db->Prepare(
-      "INSERT INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
+      "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
       " updated_at, run_after, expires_at, idempotency_key, request_hash,"
       " idempotency_expires_at, client_id)"
       " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -117,18 +132,63 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
   }
   if (job.client_id) insert->BindText(10, *job.client_id);
   insert->Run();
+  return Inserted(job);
+}
 
-  InsertResult result;
-  result.job.id = job.id;
-  result.job.job_type = job.job_type;
-  result.job.status = JobStatus::kPending;
-  result.job.params = job.params;
-  result.job.max_attempts = job.max_attempts;
-  result.job.created_at = job.created_at;
-  result.job.updated_at = job.created_at;
-  result.job.run_after = job.created_at;
-  result.job.expires_at = job.expires_at;
-  return result;
+// Rows per statement of InsertPlainRows: one statement for many rows pays
+// SQLite's per-statement work (bind, step, halt) once. 32 rows x 7
+// parameters stays far below SQLite's 32,766 parameters.
+constexpr std::size_t kRowsPerInsert = 32;
+
+const std::string& MultiRowInsertSql() {
+  static const std::string sql = [] {
+    std::string text =
+        "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts,"
+        " created_at, updated_at, run_after, expires_at, client_id) VALUES ";
+    for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
+      auto p = [&](int k) { return "?" + std::to_string(row * 7 + static_cast<std::size_t>(k)); };
+      if (row > 0) text += ", ";
+      text += "(" + p(1) + ", " + p(2) + ", 'pending', " + p(3) + ", 0, " + p(4) + ", " + p(5) +
+              ", " + p(5) + ", " + p(5) + ", " + p(6) + ", " + p(7) + ")";
+    }
+    return text;
+  }();
+  return sql;
+}
+
+// Jobs with no idempotency key and no active-job limit need no reads before
+// their insert: kRowsPerInsert of them at a time go in one statement (the
+// rest one by one). Inside the caller's transaction, like InsertOne.
+void InsertPlainRows(sqlite::Connection& db, const NewJob* jobs, std::size_t count,
+                     std::vector<InsertResult>& results) {
+  std::size_t done = 0;
+  for (; count - done >= kRowsPerInsert; done += kRowsPerInsert) {
+    auto insert = db.Prepare(MultiRowInsertSql());
+    for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
+      const NewJob& job = jobs[done + row];
+      const int base = static_cast<int>(row * 7);
+      insert->BindText(base + 1, job.id)
+          .BindText(base + 2, job.job_type)
+          .BindText(base + 3, job.params)
+          .BindInt64(base + 4, job.max_attempts)
+          .BindInt64(base + 5, job.created_at)
+          .BindInt64(base + 6, job.expires_at);
+      if (job.client_id) {
+        insert->BindText(base + 7, *job.client_id);
+      } else {
+        insert->BindNull(base + 7);
+      }
+    }
+    insert->Run();
+    for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
+      results.push_back(Inserted(jobs[done + row]));
+    }
+  }
+  for (; done < count; ++done) results.push_back(InsertOne(db, jobs[done]));
+}
+
+bool IsPlain(const NewJob& job) {
+  return !job.idempotency_key && job.max_active_for_client <= 0;
 }
 
 }  // namespace
@@ -138,7 +198,12 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
 // after its own job is committed.
 InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   InsertResult result;
-  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); });
+  // A key may release an expired key (an UPDATE) before the insert: only
+  // then is there something to undo if the insert fails.
+  const auto undo = job.idempotency_key ? GroupWriter::Undo::kSavepoint
+                                        : GroupWriter::Undo::kNothingWritten;
+  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); },
+                GroupWriter::Sync::kFull, undo);
   return result;
 }
 
@@ -147,7 +212,16 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
   writer_.Write([&](sqlite::Connection& connection) {
     results.clear();  // all or none
     results.reserve(jobs.size());
-    for (const NewJob& job : jobs) results.push_back(InsertOne(connection, job));
+    for (std::size_t first = 0; first < jobs.size();) {
+      std::size_t end = first;
+      while (end < jobs.size() && IsPlain(jobs[end])) ++end;
+      if (end > first) {
+        InsertPlainRows(connection, jobs.data() + first, end - first, results);
+        first = end;
+      } else {
+        results.push_back(InsertOne(connection, jobs[first++]));
+      }
+    }
   });
   return results;
 }

@@ -144,6 +144,9 @@ TEST_P(JobStoreConformanceTest, DuplicateIdIsAStoreErrorAndWritesNothing) {
   EXPECT_THROW(jobs_.InsertJob(MakeJob("a", kT0 + 1, "second")), StoreError);
   EXPECT_EQ(Get("a").params, "first");
   EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0}).total, 1);
+  // SQLite's insert is INSERT OR FAIL (no statement journal, 0012): the
+  // refused row must not have bumped the per-status counts either.
+  EXPECT_EQ(jobs_.CountByStatus(kT0)[JobStatus::kPending], 1);
 }
 
 TEST_P(JobStoreConformanceTest, IdempotencyKeyReturnsTheEarlierJobOrAConflict) {
@@ -323,6 +326,54 @@ TEST_P(JobStoreConformanceTest, InsertJobsStoresABatchAllOrNothing) {
   EXPECT_EQ(jobs_.CountByStatus(kT0)[JobStatus::kPending], 100);
   keyed.id = "c2";
   EXPECT_TRUE(jobs_.InsertJob(keyed).created) << "the key was not kept either";
+}
+
+// SQLite writes runs of plain jobs (no key, no limit) many rows per
+// statement: every job of a long mixed batch must come back as it went in,
+// whichever statement carried it, and a failure inside such a run must
+// still undo the whole batch.
+TEST_P(JobStoreConformanceTest, InsertJobsKeepsEveryJobOfALongMixedBatch) {
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 77; ++i) {
+    NewJob job = MakeJob("m" + std::to_string(i), kT0 + i, "eq(status,s" + std::to_string(i) + ")");
+    if (i % 3 == 0) job.client_id = "client-" + std::to_string(i);
+    if (i == 40) {
+      job.idempotency_key = "key-40";
+      job.request_hash = "h";
+      job.idempotency_expires_at = kT0 + kNanosPerDay;
+    }
+    batch.push_back(std::move(job));
+  }
+  std::vector<InsertResult> results = jobs_.InsertJobs(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(results[i].job.id, batch[i].id);
+    EXPECT_TRUE(results[i].created);
+    const Job stored = Get(batch[i].id, kT0 + 100);
+    EXPECT_EQ(stored.params, batch[i].params);
+    EXPECT_EQ(stored.created_at, batch[i].created_at);
+    EXPECT_EQ(stored.expires_at, batch[i].expires_at);
+    EXPECT_EQ(stored.max_attempts, 3);
+    EXPECT_EQ(stored.status, JobStatus::kPending);
+  }
+  EXPECT_EQ(jobs_.CountByStatus(kT0 + 100)[JobStatus::kPending], 77);
+  EXPECT_EQ(jobs_.ListJobs({{}, 1, 0, kT0 + 100}).jobs.front().id, "m76") << "newest first";
+  // The client ids went in with their rows: each client's limit sees its job.
+  for (int i : {3, 39, 42, 75}) {
+    NewJob more = MakeJob("more-" + std::to_string(i), kT0 + 100);
+    more.client_id = "client-" + std::to_string(i);
+    more.max_active_for_client = 1;
+    EXPECT_TRUE(jobs_.InsertJob(more).active_limit_reached) << i;
+  }
+
+  // A repeated id deep inside the second run of plain jobs: nothing stays.
+  std::vector<NewJob> failing;
+  for (int i = 0; i < 70; ++i) failing.push_back(MakeJob("f" + std::to_string(i), kT0 + i));
+  failing[50].id = "m3";
+  EXPECT_THROW(jobs_.InsertJobs(failing), StoreError);
+  EXPECT_FALSE(jobs_.FindJob("f0", kT0)) << "all or nothing";
+  EXPECT_FALSE(jobs_.FindJob("f69", kT0));
+  EXPECT_EQ(jobs_.CountByStatus(kT0 + 100)[JobStatus::kPending], 77);
 }
 
 TEST_P(JobStoreConformanceTest, ListIsNewestFirstWithPagingAndTotal) {

@@ -95,6 +95,43 @@ TEST_F(GroupWriterTest, AFailingWriteIsUndoneAloneAndOnlyItsCallerSeesTheError) 
   EXPECT_EQ(values.count("0-1"), 1u);
 }
 
+// A write that needs no savepoint (Undo::kNothingWritten) and fails, here a
+// single-row INSERT OR FAIL of a value already there, leaves the others of
+// its group committed, and its caller alone sees the error.
+TEST_F(GroupWriterTest, AWriteWithoutSavepointThatFailsLeavesItsGroupIntact) {
+  writer_.Write([](sqlite::Connection& connection) { Insert(connection, "taken"); });
+  constexpr int kThreads = 6;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const bool fail = t == 0 && i % 5 == 0;
+        const std::string value = fail ? "taken" : std::to_string(t) + "-" + std::to_string(i);
+        try {
+          writer_.Write(
+              [&](sqlite::Connection& connection) {
+                auto insert = connection.Prepare("INSERT OR FAIL INTO t (v) VALUES (?)");
+                insert->BindText(1, value);
+                insert->Run();
+              },
+              GroupWriter::Sync::kFull, GroupWriter::Undo::kNothingWritten);
+          EXPECT_FALSE(fail);
+        } catch (const StoreError& error) {
+          EXPECT_TRUE(fail) << error.what();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 10);
+  const std::set<std::string> values = Values();
+  EXPECT_EQ(values.size(), static_cast<std::size_t>(kThreads * 50 - 10 + 1));
+  EXPECT_EQ(values.count("0-1"), 1u);
+  EXPECT_EQ(values.count("5-49"), 1u);
+}
+
 TEST_F(GroupWriterTest, AWriterLockedOutFailsAsTransientAndRecovers) {
   DatabaseOptions impatient = options_;
   impatient.busy_timeout_ms = 20;
