@@ -272,6 +272,79 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
   EXPECT_EQ(Dump(*db, counts), "failed|1|\npending|2|\nstarted|0|\nsuccess|1|\n");
 }
 
+// 0012 makes the insert trigger raise FAIL instead of ABORT: a store at
+// version 11 keeps every job and its counts, and still refuses a job that
+// is not born pending, with the same message and nothing written.
+TEST(MigrationsTest, Schema11StoreKeepsEveryJobAndStillRefusesAJobNotBornPending) {
+  testing::TempDir dir;
+  auto db = Connection::Open(dir / "jobsd.db");
+  db->Exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL)");
+  ApplyMigrations(*db, 1, 11);
+  const std::string insert =
+      "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
+      " expires_at, idempotency_key, request_hash, idempotency_expires_at, client_id)"
+      " VALUES ";
+  db->Exec(insert + "('p', 'order_export', 5, 1, 1, 1, 100, 'key-p', 'h', 50, 'c1')");
+  db->Exec(insert + "('s', 'order_export', 5, 2, 2, 2, 100, NULL, NULL, NULL, NULL)");
+  db->Exec(insert + "('f', 'order_export', 5, 3, 3, 3, 100, NULL, NULL, NULL, 'c2')");
+  db->Exec(insert + "('r', 'order_export', 5, 4, 4, 4, 100, NULL, NULL, NULL, NULL)");
+  db->Exec("DELETE FROM jobs WHERE id = 'r'");  // rowids with a gap
+  db->Exec(insert + "('t', 'order_export', 5, 5, 5, 5, 100, NULL, NULL, NULL, NULL)");
+  db->Exec(
+      "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'w', claim_token = 'c',"
+      " lease_expires_at = 9, progress_rows_written = 1, progress_rows_total = 2"
+      " WHERE id IN ('s', 'f', 't')");
+  db->Exec(
+      "UPDATE jobs SET status = 'success', artifact_key = '/x.csv', artifact_token = 'at',"
+      " artifact_name = 'x.csv', artifact_content_type = 'text/csv', artifact_size = 9,"
+      " result = '{\"row_count\":3}', claimed_by = NULL, claim_token = NULL,"
+      " lease_expires_at = NULL, progress_rows_written = NULL, progress_rows_total = NULL"
+      " WHERE id = 's'");
+  db->Exec(
+      "UPDATE jobs SET status = 'failed', error = 'e', interruptions = 2, claimed_by = NULL,"
+      " claim_token = NULL, lease_expires_at = NULL, progress_rows_written = NULL,"
+      " progress_rows_total = NULL WHERE id = 'f'");
+  const std::string columns =
+      QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')");
+  const std::string every_field = "SELECT rowid, " + columns + " FROM jobs ORDER BY rowid";
+  const std::string counts = "SELECT status, jobs FROM job_counts ORDER BY status";
+  const std::string readable = "SELECT * FROM jobs_readable ORDER BY id";
+  const std::string jobs_before = Dump(*db, every_field);
+  const std::string counts_before = Dump(*db, counts);
+  const std::string readable_before = Dump(*db, readable);
+
+  ApplyMigrations(*db, 12, 12);
+  EXPECT_EQ(QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')"),
+            columns);
+  EXPECT_EQ(Dump(*db, every_field), jobs_before);
+  EXPECT_EQ(Dump(*db, counts), counts_before);
+  EXPECT_EQ(Dump(*db, readable), readable_before);
+  EXPECT_EQ(QueryText(*db, "PRAGMA integrity_check"), "ok");
+  // Still unique.
+  EXPECT_THROW(db->Exec(insert + "('p2', 'x', 5, 6, 6, 6, 100, 'key-p', 'h', 50, NULL)"),
+               StoreError);
+  EXPECT_THROW(db->Exec("UPDATE jobs SET artifact_token = 'at' WHERE id = 'p'"), StoreError);
+  // The other triggers are untouched.
+  db->Exec(
+      "UPDATE jobs SET status = 'pending', claimed_by = NULL, claim_token = NULL,"
+      " lease_expires_at = NULL, progress_rows_written = NULL, progress_rows_total = NULL"
+      " WHERE id = 't'");
+  EXPECT_EQ(Dump(*db, counts), "failed|1|\npending|2|\nstarted|0|\nsuccess|1|\n");
+  EXPECT_THROW(db->Exec("UPDATE jobs SET status = 'success' WHERE id = 'p'"), StoreError);
+  try {
+    db->Exec(
+        "INSERT INTO jobs (id, job_type, status, max_attempts, created_at, updated_at,"
+        " run_after, expires_at) VALUES ('born-done', 'x', 'success', 5, 1, 1, 1, 100)");
+    ADD_FAILURE() << "a job was created in success";
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("a job must be created pending"), std::string::npos);
+  }
+  EXPECT_EQ(Dump(*db, counts), "failed|1|\npending|2|\nstarted|0|\nsuccess|1|\n");
+  EXPECT_EQ(QueryText(*db, "SELECT count(*) FROM jobs WHERE id = 'born-done'"), "0");
+}
+
 TEST(DatabaseSettingsTest, WalSynchronousFullForeignKeysAndBusyTimeout) {
   testing::TempDir dir;
   DatabaseOptions options{dir / "jobsd.db", 1234};
