@@ -30,7 +30,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cp tests/ui/package.json tests/ui/package-lock.json bench/dashboard/measure.mjs "$work/"
+cp tests/ui/package.json tests/ui/package-lock.json tests/ui/launch_chromium.mjs \
+  bench/dashboard/measure.mjs "$work/"
 (cd "$work" && npm ci --no-audit --no-fund >/dev/null 2>&1)
 export JOBSD_DB=$store JOBSD_EXPORTS=$work/exports JOBSD_LISTEN=127.0.0.1:0
 credentials=$("$jobsd" credentials create --json)

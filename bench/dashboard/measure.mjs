@@ -3,7 +3,7 @@
 // tab counts), then the first page in Chromium, from navigation to the
 // rendered table and to the filled tab counts. Prints Markdown; asserts
 // nothing about speed.
-import puppeteer from "puppeteer-core";
+import { launchChromium } from "./launch_chromium.mjs";
 
 const base = process.env.JOBSD_URL;
 const reps = Number(process.env.REPS || 5);
@@ -53,12 +53,7 @@ for (const [name, target] of requests) {
   console.log(`| ${name} | ${total} | ${runs[0].toFixed(1)} | ${median(runs).toFixed(1)} | ${Math.max(...runs).toFixed(1)} |`);
 }
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-  defaultViewport: { width: 1280, height: 800 },
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(`${base}/ui/`, { waitUntil: "networkidle0" });

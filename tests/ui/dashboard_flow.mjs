@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import puppeteer from "puppeteer-core";
+import { launchChromium } from "./launch_chromium.mjs";
 
 const base = process.env.JOBSD_URL;
 const jobsd = process.env.JOBSD_BINARY;
@@ -58,12 +58,7 @@ async function download(href) {
   return Buffer.from(await response.arrayBuffer());
 }
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-  defaultViewport: { width: 1280, height: 800 },
-});
+const browser = await launchChromium();
 const failures = [];
 try {
   const page = await browser.newPage();

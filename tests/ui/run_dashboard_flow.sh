@@ -17,7 +17,8 @@ docs_screenshots=${5:-}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [[ -x "$chromium" ]] || fail "no Chromium at $chromium (Debian package chromium; scripts/install-deps.sh)"
 
-node_flow_prepare "$1" "$2" "$3" package.json package-lock.json dashboard_flow.mjs
+node_flow_prepare "$1" "$2" "$3" package.json package-lock.json dashboard_flow.mjs \
+  launch_chromium.mjs
 echo "step: seed ${JOBSD_UI_SEED_ORDERS:=50000} orders"
 "$jobsd" orders seed --count "$JOBSD_UI_SEED_ORDERS" >/dev/null || fail "jobsd orders seed failed"
 node_flow_start_serve
