@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 source scripts/ccache-env.sh
+source bench/post_lua.sh
 count=${BENCH_MEMORY_ORDERS:-1000000}
 only=" ${BENCH_MEMORY_ONLY:-seed import serve} "
 build=${BENCH_BUILD_DIR:-build-bench}
@@ -121,12 +122,7 @@ if [[ $only == *" serve "* ]]; then
   sleep 5
   R[idle.mib]=$(rss_mib "$serve_pid" VmRSS)
   log "serve idle: ${R[idle.mib]} MiB"
-  cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"data":{"type":"job","job_type":"order_export","filter":"eq(email,nobody@bench.invalid)"}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+  write_post_lua "$work/post.lua" "$token"
   wrk -t2 -c64 -d"${burst_seconds}s" --timeout 10s -s "$work/post.lua" "$url/v2/jobs" >"$work/post.wrk"
   R[posts]=$(awk '/requests in/ { print $1 }' "$work/post.wrk")
   wrk -t2 -c64 -d"${burst_seconds}s" --timeout 10s -H "Authorization: Bearer $token" \

@@ -59,11 +59,10 @@ fi
 # Export filter: three of the six payment states the seeder spreads evenly, about half the orders.
 export_filter='in(payment,paid,authorized,partially_paid)'
 export_sql_where="payment IN ('paid','authorized','partially_paid')"
-# POSTed jobs match no order, so the one worker fails them at once and does little export work.
-post_filter='eq(email,nobody@bench.invalid)'
 
 log() { echo "bench [$(($(date +%s) - started_at)) s]: $*" >&2; }
 source bench/postgres.sh
+source bench/post_lua.sh
 
 # ---- set-up: packages, npm peer, build -------------------------------------------------------
 extra="wrk sqlite3 time curl"
@@ -307,12 +306,7 @@ EOF
     log "http $p rep $rep: list10 c64 $(median "$p.list10.c64.rps") req/s"
   done
   # POSTs add jobs, so they come after every list and get run.
-  cat >"$work/post.lua" <<EOF
-wrk.method = "POST"
-wrk.body = '{"data":{"type":"job","job_type":"order_export","filter":"$post_filter"}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-EOF
+  write_post_lua "$work/post.lua" "$token"
   # Deep pages (scale store): random offsets over every job, so no page is cached and SQLite walks
   # the listing index up to the offset; the floor is the bare query (jobsd_queue_bench deeppage).
   if [[ $p == scale ]]; then
