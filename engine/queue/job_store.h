@@ -39,6 +39,22 @@ struct NewJob {
   int max_active_for_client = 0;
 };
 
+// The job a store holds right after inserting `job`: pending, runnable at
+// once, not yet updated. Every store's InsertJob(s) answers with it.
+inline Job StoredJob(const NewJob& job) {
+  Job stored;
+  stored.id = job.id;
+  stored.job_type = job.job_type;
+  stored.status = JobStatus::kPending;
+  stored.params = job.params;
+  stored.max_attempts = job.max_attempts;
+  stored.created_at = job.created_at;
+  stored.updated_at = job.created_at;
+  stored.run_after = job.created_at;
+  stored.expires_at = job.expires_at;
+  return stored;
+}
+
 struct InsertResult {
   Job job;
   bool created = true;                // false: an earlier job with the same key

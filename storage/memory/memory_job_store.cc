@@ -161,15 +161,7 @@ InsertResult MemoryJobStore::InsertOne(const NewJob& job) {
     throw StoreError("a job with id [" + job.id + "] is already stored", /*transient=*/false);
   }
   Row row;
-  row.job.id = job.id;
-  row.job.job_type = job.job_type;
-  row.job.status = JobStatus::kPending;
-  row.job.params = job.params;
-  row.job.max_attempts = job.max_attempts;
-  row.job.created_at = job.created_at;
-  row.job.updated_at = job.created_at;
-  row.job.run_after = job.created_at;
-  row.job.expires_at = job.expires_at;
+  row.job = StoredJob(job);
   if (job.idempotency_key) {
     row.idempotency_key = job.idempotency_key;
     row.request_hash = job.request_hash;

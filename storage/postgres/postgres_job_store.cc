@@ -84,21 +84,6 @@ void AddParams(Params& params, const std::vector<SqlParam>& values) {
   }
 }
 
-// What InsertResult holds for a job just stored (the row as inserted).
-Job StoredJob(const NewJob& job) {
-  Job stored;
-  stored.id = job.id;
-  stored.job_type = job.job_type;
-  stored.status = JobStatus::kPending;
-  stored.params = job.params;
-  stored.max_attempts = job.max_attempts;
-  stored.created_at = job.created_at;
-  stored.updated_at = job.created_at;
-  stored.run_after = job.created_at;
-  stored.expires_at = job.expires_at;
-  return stored;
-}
-
 // ---------------------------------------------------------------- inserts
 
 // The per-client limit on active jobs is a count followed by an insert. Under

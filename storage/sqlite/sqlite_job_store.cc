@@ -52,21 +52,6 @@ void BindParams(Statement& statement, const std::vector<SqlParam>& params, int f
   }
 }
 
-// What an insert of `job` stored, without reading it back.
-InsertResult Inserted(const NewJob& job) {
-  InsertResult result;
-  result.job.id = job.id;
-  result.job.job_type = job.job_type;
-  result.job.status = JobStatus::kPending;
-  result.job.params = job.params;
-  result.job.max_attempts = job.max_attempts;
-  result.job.created_at = job.created_at;
-  result.job.updated_at = job.created_at;
-  result.job.run_after = job.created_at;
-  result.job.expires_at = job.expires_at;
-  return result;
-}
-
 // Inserts `job` inside the caller's transaction, honouring its idempotency
 // key. Nothing is written when the key returns an earlier job.
 InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
@@ -132,7 +117,7 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
   }
   if (job.client_id) insert->BindText(10, *job.client_id);
   insert->Run();
-  return Inserted(job);
+  return InsertResult{StoredJob(job)};
 }
 
 // Rows per statement of InsertPlainRows: one statement for many rows pays
@@ -181,7 +166,7 @@ void InsertPlainRows(sqlite::Connection& db, const NewJob* jobs, std::size_t cou
     }
     insert->Run();
     for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
-      results.push_back(Inserted(jobs[done + row]));
+      results.push_back(InsertResult{StoredJob(jobs[done + row])});
     }
   }
   for (; done < count; ++done) results.push_back(InsertOne(db, jobs[done]));
