@@ -21,6 +21,46 @@ void GroupWriter::Write(const Work& work, Sync sync, Undo undo) {
   if (mine->error) std::rethrow_exception(mine->error);
 }
 
+GroupWriter::~GroupWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  committer_wake_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+void GroupWriter::Submit(Work work, Sync sync, Undo undo, Done done) {
+  auto mine = std::make_shared<Pending>();
+  mine->owned_work = std::move(work);
+  mine->work = &mine->owned_work;
+  mine->sync = sync;
+  mine->undo = undo;
+  mine->done = std::move(done);
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+    queue_.push_back(std::move(mine));
+    if (!leader_) wake = leader_ = committer_leads_ = true;
+  }
+  if (wake) committer_wake_.notify_one();
+}
+
+void GroupWriter::RunCommitter() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    // Stopping, it still commits what was handed to it: the destructor
+    // runs once no Write is in flight, so the lead can only be its own.
+    committer_wake_.wait(lock, [this] { return committer_leads_ || (stopping_ && !leader_); });
+    if (!committer_leads_) return;
+    committer_leads_ = false;
+    lock.unlock();
+    Lead();
+    lock.lock();
+  }
+}
+
 void GroupWriter::Lead() {
   std::vector<PendingRef> group;
   {
@@ -30,6 +70,7 @@ void GroupWriter::Lead() {
   const std::exception_ptr busy = Commit(group);
   std::vector<PendingRef> refused;
   PendingRef next;
+  bool wake_committer = false;
   {
     std::lock_guard lock(mutex_);
     if (busy) {
@@ -41,11 +82,15 @@ void GroupWriter::Lead() {
     }
     if (queue_.empty()) {
       leader_ = false;
+    } else if (queue_.front()->done) {
+      // A submitted write has no thread waiting to lead its group.
+      wake_committer = committer_leads_ = true;
     } else {
       next = queue_.front();  // leads the next group; the others wait on
     }
   }
   // The next group starts committing while this one's writers wake.
+  if (wake_committer) committer_wake_.notify_one();
   if (next) {
     next->state.store(Pending::kLead, std::memory_order_release);
     next->state.notify_one();
@@ -53,6 +98,15 @@ void GroupWriter::Lead() {
   for (const PendingRef& pending : refused) pending->error = busy;
   for (auto* done : {&group, &refused}) {
     for (const PendingRef& pending : *done) {
+      if (pending->done) {
+        try {
+          pending->done(pending->error);
+        } catch (...) {
+          // Submit's contract: `done` does not throw. Had it, the other
+          // writes of the group must still learn their outcome.
+        }
+        continue;
+      }
       pending->state.store(Pending::kDone, std::memory_order_release);
       pending->state.notify_one();
     }

@@ -16,15 +16,18 @@
 // Other processes (jobs submit, orders import) still meet these writes at
 // SQLite's lock, with busy_timeout.
 //
-// Thread-safety: Write may be called from any thread, concurrently.
+// Thread-safety: Write and Submit may be called from any thread,
+// concurrently.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "storage/sqlite/sqlite.h"
@@ -35,6 +38,9 @@ class GroupWriter {
  public:
   using Work = std::function<void(sqlite::Connection&)>;
   using Opener = std::function<std::unique_ptr<sqlite::Connection>()>;
+  // A submitted write's outcome: null once its group has committed, else
+  // what Write would have thrown.
+  using Done = std::function<void(std::exception_ptr error)>;
 
   enum class Sync {
     kFull,    // an acknowledgement or an outcome: fsynced before Write returns
@@ -58,6 +64,8 @@ class GroupWriter {
   // error and nothing is written.
   explicit GroupWriter(Opener open, std::function<void()> before_each = {})
       : open_(std::move(open)), before_each_(std::move(before_each)) {}
+  // Waits for the submitted writes to commit and report.
+  ~GroupWriter();
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
@@ -70,6 +78,16 @@ class GroupWriter {
   // and none is stored.
   void Write(const Work& work, Sync sync = Sync::kFull, Undo undo = Undo::kSavepoint);
 
+  // Write without waiting: queues `work` and returns at once. `done` is
+  // called exactly once, with Write's outcome, on the thread that commits
+  // the group: it must be quick and must not throw (hand the outcome on).
+  // Groups that begin with a submitted write are committed by the writer's
+  // own committing thread (started on the first Submit), so that no caller
+  // parks a thread per write: the HTTP server's POSTs (api/session.h).
+  // If Submit throws (no thread could start), nothing was queued and `done`
+  // is never called.
+  void Submit(Work work, Sync sync, Undo undo, Done done);
+
  private:
   // A write waiting for its group's commit. Shared with the leader that
   // commits it, so that the leader can still wake it after the writer has
@@ -81,6 +99,10 @@ class GroupWriter {
     Undo undo = Undo::kSavepoint;
     std::exception_ptr error;         // written before state becomes kDone
     std::atomic<int> state{kQueued};  // waited on by the writer alone
+    // Submitted writes only: their work lives here, nobody waits on state,
+    // and `done` reports the outcome instead.
+    Work owned_work;
+    Done done;
   };
   using PendingRef = std::shared_ptr<Pending>;
 
@@ -96,6 +118,8 @@ class GroupWriter {
   std::exception_ptr Commit(const std::vector<PendingRef>& group);
   sqlite::Connection& Connection();
   void SetSync(Sync sync);
+  // The committing thread: leads each group handed to it.
+  void RunCommitter();
 
   Opener open_;
   std::function<void()> before_each_;
@@ -103,6 +127,13 @@ class GroupWriter {
   std::mutex mutex_;
   std::vector<PendingRef> queue_;  // guarded by mutex_
   bool leader_ = false;            // guarded by mutex_: a group is committing or handed on
+  // Guarded by mutex_: the lead is handed to the committing thread (the
+  // next group begins with a submitted write, which has no thread of its
+  // own to lead it).
+  bool committer_leads_ = false;
+  bool stopping_ = false;  // guarded by mutex_
+  std::condition_variable committer_wake_;
+  std::thread committer_;  // started under mutex_ by the first Submit
 
   // Touched only by the leader; handed over with the lead (under mutex_,
   // or by the release store of kLead that the next leader acquires).

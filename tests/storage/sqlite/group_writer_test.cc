@@ -1,11 +1,15 @@
-// GroupWriter on a real SQLite file: every write that returns is committed
-// exactly once, a failing write is undone alone, and a writer that could not
-// get the lock recovers once it is free.
+// GroupWriter on a real SQLite file: every write that returns (or reports,
+// when submitted) is committed exactly once, a failing write is undone
+// alone, and a writer that could not get the lock recovers once it is free.
 #include "storage/sqlite/group_writer.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -146,6 +150,123 @@ TEST_F(GroupWriterTest, AWriterLockedOutFailsAsTransientAndRecovers) {
   }
   holder->Exec("ROLLBACK");
   writer.Write([](sqlite::Connection& connection) { Insert(connection, "after"); });
+  EXPECT_EQ(Values(), std::set<std::string>{"after"});
+}
+
+// Submit returns at once, even while another connection holds the lock, and
+// reports on another thread once its write has landed.
+TEST_F(GroupWriterTest, SubmitReturnsBeforeTheCommitAndReportsOnceTheWriteLanded) {
+  auto holder = OpenConnection(options_);
+  holder->Exec("BEGIN IMMEDIATE");
+  std::promise<std::thread::id> reported;
+  writer_.Submit([](sqlite::Connection& connection) { Insert(connection, "submitted"); },
+                 GroupWriter::Sync::kFull, GroupWriter::Undo::kSavepoint,
+                 [&](std::exception_ptr error) {
+                   EXPECT_FALSE(error);
+                   reported.set_value(std::this_thread::get_id());
+                 });
+  std::future<std::thread::id> report = reported.get_future();
+  EXPECT_EQ(report.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  EXPECT_TRUE(Values().empty());
+  holder->Exec("ROLLBACK");
+  EXPECT_NE(report.get(), std::this_thread::get_id());
+  EXPECT_EQ(Values(), std::set<std::string>{"submitted"});
+}
+
+// Submitted and waited writes mix in the same groups: each is committed
+// once or, when it throws, undone alone and reported to its own caller.
+TEST_F(GroupWriterTest, SubmittedAndWaitedWritesOfManyThreadsEachLandOrFailAlone) {
+  constexpr int kThreads = 6, kWrites = 100;
+  std::mutex mutex;
+  std::condition_variable all_reported;
+  int reports = 0, failures = 0;  // guarded by mutex
+  std::atomic<int> waited_failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const std::string value = std::to_string(t) + "-" + std::to_string(i);
+        const bool fail = i % 10 == 3;
+        auto work = [value, fail](sqlite::Connection& connection) {
+          Insert(connection, value);
+          if (fail) throw std::runtime_error("this write fails");
+        };
+        if (t % 2 == 0) {
+          writer_.Submit(work, GroupWriter::Sync::kFull, GroupWriter::Undo::kSavepoint,
+                         [&, fail](std::exception_ptr error) {
+                           EXPECT_EQ(static_cast<bool>(error), fail);
+                           std::lock_guard lock(mutex);
+                           failures += error ? 1 : 0;
+                           if (++reports == kThreads / 2 * kWrites) all_reported.notify_one();
+                         });
+        } else {
+          try {
+            writer_.Write(work);
+            EXPECT_FALSE(fail);
+          } catch (const std::runtime_error&) {
+            EXPECT_TRUE(fail);
+            ++waited_failures;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  {
+    std::unique_lock lock(mutex);
+    all_reported.wait(lock, [&] { return reports == kThreads / 2 * kWrites; });
+    EXPECT_EQ(failures, kThreads / 2 * kWrites / 10);
+  }
+  EXPECT_EQ(waited_failures.load(), kThreads / 2 * kWrites / 10);
+  const std::set<std::string> values = Values();
+  EXPECT_EQ(values.size(), static_cast<std::size_t>(kThreads * kWrites * 9 / 10));
+  EXPECT_EQ(values.count("0-0"), 1u);
+  EXPECT_EQ(values.count("0-3"), 0u);
+  EXPECT_EQ(values.count("5-99"), 1u);
+}
+
+// A writer destroyed with writes still queued commits and reports them
+// first: a job whose POST is waiting is not dropped at shutdown.
+TEST_F(GroupWriterTest, SubmittedWritesLandBeforeTheWriterIsDestroyed) {
+  constexpr int kWrites = 300;
+  std::atomic<int> reported{0};
+  {
+    GroupWriter writer([this] { return OpenConnection(options_); });
+    for (int i = 0; i < kWrites; ++i) {
+      writer.Submit([i](sqlite::Connection& connection) { Insert(connection, std::to_string(i)); },
+                    GroupWriter::Sync::kFull, GroupWriter::Undo::kNothingWritten,
+                    [&](std::exception_ptr error) {
+                      EXPECT_FALSE(error);
+                      ++reported;
+                    });
+    }
+  }
+  EXPECT_EQ(reported.load(), kWrites);
+  EXPECT_EQ(Values().size(), static_cast<std::size_t>(kWrites));
+}
+
+TEST_F(GroupWriterTest, ASubmittedWriteLockedOutReportsTransientAndTheNextLands) {
+  DatabaseOptions impatient = options_;
+  impatient.busy_timeout_ms = 20;
+  GroupWriter writer([&] { return OpenConnection(impatient); });
+  auto submit = [&](std::string value) {
+    auto outcome = std::make_shared<std::promise<std::exception_ptr>>();
+    writer.Submit([value](sqlite::Connection& connection) { Insert(connection, value); },
+                  GroupWriter::Sync::kFull, GroupWriter::Undo::kSavepoint,
+                  [outcome](std::exception_ptr error) { outcome->set_value(error); });
+    return outcome->get_future().get();
+  };
+  auto holder = OpenConnection(options_);
+  holder->Exec("BEGIN IMMEDIATE");
+  const std::exception_ptr blocked = submit("blocked");
+  ASSERT_TRUE(blocked);
+  try {
+    std::rethrow_exception(blocked);
+  } catch (const StoreError& error) {
+    EXPECT_TRUE(error.transient()) << error.what();
+  }
+  holder->Exec("ROLLBACK");
+  EXPECT_FALSE(submit("after"));
   EXPECT_EQ(Values(), std::set<std::string>{"after"});
 }
 
