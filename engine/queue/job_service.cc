@@ -64,7 +64,26 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request, std::string id) c
 
 CreateJobResult JobService::Create(const CreateJobRequest& request) {
   Validate(request);
-  InsertResult inserted = store_.InsertJob(MakeNewJob(request, NewUuidV4()));
+  return Answer(store_.InsertJob(MakeNewJob(request, NewUuidV4())));
+}
+
+void JobService::CreateAsync(const CreateJobRequest& request, const CreateDone& done) {
+  Validate(request);
+  store_.InsertJobAsync(MakeNewJob(request, NewUuidV4()),
+                        [this, done](std::exception_ptr error, InsertResult inserted) {
+                          CreateJobResult result;
+                          if (!error) {
+                            try {
+                              result = Answer(std::move(inserted));
+                            } catch (...) {
+                              error = std::current_exception();
+                            }
+                          }
+                          done(error, std::move(result));
+                        });
+}
+
+CreateJobResult JobService::Answer(InsertResult inserted) {
   if (inserted.active_limit_reached) {
     const std::string limit = std::to_string(options_.max_active_jobs_per_client);
     throw LimitReached("This client already has " + limit +

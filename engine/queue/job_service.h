@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -79,6 +80,19 @@ class JobService {
   // once the job is durably stored.
   CreateJobResult Create(const CreateJobRequest& request);
 
+  // Create's answer (error null), or what it would throw (result empty).
+  using CreateDone = std::function<void(std::exception_ptr error, CreateJobResult result)>;
+  // Create, without waiting for the store when it need not
+  // (CreatesWithoutWaiting): validates on this thread and throws as Create
+  // does for a request it refuses, then returns; `done` gets Create's
+  // answer or exception exactly once, once the job is durable, on the
+  // store's thread (or on this one, before returning, when the store
+  // cannot do otherwise). `done` must be quick and must not throw.
+  void CreateAsync(const CreateJobRequest& request, const CreateDone& done);
+  // True when CreateAsync returns before the store has written (SQLite's
+  // group writer): a thread that must not block may call it.
+  bool CreatesWithoutWaiting() const { return store_.InsertsWithoutWaiting(); }
+
   // Creates many jobs in one transaction (all or none), after validating
   // every request. Idempotency keys are not taken here.
   std::vector<Job> CreateMany(const std::vector<CreateJobRequest>& requests);
@@ -115,6 +129,9 @@ class JobService {
  private:
   void Validate(const CreateJobRequest& request) const;
   NewJob MakeNewJob(const CreateJobRequest& request, std::string id) const;
+  // What Create answers for the store's answer to its insert: the job, or
+  // LimitReached / IdempotencyConflict; wakes the workers for a new job.
+  CreateJobResult Answer(InsertResult inserted);
 
   JobStore& store_;
   const JobTypeRegistry& registry_;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -185,6 +187,27 @@ class JobStore {
 
   // InsertJob for each, in order, in one transaction (all or none).
   virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;
+
+  // InsertJob's answer (error null), or the error it would throw (result
+  // empty).
+  using InsertDone = std::function<void(std::exception_ptr error, InsertResult result)>;
+  // InsertJob, answering through `done`, called exactly once, on any thread
+  // (maybe before this returns); `done` must not throw. A store whose
+  // InsertsWithoutWaiting() is true returns at once and calls `done` from
+  // its own thread once the job is durable (or refused), so that the
+  // caller's thread never waits for storage: the HTTP server then creates
+  // jobs from its I/O threads. Otherwise InsertJob runs on this thread.
+  virtual void InsertJobAsync(NewJob job, InsertDone done) {
+    InsertResult result;
+    try {
+      result = InsertJob(job);
+    } catch (...) {
+      done(std::current_exception(), {});
+      return;
+    }
+    done(nullptr, std::move(result));
+  }
+  virtual bool InsertsWithoutWaiting() const { return false; }
 
   // The job, unless absent or expired at `now`.
   virtual std::optional<Job> FindJob(std::string_view id, Nanos now) = 0;

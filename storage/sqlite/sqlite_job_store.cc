@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <tuple>
@@ -172,9 +173,7 @@ void InsertPlainRows(sqlite::Connection& db, const NewJob* jobs, std::size_t cou
   for (; done < count; ++done) results.push_back(InsertOne(db, jobs[done]));
 }
 
-bool IsPlain(const NewJob& job) {
-  return !job.idempotency_key && job.max_active_for_client <= 0;
-}
+bool IsPlain(const NewJob& job) { return !job.idempotency_key && job.max_active_for_client <= 0; }
 
 }  // namespace
 
@@ -185,11 +184,30 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   InsertResult result;
   // A key may release an expired key (an UPDATE) before the insert: only
   // then is there something to undo if the insert fails.
-  const auto undo = job.idempotency_key ? GroupWriter::Undo::kSavepoint
-                                        : GroupWriter::Undo::kNothingWritten;
+  const auto undo =
+      job.idempotency_key ? GroupWriter::Undo::kSavepoint : GroupWriter::Undo::kNothingWritten;
   writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); },
                 GroupWriter::Sync::kFull, undo);
   return result;
+}
+
+void SqliteJobStore::InsertJobAsync(NewJob job, InsertDone done) {
+  struct Insert {
+    NewJob job;
+    InsertResult result;
+  };
+  auto insert = std::make_shared<Insert>(Insert{std::move(job), {}});
+  const auto undo = insert->job.idempotency_key ? GroupWriter::Undo::kSavepoint
+                                                : GroupWriter::Undo::kNothingWritten;
+  writer_.Submit(
+      [insert](sqlite::Connection& connection) {
+        insert->result = InsertOne(connection, insert->job);
+      },
+      GroupWriter::Sync::kFull, undo,
+      [insert, done = std::move(done)](std::exception_ptr error) {
+        // The work may have run before its group failed to commit.
+        done(error, error ? InsertResult{} : std::move(insert->result));
+      });
 }
 
 std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& jobs) {

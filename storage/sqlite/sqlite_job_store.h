@@ -36,6 +36,9 @@ class SqliteJobStore final : public JobStore {
   FinishAndClaimResult FinishAndClaim(const std::vector<JobCompletion>& completions, Nanos now,
                                       const ClaimRequest& next) override;
   std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) override;
+  // Submitted to the group writer: `done` runs on its committing thread.
+  void InsertJobAsync(NewJob job, InsertDone done) override;
+  bool InsertsWithoutWaiting() const override { return true; }
   int RescueExpiredLeases(Nanos now) override;
   std::vector<std::string> ClaimHolders() override;
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -235,6 +238,81 @@ TEST_P(JobStoreConformanceTest, AClientsActiveJobsAreLimitedAndFinishedOnesFreeT
   EXPECT_TRUE(for_client("a3", "alice", kT0 + 6).active_limit_reached);
   ASSERT_TRUE(Fail("a1", claimed.claim_token, "boom", kT0 + 7));
   EXPECT_TRUE(for_client("a3", "alice", kT0 + 8).created);
+}
+
+// InsertJobAsync answers what InsertJob would, once per call, by the time
+// the job can be read back; SQLite's answers come from its committing
+// thread, the other stores' from the caller's.
+TEST_P(JobStoreConformanceTest, InsertJobAsyncAnswersAsInsertJobDoesOncePerCall) {
+  struct Answer {
+    std::exception_ptr error;
+    InsertResult result;
+  };
+  auto insert_async = [&](NewJob job) {
+    auto answer = std::make_shared<std::promise<Answer>>();
+    jobs_.InsertJobAsync(std::move(job), [answer](std::exception_ptr error, InsertResult result) {
+      answer->set_value(Answer{error, std::move(result)});
+    });
+    return answer->get_future().get();
+  };
+  const Answer created = insert_async(MakeJob("a", kT0, "first"));
+  ASSERT_FALSE(created.error);
+  EXPECT_TRUE(created.result.created);
+  EXPECT_EQ(created.result.job.id, "a");
+  EXPECT_EQ(created.result.job.status, JobStatus::kPending);
+  EXPECT_EQ(Get("a").params, "first");
+
+  const Answer duplicate = insert_async(MakeJob("a", kT0 + 1, "second"));
+  ASSERT_TRUE(duplicate.error);
+  EXPECT_THROW(std::rethrow_exception(duplicate.error), StoreError);
+  EXPECT_EQ(Get("a").params, "first");
+
+  NewJob keyed = MakeJob("keyed", kT0 + 2);
+  keyed.idempotency_key = "key";
+  keyed.request_hash = "h1";
+  keyed.idempotency_expires_at = kT0 + kNanosPerDay;
+  EXPECT_TRUE(insert_async(keyed).result.created);
+  keyed.id = "repeat";
+  const Answer repeat = insert_async(keyed);
+  EXPECT_FALSE(repeat.result.created);
+  EXPECT_EQ(repeat.result.job.id, "keyed");
+  keyed.request_hash = "h2";
+  EXPECT_TRUE(insert_async(keyed).result.key_conflict);
+
+  NewJob limited = MakeJob("c1", kT0 + 3);
+  limited.client_id = "carol";
+  limited.max_active_for_client = 1;
+  EXPECT_TRUE(insert_async(limited).result.created);
+  limited.id = "c2";
+  EXPECT_TRUE(insert_async(limited).result.active_limit_reached);
+
+  // A burst from several threads: every call answered exactly once.
+  constexpr int kThreads = 4, kEach = 50;
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::map<std::string, int> answers;  // guarded by mutex
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = "burst-" + std::to_string(t) + "-" + std::to_string(i);
+        jobs_.InsertJobAsync(MakeJob(id, kT0 + 10 + i),
+                             [&, id](std::exception_ptr error, InsertResult result) {
+                               EXPECT_FALSE(error);
+                               EXPECT_EQ(result.job.id, id);
+                               std::lock_guard lock(mutex);
+                               ++answers[id];
+                               answered.notify_one();
+                             });
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::unique_lock lock(mutex);
+  answered.wait(lock, [&] { return answers.size() == std::size_t{kThreads * kEach}; });
+  for (const auto& [id, count] : answers) EXPECT_EQ(count, 1) << id;
+  lock.unlock();
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, kT0 + 100}).total, 3 + kThreads * kEach);
 }
 
 TEST_P(JobStoreConformanceTest, ConcurrentInsertsAtAClientsLimitLetOnlyTheLimitThrough) {
