@@ -1,7 +1,8 @@
 // The endpoint handlers. Each gets the request and what the router matched,
 // and returns a Response or throws (ApiError, or an engine exception that
 // errors.h maps). They run on a pool, never on an I/O thread; only
-// ListJobsFromCache does (Router::AnswerFromListCache).
+// ListJobsFromCache (Router::AnswerFromListCache) and PostJob's halves
+// (Router::StartPostJob) do.
 #pragma once
 
 #include <optional>
@@ -30,6 +31,11 @@ using Handler = Response (*)(const HandlerContext&);
 
 // api/jobs_handlers.cc
 Response PostJob(const HandlerContext& context);
+// PostJob's two halves, which Router::StartPostJob runs apart: the job the
+// body asks for (or ApiError naming what is wrong), and the 202 for the
+// job created.
+CreateJobRequest ParseCreateBody(const Request& request);
+Response CreatedJobResponse(const CreateJobResult& result, std::string_view public_url);
 Response ListJobs(const HandlerContext& context);
 // The page ListJobs would answer when its list cache has it, else nullopt
 // (also for parameters ListJobs refuses: it says why). Reads no more than

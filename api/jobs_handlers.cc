@@ -16,7 +16,8 @@ namespace {
   throw ApiError(ErrorCode::kBadRequest, std::move(detail));
 }
 
-// The create request from the body, or ApiError naming what is wrong.
+}  // namespace
+
 CreateJobRequest ParseCreateBody(const Request& request) {
   if (!HasMediaType(request, "application/json")) {
     BadRequest("Content-Type must be application/json");
@@ -51,6 +52,8 @@ CreateJobRequest ParseCreateBody(const Request& request) {
   return create;
 }
 
+namespace {
+
 // page[limit] or page[offset] as a whole number in [min, max].
 std::int64_t PageParam(const HandlerContext& context, std::string_view name, std::int64_t fallback,
                        std::int64_t min, std::int64_t max, std::string_view rule) {
@@ -77,10 +80,12 @@ Job FindJobOr404(const HandlerContext& context) {
 Response PostJob(const HandlerContext& context) {
   CreateJobRequest create = ParseCreateBody(context.request);
   if (!context.client_id.empty()) create.client_id = std::string(context.client_id);
-  CreateJobResult result = context.services.jobs.Create(create);
-  Response response =
-      JsonTextResponse(http::status::accepted, JobDocument(result.job, context.public_url));
-  response.headers.set(http::field::location, JobUrl(context.public_url, result.job.id));
+  return CreatedJobResponse(context.services.jobs.Create(create), context.public_url);
+}
+
+Response CreatedJobResponse(const CreateJobResult& result, std::string_view public_url) {
+  Response response = JsonTextResponse(http::status::accepted, JobDocument(result.job, public_url));
+  response.headers.set(http::field::location, JobUrl(public_url, result.job.id));
   return response;
 }
 

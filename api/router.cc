@@ -145,6 +145,45 @@ std::optional<Response> Router::AnswerFromListCache(const Request& request,
   }
 }
 
+bool Router::StartPostJob(const Request& request, const JobService::CreateDone& done) const {
+  if (request.method() != http::verb::post || !services_.jobs.CreatesWithoutWaiting()) {
+    return false;
+  }
+  std::optional<std::string> client;
+  try {
+    const std::optional<RequestTarget> target = ParseRequestTarget(request.target());
+    if (!target || target->path != "/v2/jobs") return false;
+    const std::optional<std::string_view> token = BearerToken(request);
+    if (!token) return false;
+    client = services_.auth.AuthenticateRemembered(*token);
+    if (!client) return false;
+  } catch (...) {
+    return false;  // the pool's Handle says what went wrong
+  }
+  try {
+    CreateJobRequest create = ParseCreateBody(request);
+    create.client_id = std::move(client);
+    services_.jobs.CreateAsync(create, done);
+  } catch (...) {
+    done(std::current_exception(), {});
+  }
+  return true;
+}
+
+Response Router::FinishPostJob(std::string_view request_id, std::exception_ptr error,
+                               const CreateJobResult& result) const {
+  Response response;
+  try {
+    if (error) std::rethrow_exception(error);
+    response = CreatedJobResponse(result, public_url_);
+  } catch (...) {
+    response = ErrorFromCurrentException(request_id);
+  }
+  response.route = "/v2/jobs";
+  response.headers.set("X-Request-Id", request_id);
+  return response;
+}
+
 std::optional<std::string> Router::CheckToken(const Request& request, std::string_view path) const {
   if (!IsV2Path(path)) return std::nullopt;
   if (std::optional<std::string> client = AuthorizedClient(request)) return client;

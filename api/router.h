@@ -9,6 +9,7 @@
 // Thread-safe: Handle may run on many threads at once.
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,22 @@ class Router {
   // then goes to the read pool as usual, and Handle answers it the same.
   std::optional<Response> AnswerFromListCache(const Request& request,
                                               std::string_view request_id) const;
+
+  // On the connection's I/O thread: starts POST /v2/jobs without a pool
+  // thread when the store creates jobs without waiting
+  // (JobService::CreatesWithoutWaiting) and the token is one the
+  // authenticator remembers. A pool thread would only wait for the group
+  // commit; 64 of them parked for 64 clients cost a wake-up each way
+  // (bench/RESULTS.md). Returns false, having started nothing, otherwise:
+  // the request then goes to the write pool and Handle answers it.
+  // When true, `done` is called exactly once, on any thread (the store's,
+  // or this one before returning for a request refused at once); pass what
+  // it got to FinishPostJob, on a thread that may format a response.
+  bool StartPostJob(const Request& request, const JobService::CreateDone& done) const;
+  // The response Handle would have given for the request StartPostJob
+  // started, from what `done` got.
+  Response FinishPostJob(std::string_view request_id, std::exception_ptr error,
+                         const CreateJobResult& result) const;
 
   const std::string& public_url() const { return public_url_; }
 

@@ -27,6 +27,13 @@ std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+std::size_t WriteThreads(int configured, const ApiServices& services) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return static_cast<std::size_t>(services.jobs.CreatesWithoutWaiting()
+                                      ? ServerOptions::kFewWriteThreads
+                                      : ServerOptions::kManyWriteThreads);
+}
+
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions options, ApiServices services)
@@ -34,9 +41,10 @@ HttpServer::HttpServer(ServerOptions options, ApiServices services)
       services_(std::move(services)),
       event_streams_(options_.max_event_streams, services_.metrics),
       blocking_pool_(static_cast<std::size_t>(std::max(1, options_.blocking_threads))),
-      write_pool_(static_cast<std::size_t>(std::max(1, options_.write_threads))),
+      write_pool_(WriteThreads(options_.write_threads, services_)),
       acceptor_(asio::make_strand(io_context_)),
       tracker_(std::make_unique<ConnectionTracker>()),
+      callbacks_in_flight_(std::make_unique<CallbacksInFlight>()),
       access_log_(std::make_unique<AccessLog>(stderr, CurrentLogFormat())) {}
 
 HttpServer::~HttpServer() {
@@ -82,12 +90,17 @@ void HttpServer::Start() {
 }
 
 asio::awaitable<void> HttpServer::Listen() {
-  SessionContext context{
-      options_,          *router_,
-      services_.metrics, blocking_pool_,
-      write_pool_,       *tracker_,
-      *access_log_,      *job_watcher_,
-      event_streams_,    EventStreamOptions{options_.event_keepalive, options_.read_timeout}};
+  SessionContext context{options_,
+                         *router_,
+                         services_.metrics,
+                         blocking_pool_,
+                         write_pool_,
+                         *tracker_,
+                         *callbacks_in_flight_,
+                         *access_log_,
+                         *job_watcher_,
+                         event_streams_,
+                         EventStreamOptions{options_.event_keepalive, options_.read_timeout}};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_context_),
                                                         asio::as_tuple(asio::use_awaitable));
@@ -140,6 +153,10 @@ void HttpServer::Join() {
   }
   blocking_pool_.join();
   write_pool_.join();
+  // A job POSTed without a pool thread is still committing: its callback
+  // posts to io_context_, which must still exist (a stopped one just keeps
+  // the handler until it is destroyed).
+  callbacks_in_flight_->WaitNone();
   access_log_->Flush();  // the lines of the last requests
   joined_ = true;
 }

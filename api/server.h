@@ -36,12 +36,17 @@ struct ServerOptions {
   // Every other handler. Writes share one writer (storage/sqlite/group_writer.h),
   // so only one of them waits on the store's lock; the rest wait for its
   // outcome, and when the lock wait runs out they all get their 503 at once
-  // instead of each waiting it out in turn. As many as the connections a
-  // busy client pool keeps (64): each thread holds one request until its
-  // commit, so the thread count caps how many POSTs share one commit (with 8,
-  // about 4 jobs per fsync at 64 connections; with 64, about 22, and a third
-  // more POSTs per second; bench/RESULTS.md).
-  int write_threads = 64;
+  // instead of each waiting it out in turn. 0 picks by store:
+  //  - kFewWriteThreads when POST /v2/jobs needs no thread
+  //    (Router::StartPostJob, SQLite): the pool then only runs the rarer
+  //    writes (cancels, tokens);
+  //  - else kManyWriteThreads, as many as the connections a busy client
+  //    pool keeps: each thread holds one POST until its commit, so the
+  //    count caps how many POSTs share one commit (with 8, about 4 jobs per
+  //    fsync at 64 connections; with 64, about 22; bench/RESULTS.md).
+  int write_threads = 0;
+  static constexpr int kFewWriteThreads = 8;
+  static constexpr int kManyWriteThreads = 64;
   std::size_t max_connections = 1024;    // beyond it: 503 and close
   std::size_t body_limit = 64 * 1024;    // beyond it: 413
   std::size_t header_limit = 16 * 1024;  // beyond it: 431
@@ -59,6 +64,7 @@ struct ServerOptions {
 };
 
 class AccessLog;
+class CallbacksInFlight;
 class ConnectionTracker;
 
 class HttpServer {
@@ -98,6 +104,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ConnectionTracker> tracker_;
+  std::unique_ptr<CallbacksInFlight> callbacks_in_flight_;
   std::unique_ptr<AccessLog> access_log_;
   std::vector<std::thread> io_threads_;
   std::uint16_t port_ = 0;

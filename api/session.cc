@@ -97,6 +97,24 @@ bool ConnectionTracker::WaitEmpty(Clock::time_point deadline) {
 }
 
 // ---------------------------------------------------------------------------
+// CallbacksInFlight
+
+void CallbacksInFlight::Add() {
+  std::lock_guard lock(mutex_);
+  ++count_;
+}
+
+void CallbacksInFlight::Done() {
+  std::lock_guard lock(mutex_);
+  if (--count_ == 0) none_.notify_all();
+}
+
+void CallbacksInFlight::WaitNone() {
+  std::unique_lock lock(mutex_);
+  none_.wait(lock, [&] { return count_ == 0; });
+}
+
+// ---------------------------------------------------------------------------
 // Session
 
 Session::Session(asio::ip::tcp::socket socket, SessionContext context)
@@ -172,12 +190,16 @@ asio::awaitable<bool> Session::ServeOne() {
   Request request = reader.Release();
   Response response;
   const HandlerLane lane = LaneFor(request);
-  std::optional<Response> cached;
-  if (lane == HandlerLane::kRead) cached = context_.router.AnswerFromListCache(request, request_id);
+  std::optional<Response> answered;
+  if (lane == HandlerLane::kRead) {
+    answered = context_.router.AnswerFromListCache(request, request_id);
+  } else if (lane == HandlerLane::kWrite) {
+    answered = co_await PostJobWithoutPool(request, request_id);
+  }
   if (lane == HandlerLane::kInline) {
     response = context_.router.Handle(request, request_id);
-  } else if (cached) {
-    response = *std::move(cached);  // a poll of an unchanged list, on this thread
+  } else if (answered) {
+    response = *std::move(answered);  // a poll of an unchanged list, or a POST of a job
   } else {
     response = co_await asio::co_spawn(
         lane == HandlerLane::kRead ? context_.blocking_pool : context_.write_pool,
@@ -208,6 +230,48 @@ asio::awaitable<bool> Session::ServeOne() {
   Record(request.method_string(), request.target(), response, request_id, start);
   ++requests_served_;
   co_return written&& keep_alive;
+}
+
+namespace {
+
+// What the store's callback hands back to the session's strand.
+struct PostOutcome {
+  bool started = false;
+  std::exception_ptr error;
+  CreateJobResult result;
+};
+
+}  // namespace
+
+asio::awaitable<std::optional<Response>> Session::PostJobWithoutPool(const Request& request,
+                                                                     std::string_view request_id) {
+  if (request.method() != http::verb::post) co_return std::nullopt;
+  CallbacksInFlight& in_flight = context_.callbacks_in_flight;
+  PostOutcome outcome = co_await asio::async_initiate<decltype(use_awaitable), void(PostOutcome)>(
+      [&](auto handler) {
+        // Shared: std::function wants a copyable callback, the handler is
+        // move-only. The store calls back once.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto executor = asio::get_associated_executor(*shared);
+        auto resume = [shared, executor](PostOutcome outcome) {
+          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
+            std::move (*shared)(std::move(outcome));
+          });
+        };
+        in_flight.Add();
+        const bool started = context_.router.StartPostJob(
+            request, [resume, &in_flight](std::exception_ptr error, CreateJobResult result) {
+              resume(PostOutcome{true, error, std::move(result)});
+              in_flight.Done();
+            });
+        if (!started) {
+          in_flight.Done();
+          resume(PostOutcome{});
+        }
+      },
+      use_awaitable);
+  if (!outcome.started) co_return std::nullopt;
+  co_return context_.router.FinishPostJob(request_id, outcome.error, outcome.result);
 }
 
 asio::awaitable<void> Session::Write(Response& response, bool head, unsigned version,

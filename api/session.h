@@ -1,5 +1,6 @@
 // One HTTP/1.1 connection: read a request, run the router on the blocking
-// pool, write the response, repeat while kept alive. Runs as a coroutine
+// pool (or, for a POST of a job, hand it to the store and resume when it is
+// committed), write the response, repeat while kept alive. Runs as a coroutine
 // on the connection's strand; all its state is touched only there.
 //
 // Limits: header_limit (431), body_limit (413, also when Content-Length
@@ -58,6 +59,21 @@ class ConnectionTracker {
   bool stopping_ = false;
 };
 
+// Calls a store still owes the server: each posts to the server's I/O
+// context when it comes, so the server must not be destroyed before the
+// last has come (HttpServer::Join waits). Thread-safe.
+class CallbacksInFlight {
+ public:
+  void Add();
+  void Done();
+  void WaitNone();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable none_;
+  std::size_t count_ = 0;  // guarded by mutex_
+};
+
 struct SessionContext {
   const ServerOptions& options;
   const Router& router;
@@ -65,6 +81,7 @@ struct SessionContext {
   boost::asio::thread_pool& blocking_pool;  // reads (api/handler_lane.h)
   boost::asio::thread_pool& write_pool;     // writes
   ConnectionTracker& tracker;
+  CallbacksInFlight& callbacks_in_flight;  // POST /v2/jobs without a pool
   AccessLog& access_log;
   // GET /v2/jobs/{id}/events (api/event_stream.h).
   JobWatcher& job_watcher;
@@ -95,6 +112,11 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> ServeOne();
   boost::asio::awaitable<void> Write(Response& response, bool head, unsigned version,
                                      bool keep_alive);
+  // POST /v2/jobs with no pool thread waiting for its commit
+  // (Router::StartPostJob); nullopt when the router cannot, having done
+  // nothing.
+  boost::asio::awaitable<std::optional<Response>> PostJobWithoutPool(const Request& request,
+                                                                     std::string_view request_id);
   boost::asio::awaitable<void> WriteFile(Response& response, unsigned version, bool keep_alive);
   // Streams the events of `response.events`; nullopt when it did, else the
   // 503 to send instead (too many streams open).

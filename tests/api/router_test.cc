@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <future>
+#include <memory>
 #include <regex>
 
 #include "api/errors.h"
@@ -225,6 +227,93 @@ TEST_F(RouterTest, IdempotencyKeyReturnsTheFirstJobOrConflicts) {
   EXPECT_NE(Body(post("eq(payment,paid)", "key-2")).at("data").at("id"),
             Body(first).at("data").at("id"));
   EXPECT_EQ(world_.jobs->List({}).total, 2);
+}
+
+// POST /v2/jobs through StartPostJob + FinishPostJob, as the server does on
+// its I/O thread; nullopt when the router declined (the pool's Handle then).
+std::optional<Response> PostWithoutPool(const Router& router, const Request& request,
+                                        std::string_view request_id) {
+  struct Outcome {
+    std::exception_ptr error;
+    CreateJobResult result;
+  };
+  auto outcome = std::make_shared<std::promise<Outcome>>();
+  const bool started =
+      router.StartPostJob(request, [outcome](std::exception_ptr error, CreateJobResult result) {
+        outcome->set_value(Outcome{error, std::move(result)});
+      });
+  if (!started) return std::nullopt;
+  Outcome got = outcome->get_future().get();
+  return router.FinishPostJob(request_id, got.error, got.result);
+}
+
+// Every answer of the I/O-thread POST is byte for byte the pool's: the
+// same status, headers and body for a created job, a repeat of its key,
+// and each refusal.
+TEST_F(RouterTest, APostWithoutAPoolThreadAnswersWhatHandleAnswers) {
+  auto request = [&](std::string body, std::string key = "",
+                     std::string content_type = "application/json") {
+    Request made = Authed(MakeRequest(V::post, "/v2/jobs", std::move(body), content_type), token_);
+    if (!key.empty()) made.set("Idempotency-Key", key);
+    return made;
+  };
+  const std::string job = R"({"data":{"type":"job","job_type":"order_export"}})";
+  // The token is remembered once Handle has checked it.
+  const Response first = router_.Handle(request(job, "key-1"), "rid-1");
+  ASSERT_EQ(first.status, http::status::accepted) << first.body;
+  if (!world_.services().jobs.CreatesWithoutWaiting()) {
+    // PostgreSQL: an insert is a network round trip, never on an I/O thread.
+    EXPECT_FALSE(PostWithoutPool(router_, request(job), "rid"));
+    return;
+  }
+  const std::vector<Request> cases = {
+      request(job, "key-1"),  // the same job again
+      request(R"js({"data":{"job_type":"order_export","filter":"eq(payment,unpaid)"}})js", "key-1"),
+      request(R"js({"data":{"job_type":"order_export","filter":"eq(nope,1)"}})js"),
+      request(R"({"data":{"job_type":"no_such_type"}})"),
+      request("{not json"),
+      request(job, "", "text/plain"),
+  };
+  for (const Request& made : cases) {
+    const std::optional<Response> async = PostWithoutPool(router_, made, "rid-2");
+    ASSERT_TRUE(async) << made.body();
+    const Response pooled = router_.Handle(made, "rid-2");
+    EXPECT_EQ(async->status, pooled.status) << made.body();
+    EXPECT_EQ(async->body, pooled.body) << made.body();
+    EXPECT_EQ(async->headers[http::field::content_type], pooled.headers[http::field::content_type]);
+    EXPECT_EQ(async->headers[http::field::location], pooled.headers[http::field::location]);
+    EXPECT_EQ(async->headers["X-Request-Id"], "rid-2");
+    EXPECT_EQ(async->route, "/v2/jobs");
+  }
+  // A new job: 202 with its own id and Location, stored once it answers.
+  const std::optional<Response> created = PostWithoutPool(router_, request(job), "rid-3");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, http::status::accepted) << created->body;
+  const std::string id(Body(*created).at("data").at("id").as_string());
+  EXPECT_EQ(created->headers[http::field::location], std::string(kPublicUrl) + "/v2/jobs/" + id);
+  EXPECT_TRUE(world_.jobs->Get(id));
+  EXPECT_EQ(world_.jobs->List({}).total, 2);
+}
+
+// What the I/O thread leaves to the pool: anything but POST /v2/jobs, and a
+// token the authenticator has not checked recently (that may read the
+// store).
+TEST_F(RouterTest, APostWithoutAPoolThreadIsOnlyForAJobPostWithARememberedToken) {
+  const std::string job = R"({"data":{"job_type":"order_export"}})";
+  const std::string fresh = world_.NewToken();
+  auto declines = [&](Request made) { return !PostWithoutPool(router_, made, "r"); };
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::post, "/v2/jobs", job, "application/json"), fresh)));
+  EXPECT_TRUE(declines(MakeRequest(V::post, "/v2/jobs", job, "application/json")));
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::post, "/v2/jobs", job, "application/json"), "bad")));
+  ASSERT_EQ(PostJob(job).status, http::status::accepted);  // token_ now remembered
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::get, "/v2/jobs"), token_)));
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::post, "/v2/jobs/x/cancel"), token_)));
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::post, "/v2/jobs/", job, "application/json"), token_)));
+  EXPECT_EQ(declines(Authed(MakeRequest(V::post, "/v2/jobs", job, "application/json"), token_)),
+            !world_.services().jobs.CreatesWithoutWaiting());
+  // Nor once the token expired.
+  world_.clock.Advance(3601 * kNanosPerSecond);
+  EXPECT_TRUE(declines(Authed(MakeRequest(V::post, "/v2/jobs", job, "application/json"), token_)));
 }
 
 TEST_F(RouterTest, PaginationParametersAreValidated) {
@@ -573,6 +662,35 @@ TEST(RouterStoreBusyTest, ALockedStoreAnswers503WithRetryAfterAndLosesNothing) {
   EXPECT_EQ(post().status, http::status::accepted);
   const Response after = router.Handle(Authed(MakeRequest(V::get, "/v2/jobs"), token));
   EXPECT_EQ(Body(after).at("data").as_array().size(), 1u) << after.body;
+}
+
+// The I/O-thread POST meets a locked store as the pool's does: 503 with
+// Retry-After once the busy timeout runs out, nothing stored, and the next
+// POST after the lock is gone lands.
+TEST(RouterStoreBusyTest, ALockedStoreAnswersAPostWithoutAPoolThread503AndLosesNothing) {
+  ApiWorld world(/*busy_timeout_ms=*/50);
+  if (!world.services().jobs.CreatesWithoutWaiting()) GTEST_SKIP() << "SQLite's group writer only";
+  Router router(world.services(), std::string(kPublicUrl) + "/");
+  const std::string token = world.NewToken();
+  auto request = [&] {
+    return Authed(MakeRequest(V::post, "/v2/jobs", R"({"data":{"job_type":"order_export"}})",
+                              "application/json"),
+                  token);
+  };
+  ASSERT_EQ(router.Handle(request()).status, http::status::accepted);  // remembers the token
+
+  auto holder = storage::OpenConnection({world.dir / "jobsd.db"});
+  holder->Exec("BEGIN IMMEDIATE");
+  const std::optional<Response> busy = PostWithoutPool(router, request(), "rid-busy");
+  ASSERT_TRUE(busy);
+  ExpectError(*busy, 503, "Service Unavailable", kStoreBusyDetail);
+  EXPECT_EQ(busy->headers[http::field::retry_after], "1");
+  holder->Exec("ROLLBACK");
+
+  const std::optional<Response> after = PostWithoutPool(router, request(), "rid-after");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, http::status::accepted) << after->body;
+  EXPECT_EQ(world.jobs->List({}).total, 2);
 }
 
 }  // namespace
