@@ -1,8 +1,5 @@
 // The job-listing filter (filter::Parse over JobFields()) evaluated on a Job
-// in memory, with the meaning storage/sqlite/filter_sql.cc gives it in SQL:
-// `eq`/`in` compare bytes, `like` is SQLite's LIKE (ASCII letters match
-// either case; only a leading and/or trailing `*` is a wildcard), and `eq`
-// on a bare date is the half-open UTC day.
+// in memory, with the meaning the SQL stores give it (filter_match.h).
 #pragma once
 
 #include "engine/filter.h"

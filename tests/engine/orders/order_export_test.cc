@@ -19,6 +19,7 @@
 #include "engine/time.h"
 #include "storage/files/local_artifact_store.h"
 #include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd {
@@ -154,14 +155,15 @@ JobOutcome RunExport(
 
 // ---- Export of a known set, compared byte for byte ----
 
-class OrderExportTest : public ::testing::Test {
+// On the memory order store and on SQLite's.
+class OrderExportTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
   static constexpr std::int64_t kGenerated = 3'000;
   static constexpr std::uint64_t kSeed = 2024;
 
   void SetUp() override {
     std::ifstream in(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
-    ASSERT_TRUE(ImportOrders(in, db_->orders(), {}).committed);
+    ASSERT_TRUE(ImportOrders(in, stores_.orders(), {}).committed);
     std::ifstream again(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
     std::string line;
     while (std::getline(again, line)) {
@@ -169,7 +171,7 @@ class OrderExportTest : public ::testing::Test {
       ASSERT_TRUE(r.ok()) << r.error;
       orders_.push_back(*r.order);
     }
-    ASSERT_EQ(SeedOrders(db_->orders(), kGenerated, kSeed).written, kGenerated);
+    ASSERT_EQ(SeedOrders(stores_.orders(), kGenerated, kSeed).written, kGenerated);
     OrderGenerator generator(kSeed, kGenerated);
     for (std::int64_t i = 0; i < kGenerated; ++i) orders_.push_back(generator.Next());
   }
@@ -184,11 +186,11 @@ class OrderExportTest : public ::testing::Test {
 
   testing::TempDir dir_;
   fs::path exports_ = dir_ / "exports";  // created by the job
-  std::unique_ptr<storage::Database> db_ = storage::Database::Open({.path = dir_ / "jobsd.db"});
+  testing::EngineStores stores_{GetParam(), dir_.path()};
   std::vector<Order> orders_;
 };
 
-TEST_F(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
+TEST_P(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
   const Nanos y2024 = *ParseRfc3339("2024-01-01T00:00:00Z", nullptr);
   const Nanos june = *ParseRfc3339("2024-06-01T00:00:00Z", nullptr);
   auto has_sku = [](const Order& o, const std::string& sku) {
@@ -219,7 +221,7 @@ TEST_F(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
     const std::vector<const Order*> expected = Where(c.match);
     ASSERT_GT(expected.size(), 2u);  // every case must select something
     const std::string id = NewUuidV4();
-    const JobOutcome outcome = RunExport(db_->orders(), exports_, c.filter, id);
+    const JobOutcome outcome = RunExport(stores_.orders(), exports_, c.filter, id);
     ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
     ASSERT_TRUE(outcome.artifact);
     const Artifact& artifact = *outcome.artifact;
@@ -242,10 +244,10 @@ TEST_F(OrderExportTest, FilteredExportsMatchTheOrdersByteForByte) {
   }
 }
 
-TEST_F(OrderExportTest, ReferenceOrdersRenderAsTheContractSays) {
+TEST_P(OrderExportTest, ReferenceOrdersRenderAsTheContractSays) {
   const std::string id = NewUuidV4();
   const JobOutcome outcome =
-      RunExport(db_->orders(), exports_, "in(name,\"Zoë O'Brien, Jr.\",\"@Mallory Eve\")", id);
+      RunExport(stores_.orders(), exports_, "in(name,\"Zoë O'Brien, Jr.\",\"@Mallory Eve\")", id);
   ASSERT_EQ(outcome.kind, JobOutcome::Kind::kSuccess) << outcome.error;
   ASSERT_EQ(outcome.rows, 2);
   const std::string csv = testing::ReadFile(outcome.artifact->key);
@@ -260,9 +262,9 @@ TEST_F(OrderExportTest, ReferenceOrdersRenderAsTheContractSays) {
   EXPECT_TRUE(csv.ends_with("\r\n"));
 }
 
-TEST_F(OrderExportTest, NoMatchFailsAndLeavesNoFile) {
+TEST_P(OrderExportTest, NoMatchFailsAndLeavesNoFile) {
   const JobOutcome outcome =
-      RunExport(db_->orders(), exports_, "eq(order_number,no-such-order)", NewUuidV4());
+      RunExport(stores_.orders(), exports_, "eq(order_number,no-such-order)", NewUuidV4());
   EXPECT_EQ(outcome.kind, JobOutcome::Kind::kFailed);
   EXPECT_EQ(outcome.error, "No results matched the supplied filter");
   // Not even begun: the artifact is created by the first bytes that leave
@@ -270,8 +272,8 @@ TEST_F(OrderExportTest, NoMatchFailsAndLeavesNoFile) {
   EXPECT_TRUE(!fs::exists(exports_) || FilesIn(exports_).empty());
 }
 
-TEST_F(OrderExportTest, ValidateParamsRejectsBadFilters) {
-  OrderExportJob handler(db_->orders());
+TEST_P(OrderExportTest, ValidateParamsRejectsBadFilters) {
+  OrderExportJob handler(stores_.orders());
   EXPECT_NO_THROW(handler.ValidateParams(""));
   EXPECT_NO_THROW(handler.ValidateParams("eq(payment,paid):gt(created_at,2018-09-01)"));
   for (const char* bad : {"eq(colour,red)", "eq(payment,payed)", "gt(status,complete)", "eq("}) {
@@ -287,10 +289,10 @@ TEST_F(OrderExportTest, ValidateParamsRejectsBadFilters) {
   EXPECT_TRUE(outcome.error.starts_with("Could not parse the supplied filter")) << outcome.error;
 }
 
-TEST_F(OrderExportTest, UnwritableExportsDirIsRetryable) {
+TEST_P(OrderExportTest, UnwritableExportsDirIsRetryable) {
   const fs::path not_a_dir = dir_ / "plain-file";
   testing::WriteFile(not_a_dir, "x");
-  const JobOutcome outcome = RunExport(db_->orders(), not_a_dir / "exports", "", NewUuidV4());
+  const JobOutcome outcome = RunExport(stores_.orders(), not_a_dir / "exports", "", NewUuidV4());
   EXPECT_EQ(outcome.kind, JobOutcome::Kind::kRetry);
   // The error is shown to clients: what went wrong, not where; the log
   // gets the folder.
@@ -300,6 +302,9 @@ TEST_F(OrderExportTest, UnwritableExportsDirIsRetryable) {
       << outcome.detail;
   EXPECT_EQ(testing::ReadFile(not_a_dir), "x");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, OrderExportTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
 
 TEST(OrderExportSeedTest, SameSeedSameExport) {
   std::vector<std::string> files;

@@ -5,6 +5,7 @@
 
 #include "storage/memory/memory_credential_store.h"
 #include "storage/memory/memory_job_store.h"
+#include "storage/memory/memory_order_store.h"
 #include "storage/memory/memory_webhook_store.h"
 #include "storage/postgres/pg.h"
 #include "storage/postgres/postgres_store.h"
@@ -111,10 +112,12 @@ class MemoryBackend final : public OpenBackend {
   JobStore& jobs() override { return jobs_; }
   CredentialStore& credentials() override { return credentials_; }
   WebhookStore& webhooks() override { return webhooks_; }
+  OrderStore& orders() override { return orders_; }
 
  private:
   // The job store queues its finished jobs' deliveries in the webhook store.
   storage::MemoryWebhookStore webhooks_;
+  storage::MemoryOrderStore orders_;
   storage::MemoryJobStore jobs_{&webhooks_};
   storage::MemoryCredentialStore credentials_;
 };
@@ -159,10 +162,6 @@ Backend Postgres() {
 
 }  // namespace
 
-OrderStore& OpenBackend::orders() {
-  throw std::logic_error("this backend keeps no orders: run order tests over OrderBackends()");
-}
-
 std::unique_ptr<RawJobRows> OpenBackend::raw_rows() {
   throw std::logic_error(
       "this backend has no rows to write around its verbs: use RawRowBackends()");
@@ -171,8 +170,6 @@ std::unique_ptr<RawJobRows> OpenBackend::raw_rows() {
 std::vector<Backend> AllBackends() { return {Sqlite(), Memory(), Postgres()}; }
 
 std::vector<Backend> SharedBackends() { return {Sqlite(), Postgres()}; }
-
-std::vector<Backend> OrderBackends() { return {Sqlite(), Postgres()}; }
 
 std::vector<Backend> RawRowBackends() { return {Sqlite(), Postgres()}; }
 

@@ -39,8 +39,7 @@ class OpenBackend {
   virtual JobStore& jobs() = 0;
   virtual CredentialStore& credentials() = 0;
   virtual WebhookStore& webhooks() = 0;
-  // Only the backends of OrderBackends() keep orders; the others throw.
-  virtual OrderStore& orders();
+  virtual OrderStore& orders() = 0;
   // Only the backends of RawRowBackends() have rows to write around the
   // verbs; the others throw.
   virtual std::unique_ptr<RawJobRows> raw_rows();
@@ -58,8 +57,6 @@ struct Backend {
 std::vector<Backend> AllBackends();
 // The backends several processes can share (one store, many processes).
 std::vector<Backend> SharedBackends();
-// The backends that keep orders (the memory backend does not).
-std::vector<Backend> OrderBackends();
 // The backends whose store is a database that others than jobsd may write
 // (SQL), which checks the state machine itself. The memory store has no
 // such path: every write goes through the one function that asks

@@ -1,4 +1,4 @@
-// The same orders on SQLite and on PostgreSQL give byte-identical export
+// The same orders on SQLite, on PostgreSQL and in memory give byte-identical export
 // files for every filter: the order_export job type runs over each store
 // and the CSV files are compared byte for byte, along with the outcome.
 // The orders are the seed's (names, addresses and SKUs with commas, quotes,
@@ -170,7 +170,8 @@ class OrderCsvIdentityTest : public ::testing::Test {
     postgres_dir_ = new testing::TempDir();
     sqlite_ = BackendNamed("Sqlite").open(sqlite_dir_->path()).release();
     postgres_ = BackendNamed("Postgres").open(postgres_dir_->path()).release();
-    for (OpenBackend* backend : {sqlite_, postgres_}) {
+    memory_ = BackendNamed("Memory").open(sqlite_dir_->path()).release();
+    for (OpenBackend* backend : {sqlite_, postgres_, memory_}) {
       SeedOrders(backend->orders(), kSeeded, kSeed);
       std::ifstream in(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
       const ImportReport report = ImportOrders(in, backend->orders(), {});
@@ -181,6 +182,7 @@ class OrderCsvIdentityTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete sqlite_;
     delete postgres_;
+    delete memory_;
     delete sqlite_dir_;
     delete postgres_dir_;
   }
@@ -189,6 +191,7 @@ class OrderCsvIdentityTest : public ::testing::Test {
   static testing::TempDir* postgres_dir_;
   static OpenBackend* sqlite_;
   static OpenBackend* postgres_;
+  static OpenBackend* memory_;
   testing::TempDir exports_;
 };
 
@@ -196,24 +199,30 @@ testing::TempDir* OrderCsvIdentityTest::sqlite_dir_ = nullptr;
 testing::TempDir* OrderCsvIdentityTest::postgres_dir_ = nullptr;
 OpenBackend* OrderCsvIdentityTest::sqlite_ = nullptr;
 OpenBackend* OrderCsvIdentityTest::postgres_ = nullptr;
+OpenBackend* OrderCsvIdentityTest::memory_ = nullptr;
 
-TEST_F(OrderCsvIdentityTest, EveryFilterGivesTheSameBytesOnBothStores) {
+// PostgreSQL and the memory store (engine tests' orders) against SQLite.
+TEST_F(OrderCsvIdentityTest, EveryFilterGivesTheSameBytesOnEveryStore) {
   ASSERT_EQ(sqlite_->orders().CountOrders(), kSeeded + 3);
   ASSERT_EQ(postgres_->orders().CountOrders(), kSeeded + 3);
+  ASSERT_EQ(memory_->orders().CountOrders(), kSeeded + 3);
   const std::vector<std::string> filters = Filters();
   ASSERT_GE(filters.size(), 25u);
   int with_rows = 0;
   for (const std::string& filter : filters) {
     const Export sqlite = RunExport(sqlite_->orders(), exports_.path() / "sqlite", filter);
-    const Export postgres = RunExport(postgres_->orders(), exports_.path() / "postgres", filter);
-    EXPECT_EQ(static_cast<int>(postgres.outcome.kind), static_cast<int>(sqlite.outcome.kind))
-        << filter << ": " << sqlite.outcome.error << " / " << postgres.outcome.error;
-    EXPECT_EQ(postgres.outcome.error, sqlite.outcome.error) << filter;
-    EXPECT_EQ(postgres.outcome.result, sqlite.outcome.result) << filter;
-    EXPECT_EQ(postgres.outcome.rows, sqlite.outcome.rows) << filter;
-    // Compared as a whole and, for a readable failure, by size first.
-    EXPECT_EQ(postgres.csv.size(), sqlite.csv.size()) << filter;
-    EXPECT_TRUE(postgres.csv == sqlite.csv) << filter;
+    for (OpenBackend* other : {postgres_, memory_}) {
+      const std::string name = other == postgres_ ? "postgres" : "memory";
+      const Export got = RunExport(other->orders(), exports_.path() / name, filter);
+      EXPECT_EQ(static_cast<int>(got.outcome.kind), static_cast<int>(sqlite.outcome.kind))
+          << name << " " << filter << ": " << sqlite.outcome.error << " / " << got.outcome.error;
+      EXPECT_EQ(got.outcome.error, sqlite.outcome.error) << name << " " << filter;
+      EXPECT_EQ(got.outcome.result, sqlite.outcome.result) << name << " " << filter;
+      EXPECT_EQ(got.outcome.rows, sqlite.outcome.rows) << name << " " << filter;
+      // Compared as a whole and, for a readable failure, by size first.
+      EXPECT_EQ(got.csv.size(), sqlite.csv.size()) << name << " " << filter;
+      EXPECT_TRUE(got.csv == sqlite.csv) << name << " " << filter;
+    }
     if (sqlite.outcome.kind == JobOutcome::Kind::kSuccess) ++with_rows;
   }
   // Most filters must select something, or the comparison proves little.

@@ -543,7 +543,7 @@ TEST_P(OrderStoreConformanceTest, AScanReadsOneSnapshotWhileAnImportCommits) {
   EXPECT_EQ(cancelled.At(0, "id").text, "o00000");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, OrderStoreConformanceTest, ::testing::ValuesIn(OrderBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, OrderStoreConformanceTest, ::testing::ValuesIn(AllBackends()),
                          BackendName);
 
 }  // namespace
