@@ -142,7 +142,10 @@ class SqliteDatabase final : public Database {
 
   void AbortLockWaits() override { options_.abort_waits->store(true); }
 
-  void ReleaseCachedMemory() override { pool_.ReleaseIdleMemory(); }
+  void ReleaseCachedMemory() override {
+    pool_.ReleaseIdleMemory();
+    jobs_.ReleaseWriterMemory();
+  }
 
   bool Ping() override {
     try {

@@ -229,6 +229,15 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
   return results;
 }
 
+void SqliteJobStore::ReleaseWriterMemory() {
+  try {
+    writer_.Write([](sqlite::Connection& connection) { connection.Exec("PRAGMA shrink_memory"); },
+                  GroupWriter::Sync::kNormal, GroupWriter::Undo::kNothingWritten);
+  } catch (...) {
+    // Only memory is at stake (the lock may be another process's now).
+  }
+}
+
 std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
   auto connection = pool_.Borrow();
   auto select =

@@ -50,6 +50,11 @@ class SqliteJobStore final : public JobStore {
   std::uint64_t ChangeVersion() override;
   bool ChangeVersionIsLocal() const override { return true; }
 
+  // Empties the writing connection's page cache of clean pages (PRAGMA
+  // shrink_memory, in a write of its own, after the writes queued before
+  // it). Best effort: never throws.
+  void ReleaseWriterMemory();
+
  private:
   ConnectionPool& pool_;
   GroupWriter writer_;
