@@ -19,13 +19,14 @@
 #include "engine/filter.h"
 #include "tests/storage/conformance/backend.h"
 #include "tests/storage/conformance/success_result.h"
+#include "tests/storage/store_test_data.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::conformance {
 namespace {
 
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;  // 2023-11-14T22:13:20Z
-constexpr Nanos kRetention = 7 * kNanosPerDay;
+constexpr Nanos kRetention = testing::kTestJobRetention;
 constexpr Nanos kLease = 30 * kNanosPerSecond;
 
 using Kind = JobCompletion::Kind;
@@ -35,14 +36,7 @@ class JobStoreConformanceTest : public ::testing::TestWithParam<Backend> {
   JobStoreConformanceTest() : store_(GetParam().open(dir_.path())), jobs_(store_->jobs()) {}
 
   static NewJob MakeJob(std::string id, Nanos created_at, std::string filter = "") {
-    NewJob job;
-    job.id = std::move(id);
-    job.job_type = "order_export";
-    job.params = std::move(filter);
-    job.created_at = created_at;
-    job.expires_at = created_at + kRetention;
-    job.max_attempts = 3;
-    return job;
+    return testing::MakeTestJob(std::move(id), created_at, std::move(filter));
   }
 
   Job Insert(std::string id, Nanos created_at, std::string filter = "") {

@@ -15,6 +15,7 @@
 #include "engine/filter.h"
 #include "engine/time.h"
 #include "tests/storage/conformance/backend.h"
+#include "tests/storage/store_test_data.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::conformance {
@@ -29,63 +30,10 @@ Nanos At(std::string_view rfc3339) {
 
 const Nanos kT0 = At("2018-10-04T11:08:49.156490335Z");
 
-std::size_t ColumnIndex(std::string_view name) {
-  for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-    if (kOrderColumns[i].name == name) return i;
-  }
-  ADD_FAILURE() << "no column " << name;
-  return 0;
-}
-
-// Copies each row out of the store's buffer (views die after OnRow).
-class CollectingSink : public OrderRowSink {
- public:
-  struct Cell {
-    bool is_null;
-    std::string text;
-    std::int64_t number;
-  };
-  void OnTotal(std::int64_t total) override {
-    totals.push_back(total);
-    rows_before_total = rows.size();
-  }
-  void OnRow(const ColumnValue* values) override {
-    if (before_each_row) before_each_row(rows.size());
-    std::vector<Cell> row;
-    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-      row.push_back({values[i].is_null, std::string(values[i].text), values[i].number});
-    }
-    rows.push_back(std::move(row));
-  }
-  const Cell& At(std::size_t row, std::string_view column) const {
-    return rows.at(row).at(ColumnIndex(column));
-  }
-  std::vector<std::string> Ids() const {
-    std::vector<std::string> ids;
-    for (std::size_t r = 0; r < rows.size(); ++r) ids.push_back(At(r, "id").text);
-    return ids;
-  }
-
-  std::function<void(std::size_t)> before_each_row;  // called with the row's index
-  std::vector<std::vector<Cell>> rows;
-  std::vector<std::int64_t> totals;  // what OnTotal said, each time
-  std::size_t rows_before_total = 0;
-};
+using testing::CollectingSink;
 
 Order MakeOrder(std::string id, Nanos created_at) {
-  Order order;
-  order.id = std::move(id);
-  order.order_number = "N-" + order.id;
-  order.status = "complete";
-  order.payment = "paid";
-  order.shipping = "fulfilled";
-  order.customer_name = "Ada Lovelace";
-  order.customer_email = "ada@example.com";
-  order.currency = "GBP";
-  order.with_tax = 1200;
-  order.created_at = created_at;
-  order.updated_at = created_at;
-  return order;
+  return testing::MakeTestOrder(std::move(id), created_at);
 }
 
 using Ids = std::vector<std::string>;

@@ -13,13 +13,14 @@
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/sqlite.h"
 #include "storage/sqlite/sqlite_job_store.h"
+#include "tests/storage/store_test_data.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd::storage {
 namespace {
 
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
-constexpr Nanos kRetention = 7 * kNanosPerDay;
+constexpr Nanos kRetention = testing::kTestJobRetention;
 
 // A successful order export's result: {"row_count":rows} and a CSV artifact.
 SuccessResult CsvResult(std::string key, std::string token, std::int64_t rows) {
@@ -32,15 +33,8 @@ class JobStoreTest : public ::testing::Test {
  protected:
   JobStoreTest() : database_(Database::Open({dir_ / "jobsd.db"})), jobs_(database_->jobs()) {}
 
-  NewJob MakeJob(std::string id, Nanos created_at, std::string filter = "") {
-    NewJob job;
-    job.id = std::move(id);
-    job.job_type = "order_export";
-    job.params = std::move(filter);
-    job.created_at = created_at;
-    job.expires_at = created_at + kRetention;
-    job.max_attempts = 3;
-    return job;
+  static NewJob MakeJob(std::string id, Nanos created_at, std::string filter = "") {
+    return testing::MakeTestJob(std::move(id), created_at, std::move(filter));
   }
 
   Job Insert(std::string id, Nanos created_at, std::string filter = "") {
