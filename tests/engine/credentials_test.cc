@@ -6,22 +6,21 @@
 #include <thread>
 #include <vector>
 
-#include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd {
 namespace {
 
-class CredentialsTest : public ::testing::Test {
+// On the memory credential store and on SQLite's.
+class CredentialsTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
-  CredentialsTest()
-      : database_(storage::Database::Open({dir_ / "jobsd.db"})),
-        auth_(database_->credentials(), clock_) {}
+  CredentialsTest() : auth_(stores_.credentials(), clock_) {}
 
   testing::TempDir dir_;
   testing::ManualClock clock_;
-  std::unique_ptr<storage::Database> database_;
+  testing::EngineStores stores_{GetParam(), dir_.path()};
   Authenticator auth_;
 };
 
@@ -30,7 +29,7 @@ TEST(Sha256HexTest, MatchesKnownDigests) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_F(CredentialsTest, CreatedClientsHaveRandomIdsAndLongSecrets) {
+TEST_P(CredentialsTest, CreatedClientsHaveRandomIdsAndLongSecrets) {
   EXPECT_FALSE(auth_.HasAnyClient());
   const ClientCredentials a = auth_.CreateClient();
   const ClientCredentials b = auth_.CreateClient();
@@ -40,15 +39,18 @@ TEST_F(CredentialsTest, CreatedClientsHaveRandomIdsAndLongSecrets) {
   EXPECT_TRUE(std::regex_match(a.client_secret, std::regex("^[0-9a-f]{64}$"))) << a.client_secret;
 }
 
-TEST_F(CredentialsTest, OnlyASaltedHashOfTheSecretIsStored) {
+TEST_P(CredentialsTest, OnlyASaltedHashOfTheSecretIsStored) {
   const ClientCredentials client = auth_.CreateClient();
-  const StoredClient stored = database_->credentials().FindClient(client.client_id).value();
+  const StoredClient stored = stores_.credentials().FindClient(client.client_id).value();
   EXPECT_EQ(stored.secret_hash, Sha256Hex(stored.secret_salt + client.client_secret));
   EXPECT_NE(stored.secret_hash, Sha256Hex(client.client_secret)) << "salted";
-  EXPECT_EQ(testing::ReadFile(dir_ / "jobsd.db").find(client.client_secret), std::string::npos);
+  if (GetParam() == testing::StoreKind::kSqlite) {
+    // Nor is the secret anywhere in the file.
+    EXPECT_EQ(testing::ReadFile(dir_ / "jobsd.db").find(client.client_secret), std::string::npos);
+  }
 }
 
-TEST_F(CredentialsTest, IssuesTokensOnlyForTheRightSecret) {
+TEST_P(CredentialsTest, IssuesTokensOnlyForTheRightSecret) {
   const ClientCredentials client = auth_.CreateClient();
   EXPECT_FALSE(auth_.IssueToken(client.client_id, client.client_secret + "0"));
   EXPECT_FALSE(auth_.IssueToken(client.client_id, ""));
@@ -63,11 +65,11 @@ TEST_F(CredentialsTest, IssuesTokensOnlyForTheRightSecret) {
   EXPECT_FALSE(auth_.ValidateToken(token->access_token + "0"));
   EXPECT_FALSE(auth_.ValidateToken(""));
   // The store keeps only the hash.
-  EXPECT_TRUE(database_->credentials().FindToken(Sha256Hex(token->access_token), clock_.Now()));
-  EXPECT_FALSE(database_->credentials().FindToken(token->access_token, clock_.Now()));
+  EXPECT_TRUE(stores_.credentials().FindToken(Sha256Hex(token->access_token), clock_.Now()));
+  EXPECT_FALSE(stores_.credentials().FindToken(token->access_token, clock_.Now()));
 }
 
-TEST_F(CredentialsTest, TokensExpireAfterTheirLifetime) {
+TEST_P(CredentialsTest, TokensExpireAfterTheirLifetime) {
   const ClientCredentials client = auth_.CreateClient();
   const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
   clock_.Advance(3599 * kNanosPerSecond);
@@ -76,7 +78,7 @@ TEST_F(CredentialsTest, TokensExpireAfterTheirLifetime) {
   EXPECT_FALSE(auth_.ValidateToken(token));
 }
 
-TEST_F(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
+TEST_P(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
   const ClientCredentials client = auth_.CreateClient();
   const ClientCredentials other = auth_.CreateClient();
   const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
@@ -89,7 +91,7 @@ TEST_F(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
 
   // Another process deleting the client is seen within the recheck period,
   // which the README's "Security and limits" wants within a second.
-  Authenticator elsewhere(database_->credentials(), clock_);
+  Authenticator elsewhere(stores_.credentials(), clock_);
   EXPECT_TRUE(elsewhere.DeleteClient(other.client_id));
   static_assert(Authenticator::kTokenRecheck <= kNanosPerSecond);
   clock_.Advance(Authenticator::kTokenRecheck);
@@ -102,7 +104,7 @@ TEST_F(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
   EXPECT_FALSE(auth_.ValidateToken(late)) << "a remembered token expires on time";
 }
 
-TEST_F(CredentialsTest, ConcurrentIssuingAndValidating) {
+TEST_P(CredentialsTest, ConcurrentIssuingAndValidating) {
   const ClientCredentials client = auth_.CreateClient();
   std::vector<std::thread> threads;
   std::atomic<int> valid{0};
@@ -118,7 +120,7 @@ TEST_F(CredentialsTest, ConcurrentIssuingAndValidating) {
   EXPECT_EQ(valid.load(), 40);
 }
 
-TEST_F(CredentialsTest, AuthenticateNamesTheTokensClient) {
+TEST_P(CredentialsTest, AuthenticateNamesTheTokensClient) {
   const ClientCredentials client = auth_.CreateClient();
   const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
   EXPECT_EQ(auth_.Authenticate(token), client.client_id);
@@ -126,7 +128,7 @@ TEST_F(CredentialsTest, AuthenticateNamesTheTokensClient) {
   EXPECT_EQ(auth_.Authenticate(token + "0"), std::nullopt);
 }
 
-TEST_F(CredentialsTest, TenFailuresThrottleTheClientIdUntilTheOldestIsAMinuteOld) {
+TEST_P(CredentialsTest, TenFailuresThrottleTheClientIdUntilTheOldestIsAMinuteOld) {
   const ClientCredentials client = auth_.CreateClient();
   for (int i = 0; i < kMaxFailedTokenAttempts; ++i) {
     EXPECT_FALSE(auth_.IssueToken(client.client_id, "wrong"));
@@ -152,7 +154,7 @@ TEST_F(CredentialsTest, TenFailuresThrottleTheClientIdUntilTheOldestIsAMinuteOld
   EXPECT_THROW(auth_.IssueToken(client.client_id, "wrong"), LimitReached);
 }
 
-TEST_F(CredentialsTest, IssuingPastTheTokenCapRetiresTheOldestAtOnce) {
+TEST_P(CredentialsTest, IssuingPastTheTokenCapRetiresTheOldestAtOnce) {
   const ClientCredentials client = auth_.CreateClient();
   clock_.Advance(1);  // listed oldest first
   const ClientCredentials other = auth_.CreateClient();
@@ -177,9 +179,9 @@ TEST_F(CredentialsTest, IssuingPastTheTokenCapRetiresTheOldestAtOnce) {
 
 // Two nodes on one store: each has its own Authenticator (and in-memory
 // count); with CountFailuresInStore they refuse a client together.
-TEST_F(CredentialsTest, NodesCountingInTheStoreShareTheLimit) {
-  Authenticator node_a(database_->credentials(), clock_);
-  Authenticator node_b(database_->credentials(), clock_);
+TEST_P(CredentialsTest, NodesCountingInTheStoreShareTheLimit) {
+  Authenticator node_a(stores_.credentials(), clock_);
+  Authenticator node_b(stores_.credentials(), clock_);
   node_a.CountFailuresInStore(true);
   node_b.CountFailuresInStore(true);
   const ClientCredentials client = node_a.CreateClient();
@@ -199,22 +201,25 @@ TEST_F(CredentialsTest, NodesCountingInTheStoreShareTheLimit) {
   clock_.Advance(kFailedTokenAttemptWindow - 4 * kNanosPerSecond);  // +61 s
   EXPECT_TRUE(node_b.IssueToken(client.client_id, client.client_secret))
       << "two failures of the first second have left the minute";
-  EXPECT_TRUE(database_->credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
+  EXPECT_TRUE(stores_.credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
       << "the right secret forgets the failures";
 }
 
-TEST_F(CredentialsTest, WithoutTheStoreEachProcessCountsAlone) {
-  Authenticator node_a(database_->credentials(), clock_);
-  Authenticator node_b(database_->credentials(), clock_);
+TEST_P(CredentialsTest, WithoutTheStoreEachProcessCountsAlone) {
+  Authenticator node_a(stores_.credentials(), clock_);
+  Authenticator node_b(stores_.credentials(), clock_);
   const ClientCredentials client = node_a.CreateClient();
   for (int i = 0; i < kMaxFailedTokenAttempts; ++i) {
     EXPECT_FALSE(node_a.IssueToken(client.client_id, "wrong"));
   }
   EXPECT_THROW(node_a.IssueToken(client.client_id, client.client_secret), LimitReached);
   EXPECT_TRUE(node_b.IssueToken(client.client_id, client.client_secret));
-  EXPECT_TRUE(database_->credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
+  EXPECT_TRUE(stores_.credentials().FailedTokenAttemptsSince(client.client_id, 0).empty())
       << "nothing written for a wrong secret";
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, CredentialsTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
 
 }  // namespace
 }  // namespace jobsd

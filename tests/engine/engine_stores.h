@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "storage/memory/memory_credential_store.h"
 #include "storage/memory/memory_job_store.h"
 #include "storage/memory/memory_order_store.h"
 #include "storage/sqlite/database.h"
@@ -33,11 +34,15 @@ class EngineStores {
 
   JobStore& jobs() { return database_ ? database_->jobs() : memory_jobs_; }
   OrderStore& orders() { return database_ ? database_->orders() : memory_orders_; }
+  CredentialStore& credentials() {
+    return database_ ? database_->credentials() : memory_credentials_;
+  }
 
  private:
   std::unique_ptr<storage::Database> database_;
   storage::MemoryJobStore memory_jobs_;
   storage::MemoryOrderStore memory_orders_;
+  storage::MemoryCredentialStore memory_credentials_;
 };
 
 }  // namespace jobsd::testing

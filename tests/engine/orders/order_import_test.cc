@@ -10,7 +10,7 @@
 #include <string>
 
 #include "engine/filter.h"
-#include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd {
@@ -32,34 +32,35 @@ std::string OrderLine(const std::string& id, const std::string& name = "Ann") {
          R"("},"meta":{"timestamps":{"created_at":"2024-01-02T03:04:05Z"}}})";
 }
 
-class OrderImportTest : public ::testing::Test {
+// On the memory order store and on SQLite's.
+class OrderImportTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
   ImportReport Import(const std::string& text, ImportOptions options = {}) {
     std::istringstream in(text);
-    return ImportOrders(in, db_->orders(), options);
+    return ImportOrders(in, stores_.orders(), options);
   }
   std::map<std::string, std::string> Stored() {
     NameSink sink;
-    db_->orders().ScanOrders(filter::Filter{}, sink);
+    stores_.orders().ScanOrders(filter::Filter{}, sink);
     return sink.names;
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<storage::Database> db_ = storage::Database::Open({.path = dir_ / "jobsd.db"});
+  testing::EngineStores stores_{GetParam(), dir_.path()};
 };
 
-TEST_F(OrderImportTest, ImportsTheTestDataFile) {
+TEST_P(OrderImportTest, ImportsTheTestDataFile) {
   std::ifstream in(testing::TestDataFile("orders.example.jsonl"), std::ios::binary);
-  const ImportReport report = ImportOrders(in, db_->orders(), {});
+  const ImportReport report = ImportOrders(in, stores_.orders(), {});
   EXPECT_TRUE(report.committed);
   EXPECT_EQ(report.imported, 3);
   EXPECT_EQ(report.bad_line_count, 0);
   EXPECT_TRUE(report.bad_lines.empty());
-  EXPECT_EQ(db_->orders().CountOrders(), 3);
+  EXPECT_EQ(stores_.orders().CountOrders(), 3);
   EXPECT_EQ(Stored().at("0b3f6d2e-5c1a-4e8f-9a7b-2d4c6e8f0a1b"), "Zoë O'Brien, Jr.");
 }
 
-TEST_F(OrderImportTest, AnyBadLineImportsNothingAndReportsEveryOne) {
+TEST_P(OrderImportTest, AnyBadLineImportsNothingAndReportsEveryOne) {
   ASSERT_TRUE(Import(OrderLine("keep")).committed);
   const std::string text = OrderLine("a") + "\n" +  // 1
                            "\n" +                   // 2: blank, skipped but counted
@@ -82,7 +83,7 @@ TEST_F(OrderImportTest, AnyBadLineImportsNothingAndReportsEveryOne) {
   EXPECT_EQ(Stored(), (std::map<std::string, std::string>{{"keep", "Ann"}}));
 }
 
-TEST_F(OrderImportTest, SkipInvalidImportsTheValidLines) {
+TEST_P(OrderImportTest, SkipInvalidImportsTheValidLines) {
   const std::string text = OrderLine("a") + "\n[]\n" + OrderLine("b") + "\n";
   const ImportReport report = Import(text, {.skip_invalid = true});
   EXPECT_TRUE(report.committed);
@@ -93,7 +94,7 @@ TEST_F(OrderImportTest, SkipInvalidImportsTheValidLines) {
   EXPECT_EQ(Stored().size(), 2u);
 }
 
-TEST_F(OrderImportTest, ReimportReplacesById) {
+TEST_P(OrderImportTest, ReimportReplacesById) {
   ASSERT_TRUE(Import(OrderLine("a", "Old") + "\n" + OrderLine("b", "Bee") + "\n").committed);
   const ImportReport report = Import(OrderLine("a", "New") + "\n");
   EXPECT_TRUE(report.committed);
@@ -103,21 +104,21 @@ TEST_F(OrderImportTest, ReimportReplacesById) {
   EXPECT_EQ(Stored().at("b"), "Two");
 }
 
-TEST_F(OrderImportTest, LastLineWithoutNewlineAndCrlfEndings) {
+TEST_P(OrderImportTest, LastLineWithoutNewlineAndCrlfEndings) {
   const ImportReport report = Import(OrderLine("a") + "\r\n" + OrderLine("b"));
   EXPECT_TRUE(report.committed);
   EXPECT_EQ(report.imported, 2);
   EXPECT_EQ(Stored().size(), 2u);
 }
 
-TEST_F(OrderImportTest, EmptyInputCommitsNothing) {
+TEST_P(OrderImportTest, EmptyInputCommitsNothing) {
   const ImportReport report = Import("");
   EXPECT_TRUE(report.committed);
   EXPECT_EQ(report.imported, 0);
   EXPECT_EQ(Import("\n\n  \n").bad_line_count, 0);
 }
 
-TEST_F(OrderImportTest, OverlongLineIsBadWithoutStoppingTheImport) {
+TEST_P(OrderImportTest, OverlongLineIsBadWithoutStoppingTheImport) {
   // A real 1 MiB + 1 line against the default limit, then small limits.
   const std::string huge = R"({"id":"h","x":")" + std::string(1 << 20, 'x') + R"("})";
   ImportReport report =
@@ -154,14 +155,14 @@ class FailingBuffer final : public std::streambuf {
   bool served_ = false;
 };
 
-TEST_F(OrderImportTest, ReadErrorImportsNothing) {
+TEST_P(OrderImportTest, ReadErrorImportsNothing) {
   FailingBuffer buffer(OrderLine("a") + "\n" + OrderLine("b") + "\n");
   std::istream in(&buffer);
-  EXPECT_THROW(ImportOrders(in, db_->orders(), {.skip_invalid = true}), std::runtime_error);
-  EXPECT_EQ(db_->orders().CountOrders(), 0);
+  EXPECT_THROW(ImportOrders(in, stores_.orders(), {.skip_invalid = true}), std::runtime_error);
+  EXPECT_EQ(stores_.orders().CountOrders(), 0);
 }
 
-TEST_F(OrderImportTest, ReportedBadLinesAreCapped) {
+TEST_P(OrderImportTest, ReportedBadLinesAreCapped) {
   ImportOptions options{
       .skip_invalid = true, .max_line_bytes = 1 << 20, .max_reported_bad_lines = 2};
   const ImportReport report = Import("1\n2\n3\n4\n5\n" + OrderLine("a"), options);
@@ -170,6 +171,9 @@ TEST_F(OrderImportTest, ReportedBadLinesAreCapped) {
   EXPECT_EQ(report.bad_lines[1].line_number, 2);
   EXPECT_EQ(report.imported, 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, OrderImportTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
 
 }  // namespace
 }  // namespace jobsd

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/orders/order.h"
-#include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/support/temp_dir.h"
 
 namespace jobsd {
@@ -158,19 +158,28 @@ TEST(OrderSeedTest, OrdersAreRealisticAndCoverTheEnums) {
   EXPECT_LT(decreasing, kCount / 2);
 }
 
-TEST(OrderSeedTest, SeedOrdersWritesChunkedTransactions) {
-  testing::TempDir dir;
-  auto db = storage::Database::Open({.path = dir / "jobsd.db"});
-  const SeedReport report = SeedOrders(db->orders(), 2'005, 3, /*chunk=*/1'000);
+// On the memory order store and on SQLite's.
+class OrderSeedStoreTest : public ::testing::TestWithParam<testing::StoreKind> {
+ protected:
+  testing::TempDir dir_;
+  testing::EngineStores stores_{GetParam(), dir_.path()};
+};
+
+TEST_P(OrderSeedStoreTest, SeedOrdersWritesChunkedTransactions) {
+  OrderStore& orders = stores_.orders();
+  const SeedReport report = SeedOrders(orders, 2'005, 3, /*chunk=*/1'000);
   EXPECT_EQ(report.written, 2'005);
   EXPECT_EQ(report.transactions, 3);
-  EXPECT_EQ(db->orders().CountOrders(), 2'005);
+  EXPECT_EQ(orders.CountOrders(), 2'005);
   // Seeding again with the same seed and count replaces the same ids (their
   // time part comes from created_at, which the count spreads): no new orders.
-  EXPECT_EQ(SeedOrders(db->orders(), 2'005, 3).transactions, 1);
-  EXPECT_EQ(db->orders().CountOrders(), 2'005);
-  EXPECT_EQ(SeedOrders(db->orders(), 0, 3).written, 0);
+  EXPECT_EQ(SeedOrders(orders, 2'005, 3).transactions, 1);
+  EXPECT_EQ(orders.CountOrders(), 2'005);
+  EXPECT_EQ(SeedOrders(orders, 0, 3).written, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, OrderSeedStoreTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
 
 }  // namespace
 }  // namespace jobsd

@@ -1,4 +1,4 @@
-// The lease keeper on a real SQLite store with a manual clock.
+// The lease keeper on the memory store and on SQLite's, with a manual clock.
 #include "engine/queue/lease_keeper.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include "engine/queue/job_service.h"
 #include "storage/memory/memory_job_store.h"
-#include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -17,57 +17,55 @@ namespace {
 
 constexpr Nanos kLease = 30 * kNanosPerSecond;
 
-class WorkerPoolLeaseKeeperTest : public ::testing::Test {
+class WorkerPoolLeaseKeeperTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
-  WorkerPoolLeaseKeeperTest()
-      : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})),
-        leases_(db_->jobs(), clock_, kLease) {
+  WorkerPoolLeaseKeeperTest() : leases_(stores_.jobs(), clock_, kLease) {
     registry_.Register("count", std::make_unique<testing::CountingJob>());
   }
 
   ClaimedJob ClaimOne(const std::string& worker) {
-    JobService(db_->jobs(), registry_, clock_, JobServiceOptions{})
+    JobService(stores_.jobs(), registry_, clock_, JobServiceOptions{})
         .Create({"count", "", std::nullopt});
-    auto claimed = db_->jobs().ClaimJobs({worker, 1, clock_.Now(), clock_.Now() + kLease});
+    auto claimed = stores_.jobs().ClaimJobs({worker, 1, clock_.Now(), clock_.Now() + kLease});
     EXPECT_EQ(claimed.size(), 1u);
     return claimed.at(0);
   }
 
   testing::TempDir dir_;
   testing::ManualClock clock_;
-  std::unique_ptr<storage::Database> db_;
+  testing::EngineStores stores_{GetParam(), dir_.path()};
   JobTypeRegistry registry_;
   LeaseKeeper leases_;
 };
 
-TEST_F(WorkerPoolLeaseKeeperTest, RenewalKeepsAHeldJobFromTheRescuer) {
+TEST_P(WorkerPoolLeaseKeeperTest, RenewalKeepsAHeldJobFromTheRescuer) {
   const ClaimedJob claimed = ClaimOne("me");
   leases_.Hold(claimed);
   clock_.Advance(20 * kNanosPerSecond);
   EXPECT_EQ(leases_.RenewOnce(), 0);
   clock_.Advance(20 * kNanosPerSecond);  // past the first lease, not the renewed one
-  EXPECT_EQ(db_->jobs().RescueExpiredLeases(clock_.Now()), 0);
-  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->lease_expires_at,
+  EXPECT_EQ(stores_.jobs().RescueExpiredLeases(clock_.Now()), 0);
+  EXPECT_EQ(stores_.jobs().FindJob(claimed.job.id, clock_.Now())->lease_expires_at,
             clock_.Now() - 20 * kNanosPerSecond + kLease);
   EXPECT_FALSE(leases_.LostFlag(claimed.job.id)->load());
 }
 
-TEST_F(WorkerPoolLeaseKeeperTest, ARefusedRenewalRaisesTheLostFlag) {
+TEST_P(WorkerPoolLeaseKeeperTest, ARefusedRenewalRaisesTheLostFlag) {
   const ClaimedJob claimed = ClaimOne("me");
   leases_.Hold(claimed);
   const ClaimLostFlag lost = leases_.LostFlag(claimed.job.id);
   clock_.Advance(kLease);
-  ASSERT_EQ(db_->jobs().RescueExpiredLeases(clock_.Now()), 1);
+  ASSERT_EQ(stores_.jobs().RescueExpiredLeases(clock_.Now()), 1);
   EXPECT_EQ(leases_.RenewOnce(), 1);
   EXPECT_TRUE(lost->load());
 }
 
-TEST_F(WorkerPoolLeaseKeeperTest, ForgettingAnOldClaimLeavesANewerClaimOfTheSameJobHeld) {
+TEST_P(WorkerPoolLeaseKeeperTest, ForgettingAnOldClaimLeavesANewerClaimOfTheSameJobHeld) {
   const ClaimedJob first = ClaimOne("me");
   leases_.Hold(first);
   clock_.Advance(kLease);
-  ASSERT_EQ(db_->jobs().RescueExpiredLeases(clock_.Now()), 1);
-  auto again = db_->jobs().ClaimJobs({"me", 1, clock_.Now(), clock_.Now() + kLease});
+  ASSERT_EQ(stores_.jobs().RescueExpiredLeases(clock_.Now()), 1);
+  auto again = stores_.jobs().ClaimJobs({"me", 1, clock_.Now(), clock_.Now() + kLease});
   ASSERT_EQ(again.size(), 1u);
   leases_.Hold(again[0]);
   leases_.Forget(first.job.id, first.claim_token);
@@ -76,22 +74,23 @@ TEST_F(WorkerPoolLeaseKeeperTest, ForgettingAnOldClaimLeavesANewerClaimOfTheSame
   EXPECT_EQ(leases_.held_count(), 0u);
 }
 
-TEST_F(WorkerPoolLeaseKeeperTest, ARunsProgressReachesTheStoreWithTheNextRenewal) {
+TEST_P(WorkerPoolLeaseKeeperTest, ARunsProgressReachesTheStoreWithTheNextRenewal) {
   const ClaimedJob claimed = ClaimOne("me");
   leases_.Hold(claimed);
   EXPECT_EQ(leases_.RenewOnce(), 0);
-  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
+  EXPECT_EQ(stores_.jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
       << "nothing reported yet";
   const ProgressReporter report = leases_.Reporter(claimed.job.id);
   report(0, 3000);
   for (std::int64_t row = 1; row <= 2500; ++row) report(row, 3000);
-  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
+  EXPECT_EQ(stores_.jobs().FindJob(claimed.job.id, clock_.Now())->progress, std::nullopt)
       << "reports are not writes";
   EXPECT_EQ(leases_.RenewOnce(), 0);
-  EXPECT_EQ(db_->jobs().FindJob(claimed.job.id, clock_.Now())->progress, (JobProgress{2500, 3000}));
+  EXPECT_EQ(stores_.jobs().FindJob(claimed.job.id, clock_.Now())->progress,
+            (JobProgress{2500, 3000}));
 }
 
-TEST_F(WorkerPoolLeaseKeeperTest, OnlyTheFirstProgressReportAsksForARenewalAtOnce) {
+TEST_P(WorkerPoolLeaseKeeperTest, OnlyTheFirstProgressReportAsksForARenewalAtOnce) {
   std::atomic<int> pokes{0};
   leases_.SetOnFirstProgress([&] { ++pokes; });
   const ClaimedJob a = ClaimOne("me");
@@ -108,11 +107,11 @@ TEST_F(WorkerPoolLeaseKeeperTest, OnlyTheFirstProgressReportAsksForARenewalAtOnc
   EXPECT_EQ(pokes.load(), 2) << "each run's first report";
 }
 
-TEST_F(WorkerPoolLeaseKeeperTest, ACancelledJobsClaimIsFoundLostAtTheNextRenewal) {
+TEST_P(WorkerPoolLeaseKeeperTest, ACancelledJobsClaimIsFoundLostAtTheNextRenewal) {
   const ClaimedJob claimed = ClaimOne("me");
   leases_.Hold(claimed);
   const ClaimLostFlag lost = leases_.LostFlag(claimed.job.id);
-  ASSERT_EQ(db_->jobs().CancelJob(claimed.job.id, clock_.Now()).kind,
+  ASSERT_EQ(stores_.jobs().CancelJob(claimed.job.id, clock_.Now()).kind,
             CancelResult::Kind::kCancelled);
   EXPECT_FALSE(lost->load()) << "not before the renewal";
   EXPECT_EQ(leases_.RenewOnce(), 1);
@@ -121,6 +120,9 @@ TEST_F(WorkerPoolLeaseKeeperTest, ACancelledJobsClaimIsFoundLostAtTheNextRenewal
 
 // One transaction per tick for every held claim: the memory store's
 // version moves once per write transaction.
+INSTANTIATE_TEST_SUITE_P(Stores, WorkerPoolLeaseKeeperTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
+
 TEST(LeaseKeeperBatchTest, OneRenewalTransactionRenewsEveryHeldClaim) {
   storage::MemoryJobStore store;
   testing::ManualClock clock;

@@ -13,7 +13,7 @@
 #include "engine/queue/job_service.h"
 #include "engine/queue/worker_pool.h"
 #include "storage/files/local_artifact_store.h"
-#include "storage/sqlite/database.h"
+#include "tests/engine/engine_stores.h"
 #include "tests/engine/queue/test_jobs.h"
 #include "tests/support/temp_dir.h"
 
@@ -51,11 +51,10 @@ class ProgressThenWaitJob final : public JobHandler {
   std::atomic<bool> release_{false};
 };
 
-class WorkerPoolCancelTest : public ::testing::Test {
+// On the memory store and on SQLite's.
+class WorkerPoolCancelTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
-  WorkerPoolCancelTest()
-      : db_(storage::Database::Open(storage::DatabaseOptions{dir_ / "jobs.db"})),
-        handler_(new ProgressThenWaitJob(42)) {
+  WorkerPoolCancelTest() : handler_(new ProgressThenWaitJob(42)) {
     registry_.Register("wait", std::unique_ptr<JobHandler>(handler_));
     options_.artifacts = &artifacts_;
     options_.workers = 1;
@@ -63,22 +62,22 @@ class WorkerPoolCancelTest : public ::testing::Test {
     std::filesystem::create_directories(exports_dir_);
   }
 
-  Job Find(const std::string& id) { return db_->jobs().FindJob(id, clock_.Now()).value(); }
+  Job Find(const std::string& id) { return stores_.jobs().FindJob(id, clock_.Now()).value(); }
 
   testing::TempDir dir_;
   std::filesystem::path exports_dir_ = dir_ / "exports";
   storage::LocalArtifactStore artifacts_{exports_dir_, /*min_free_disk=*/0};
-  std::unique_ptr<storage::Database> db_;
+  testing::EngineStores stores_{GetParam(), dir_.path()};
   JobTypeRegistry registry_;
   ProgressThenWaitJob* handler_;
   SystemClock clock_;
   WorkerPoolOptions options_;
-  JobService service_{db_->jobs(), registry_, clock_, JobServiceOptions{}};
+  JobService service_{stores_.jobs(), registry_, clock_, JobServiceOptions{}};
 };
 
-TEST_F(WorkerPoolCancelTest, TheFirstProgressReportReachesTheStoreWithoutWaitingForATick) {
+TEST_P(WorkerPoolCancelTest, TheFirstProgressReportReachesTheStoreWithoutWaitingForATick) {
   options_.heartbeat = 3600 * kNanosPerSecond;  // only the first report's poke can write it
-  WorkerPool pool(db_->jobs(), registry_, clock_, options_);
+  WorkerPool pool(stores_.jobs(), registry_, clock_, options_);
   const std::string id = service_.Create({"wait", "", std::nullopt}).job.id;
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Find(id).progress.has_value(); }, milliseconds(10'000)));
@@ -92,14 +91,14 @@ TEST_F(WorkerPoolCancelTest, TheFirstProgressReportReachesTheStoreWithoutWaiting
 
 // A cancel made elsewhere (another process, another node) is found by the
 // next lease renewal, one tick (500 ms by default) away.
-TEST_F(WorkerPoolCancelTest, ARunCancelledElsewhereStopsAndPublishesNothing) {
-  WorkerPool pool(db_->jobs(), registry_, clock_, options_);
+TEST_P(WorkerPoolCancelTest, ARunCancelledElsewhereStopsAndPublishesNothing) {
+  WorkerPool pool(stores_.jobs(), registry_, clock_, options_);
   const std::string id = service_.Create({"wait", "", std::nullopt}).job.id;
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return handler_->started_.load(); }));
   EXPECT_FALSE(std::filesystem::is_empty(exports_dir_)) << "the partial file is being written";
 
-  ASSERT_EQ(db_->jobs().CancelJob(id, clock_.Now()).kind, CancelResult::Kind::kCancelled);
+  ASSERT_EQ(stores_.jobs().CancelJob(id, clock_.Now()).kind, CancelResult::Kind::kCancelled);
   ASSERT_TRUE(WaitFor([&] { return handler_->stopped_.load(); }, milliseconds(5'000)));
   pool.Shutdown(kNanosPerSecond);
 
@@ -113,9 +112,9 @@ TEST_F(WorkerPoolCancelTest, ARunCancelledElsewhereStopsAndPublishesNothing) {
 
 // Through this process's service, the pool is told at once: a cancel is
 // seen without waiting for a tick.
-TEST_F(WorkerPoolCancelTest, ACancelThroughThisProcessReachesItsRunAtOnce) {
+TEST_P(WorkerPoolCancelTest, ACancelThroughThisProcessReachesItsRunAtOnce) {
   options_.heartbeat = 3600 * kNanosPerSecond;
-  WorkerPool pool(db_->jobs(), registry_, clock_, options_);
+  WorkerPool pool(stores_.jobs(), registry_, clock_, options_);
   service_.SetOnCancelled([&pool] { pool.RenewLeasesSoon(); });
   const std::string id = service_.Create({"wait", "", std::nullopt}).job.id;
   pool.Start();
@@ -133,13 +132,13 @@ TEST_F(WorkerPoolCancelTest, ACancelThroughThisProcessReachesItsRunAtOnce) {
 // A cancel that comes after the run has published: the run's success is
 // refused and its committed file deleted, so the job is failed with no
 // file, never failed with one.
-TEST_F(WorkerPoolCancelTest, ACancelBetweenPublishingAndRecordingLeavesNoFile) {
+TEST_P(WorkerPoolCancelTest, ACancelBetweenPublishingAndRecordingLeavesNoFile) {
   options_.heartbeat = 3600 * kNanosPerSecond;  // the run never learns of the cancel
-  WorkerPool pool(db_->jobs(), registry_, clock_, options_);
+  WorkerPool pool(stores_.jobs(), registry_, clock_, options_);
   const std::string id = service_.Create({"wait", "", std::nullopt}).job.id;
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return handler_->started_.load(); }));
-  ASSERT_EQ(db_->jobs().CancelJob(id, clock_.Now()).kind, CancelResult::Kind::kCancelled);
+  ASSERT_EQ(stores_.jobs().CancelJob(id, clock_.Now()).kind, CancelResult::Kind::kCancelled);
   handler_->release_.store(true);  // commits its file, then submits success
   pool.Shutdown(5 * kNanosPerSecond);
 
@@ -149,6 +148,9 @@ TEST_F(WorkerPoolCancelTest, ACancelBetweenPublishingAndRecordingLeavesNoFile) {
   EXPECT_EQ(job.artifact, std::nullopt);
   EXPECT_TRUE(std::filesystem::is_empty(exports_dir_)) << "the refused success left its file";
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, WorkerPoolCancelTest, testing::kEngineStoreKinds,
+                         testing::StoreKindName);
 
 }  // namespace
 }  // namespace jobsd
