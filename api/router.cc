@@ -145,7 +145,8 @@ std::optional<Response> Router::AnswerFromListCache(const Request& request,
   }
 }
 
-bool Router::StartPostJob(const Request& request, const JobService::CreateDone& done) const {
+bool Router::StartPostJob(const Request& request, std::string_view request_id,
+                          PostedDone done) const {
   if (request.method() != http::verb::post || !services_.jobs.CreatesWithoutWaiting()) {
     return false;
   }
@@ -160,22 +161,38 @@ bool Router::StartPostJob(const Request& request, const JobService::CreateDone& 
   } catch (...) {
     return false;  // the pool's Handle says what went wrong
   }
+  // Runs where the outcome is known: a refusal becomes its response there.
+  auto report = [id = std::string(request_id), done = std::move(done)](std::exception_ptr error,
+                                                                       CreateJobResult result) {
+    PostedJob posted;
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (...) {
+        posted.refusal = ErrorFromCurrentException(id);
+      }
+      posted.refusal->route = "/v2/jobs";
+      posted.refusal->headers.set("X-Request-Id", id);
+    } else {
+      posted.result = std::move(result);
+    }
+    done(std::move(posted));
+  };
   try {
     CreateJobRequest create = ParseCreateBody(request);
     create.client_id = std::move(client);
-    services_.jobs.CreateAsync(create, done);
+    services_.jobs.CreateAsync(create, report);
   } catch (...) {
-    done(std::current_exception(), {});
+    report(std::current_exception(), {});
   }
   return true;
 }
 
-Response Router::FinishPostJob(std::string_view request_id, std::exception_ptr error,
-                               const CreateJobResult& result) const {
+Response Router::FinishPostJob(std::string_view request_id, PostedJob posted) const {
+  if (posted.refusal) return *std::move(posted.refusal);
   Response response;
   try {
-    if (error) std::rethrow_exception(error);
-    response = CreatedJobResponse(result, public_url_);
+    response = CreatedJobResponse(posted.result, public_url_);
   } catch (...) {
     response = ErrorFromCurrentException(request_id);
   }

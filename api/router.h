@@ -9,7 +9,7 @@
 // Thread-safe: Handle may run on many threads at once.
 #pragma once
 
-#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +48,17 @@ class Router {
   std::optional<Response> AnswerFromListCache(const Request& request,
                                               std::string_view request_id) const;
 
+  // What StartPostJob's callback gets: the job created, or the refusal
+  // already made into its response, on the thread that saw the error. An
+  // exception object never crosses threads here: ThreadSanitizer cannot
+  // see libstdc++'s (uninstrumented) reference count of a shared
+  // exception_ptr, and reports its last release on another thread as a race.
+  struct PostedJob {
+    std::optional<Response> refusal;  // complete, with X-Request-Id
+    CreateJobResult result;           // when refusal is empty
+  };
+  using PostedDone = std::function<void(PostedJob)>;
+
   // On the connection's I/O thread: starts POST /v2/jobs without a pool
   // thread when the store creates jobs without waiting
   // (JobService::CreatesWithoutWaiting) and the token is one the
@@ -58,11 +69,10 @@ class Router {
   // When true, `done` is called exactly once, on any thread (the store's,
   // or this one before returning for a request refused at once); pass what
   // it got to FinishPostJob, on a thread that may format a response.
-  bool StartPostJob(const Request& request, const JobService::CreateDone& done) const;
+  bool StartPostJob(const Request& request, std::string_view request_id, PostedDone done) const;
   // The response Handle would have given for the request StartPostJob
   // started, from what `done` got.
-  Response FinishPostJob(std::string_view request_id, std::exception_ptr error,
-                         const CreateJobResult& result) const;
+  Response FinishPostJob(std::string_view request_id, PostedJob posted) const;
 
   const std::string& public_url() const { return public_url_; }
 

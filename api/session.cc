@@ -237,8 +237,7 @@ namespace {
 // What the store's callback hands back to the session's strand.
 struct PostOutcome {
   bool started = false;
-  std::exception_ptr error;
-  CreateJobResult result;
+  Router::PostedJob posted;
 };
 
 }  // namespace
@@ -260,8 +259,8 @@ asio::awaitable<std::optional<Response>> Session::PostJobWithoutPool(const Reque
         };
         in_flight.Add();
         const bool started = context_.router.StartPostJob(
-            request, [resume, &in_flight](std::exception_ptr error, CreateJobResult result) {
-              resume(PostOutcome{true, error, std::move(result)});
+            request, request_id, [resume, &in_flight](Router::PostedJob posted) {
+              resume(PostOutcome{true, std::move(posted)});
               in_flight.Done();
             });
         if (!started) {
@@ -271,7 +270,7 @@ asio::awaitable<std::optional<Response>> Session::PostJobWithoutPool(const Reque
       },
       use_awaitable);
   if (!outcome.started) co_return std::nullopt;
-  co_return context_.router.FinishPostJob(request_id, outcome.error, outcome.result);
+  co_return context_.router.FinishPostJob(request_id, std::move(outcome.posted));
 }
 
 asio::awaitable<void> Session::Write(Response& response, bool head, unsigned version,

@@ -233,18 +233,11 @@ TEST_F(RouterTest, IdempotencyKeyReturnsTheFirstJobOrConflicts) {
 // its I/O thread; nullopt when the router declined (the pool's Handle then).
 std::optional<Response> PostWithoutPool(const Router& router, const Request& request,
                                         std::string_view request_id) {
-  struct Outcome {
-    std::exception_ptr error;
-    CreateJobResult result;
-  };
-  auto outcome = std::make_shared<std::promise<Outcome>>();
-  const bool started =
-      router.StartPostJob(request, [outcome](std::exception_ptr error, CreateJobResult result) {
-        outcome->set_value(Outcome{error, std::move(result)});
-      });
+  auto posted = std::make_shared<std::promise<Router::PostedJob>>();
+  const bool started = router.StartPostJob(
+      request, request_id, [posted](Router::PostedJob job) { posted->set_value(std::move(job)); });
   if (!started) return std::nullopt;
-  Outcome got = outcome->get_future().get();
-  return router.FinishPostJob(request_id, got.error, got.result);
+  return router.FinishPostJob(request_id, posted->get_future().get());
 }
 
 // Every answer of the I/O-thread POST is byte for byte the pool's: the

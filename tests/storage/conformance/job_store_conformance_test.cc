@@ -238,27 +238,37 @@ TEST_P(JobStoreConformanceTest, AClientsActiveJobsAreLimitedAndFinishedOnesFreeT
 // the job can be read back; SQLite's answers come from its committing
 // thread, the other stores' from the caller's.
 TEST_P(JobStoreConformanceTest, InsertJobAsyncAnswersAsInsertJobDoesOncePerCall) {
+  // The error is looked at on the thread that got it: an exception object
+  // handed across threads trips ThreadSanitizer (api/router.h, PostedJob).
   struct Answer {
-    std::exception_ptr error;
+    bool failed = false;
+    bool store_error = false;
     InsertResult result;
   };
   auto insert_async = [&](NewJob job) {
     auto answer = std::make_shared<std::promise<Answer>>();
     jobs_.InsertJobAsync(std::move(job), [answer](std::exception_ptr error, InsertResult result) {
-      answer->set_value(Answer{error, std::move(result)});
+      Answer got{static_cast<bool>(error), false, std::move(result)};
+      try {
+        if (error) std::rethrow_exception(error);
+      } catch (const StoreError&) {
+        got.store_error = true;
+      } catch (...) {
+      }
+      answer->set_value(std::move(got));
     });
     return answer->get_future().get();
   };
   const Answer created = insert_async(MakeJob("a", kT0, "first"));
-  ASSERT_FALSE(created.error);
+  ASSERT_FALSE(created.failed);
   EXPECT_TRUE(created.result.created);
   EXPECT_EQ(created.result.job.id, "a");
   EXPECT_EQ(created.result.job.status, JobStatus::kPending);
   EXPECT_EQ(Get("a").params, "first");
 
   const Answer duplicate = insert_async(MakeJob("a", kT0 + 1, "second"));
-  ASSERT_TRUE(duplicate.error);
-  EXPECT_THROW(std::rethrow_exception(duplicate.error), StoreError);
+  ASSERT_TRUE(duplicate.failed);
+  EXPECT_TRUE(duplicate.store_error);
   EXPECT_EQ(Get("a").params, "first");
 
   NewJob keyed = MakeJob("keyed", kT0 + 2);

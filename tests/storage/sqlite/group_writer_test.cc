@@ -249,24 +249,29 @@ TEST_F(GroupWriterTest, ASubmittedWriteLockedOutReportsTransientAndTheNextLands)
   DatabaseOptions impatient = options_;
   impatient.busy_timeout_ms = 20;
   GroupWriter writer([&] { return OpenConnection(impatient); });
+  // The error is looked at where it arrives: an exception object handed
+  // across threads trips ThreadSanitizer (api/router.h, PostedJob).
   auto submit = [&](std::string value) {
-    auto outcome = std::make_shared<std::promise<std::exception_ptr>>();
+    auto outcome = std::make_shared<std::promise<std::string>>();
     writer.Submit([value](sqlite::Connection& connection) { Insert(connection, value); },
                   GroupWriter::Sync::kFull, GroupWriter::Undo::kSavepoint,
-                  [outcome](std::exception_ptr error) { outcome->set_value(error); });
+                  [outcome](std::exception_ptr error) {
+                    try {
+                      if (error) std::rethrow_exception(error);
+                      outcome->set_value("stored");
+                    } catch (const StoreError& e) {
+                      outcome->set_value(e.transient() ? "transient" : "permanent");
+                    } catch (...) {
+                      outcome->set_value("other");
+                    }
+                  });
     return outcome->get_future().get();
   };
   auto holder = OpenConnection(options_);
   holder->Exec("BEGIN IMMEDIATE");
-  const std::exception_ptr blocked = submit("blocked");
-  ASSERT_TRUE(blocked);
-  try {
-    std::rethrow_exception(blocked);
-  } catch (const StoreError& error) {
-    EXPECT_TRUE(error.transient()) << error.what();
-  }
+  EXPECT_EQ(submit("blocked"), "transient");
   holder->Exec("ROLLBACK");
-  EXPECT_FALSE(submit("after"));
+  EXPECT_EQ(submit("after"), "stored");
   EXPECT_EQ(Values(), std::set<std::string>{"after"});
 }
 
