@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/postgres/postgres_store.h"
+#include "tests/storage/store_test_data.h"
 #include "tests/support/test_postgres.h"
 
 namespace jobsd::storage {
@@ -19,14 +20,7 @@ namespace {
 constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
 
 NewJob MakeJob(std::string id, std::string params = "") {
-  NewJob job;
-  job.id = std::move(id);
-  job.job_type = "order_export";
-  job.params = std::move(params);
-  job.created_at = kT0;
-  job.expires_at = kT0 + kNanosPerDay;
-  job.max_attempts = 3;
-  return job;
+  return testing::MakeTestJob(std::move(id), kT0, std::move(params));
 }
 
 std::unique_ptr<PostgresStore> Open(const std::string& location, int connections = 4) {

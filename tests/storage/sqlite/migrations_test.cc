@@ -55,6 +55,55 @@ void ApplyMigrations(Connection& db, int from, int to) {
   }
 }
 
+// A store as the release that stopped at `version` left it.
+std::unique_ptr<Connection> OpenStoreAtVersion(const std::filesystem::path& file, int version) {
+  auto db = Connection::Open(file);
+  db->Exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL)");
+  ApplyMigrations(*db, 1, version);
+  return db;
+}
+
+// Pending jobs 'p' (with an idempotency key), 's', 'f' and 't', with 'r'
+// inserted and deleted between them so that the rowids have a gap; from
+// schema 6 on, 'p' and 'f' belong to clients.
+void InsertPendingJobsWithARowidGap(Connection& db, bool with_client_ids) {
+  const std::string insert =
+      std::string("INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at,") +
+      " run_after, expires_at, idempotency_key, request_hash, idempotency_expires_at" +
+      (with_client_ids ? ", client_id" : "") + ") VALUES ";
+  auto client = [&](std::string_view id) -> std::string {
+    if (!with_client_ids) return "";
+    return id.empty() ? ", NULL" : ", '" + std::string(id) + "'";
+  };
+  db.Exec(insert + "('p', 'order_export', 5, 1, 1, 1, 100, 'key-p', 'h', 50" + client("c1") + ")");
+  db.Exec(insert + "('s', 'order_export', 5, 2, 2, 2, 100, NULL, NULL, NULL" + client("") + ")");
+  db.Exec(insert + "('f', 'order_export', 5, 3, 3, 3, 100, NULL, NULL, NULL" + client("c2") + ")");
+  db.Exec(insert + "('r', 'order_export', 5, 4, 4, 4, 100, NULL, NULL, NULL" + client("") + ")");
+  db.Exec("DELETE FROM jobs WHERE id = 'r'");
+  db.Exec(insert + "('t', 'order_export', 5, 5, 5, 5, 100, NULL, NULL, NULL" + client("") + ")");
+}
+
+// What a migration that rebuilds the jobs table must keep: every field of
+// every row, by rowid, over the columns the table had before it ran (later
+// migrations may add or rename columns, which is not what such a test is
+// about), and the per-status counts.
+struct JobsBeforeMigrating {
+  explicit JobsBeforeMigrating(Connection& db)
+      : columns(QueryText(db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')")),
+        every_field("SELECT rowid, " + columns + " FROM jobs ORDER BY rowid"),
+        rows(Dump(db, every_field)),
+        counts(Dump(db, kCountsDump)) {}
+
+  static constexpr std::string_view kCountsDump =
+      "SELECT status, jobs FROM job_counts ORDER BY status";
+  std::string columns;
+  std::string every_field;
+  std::string rows;
+  std::string counts;
+};
+
 constexpr std::string_view kSchemaDump =
     "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name";
 constexpr std::string_view kMigrationsDump =
@@ -226,20 +275,8 @@ TEST_F(JobTriggerTest, UnknownStatusAndNonPendingInsertAreRefused) {
 // status keeps each job (same rowid, same fields) and its per-status counts.
 TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
   testing::TempDir dir;
-  auto db = Connection::Open(dir / "jobsd.db");
-  db->Exec(
-      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-      " applied_at TEXT NOT NULL)");
-  ApplyMigrations(*db, 1, 3);
-  const std::string insert =
-      "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
-      " expires_at, idempotency_key, request_hash, idempotency_expires_at) VALUES ";
-  db->Exec(insert + "('p', 'order_export', 5, 1, 1, 1, 100, 'key-p', 'h', 50)");
-  db->Exec(insert + "('s', 'order_export', 5, 2, 2, 2, 100, NULL, NULL, NULL)");
-  db->Exec(insert + "('f', 'order_export', 5, 3, 3, 3, 100, NULL, NULL, NULL)");
-  db->Exec(insert + "('r', 'order_export', 5, 4, 4, 4, 100, NULL, NULL, NULL)");
-  db->Exec("DELETE FROM jobs WHERE id = 'r'");  // rowids with a gap
-  db->Exec(insert + "('t', 'order_export', 5, 5, 5, 5, 100, NULL, NULL, NULL)");
+  auto db = OpenStoreAtVersion(dir / "jobsd.db", 3);
+  InsertPendingJobsWithARowidGap(*db, /*with_client_ids=*/false);
   db->Exec(
       "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'w', claim_token = 'c',"
       " lease_expires_at = 9 WHERE id IN ('s', 'f', 't')");
@@ -250,20 +287,13 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
   db->Exec(
       "UPDATE jobs SET status = 'failed', error = 'e', interruptions = 2, claimed_by = NULL,"
       " claim_token = NULL, lease_expires_at = NULL WHERE id = 'f'");
-  // The columns of the jobs table before migrating: later migrations may
-  // add columns (0006 adds client_id) or rename them (0007, tested below),
-  // which are not what this test is about.
-  const std::string columns =
-      QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')");
-  const std::string every_field = "SELECT rowid, " + columns + " FROM jobs ORDER BY rowid";
-  const std::string counts = "SELECT status, jobs FROM job_counts ORDER BY status";
-  const std::string jobs_before = Dump(*db, every_field);
-  const std::string counts_before = Dump(*db, counts);
+  const JobsBeforeMigrating before(*db);
+  const std::string_view counts = JobsBeforeMigrating::kCountsDump;
 
   ApplyMigrations(*db, 4, 6);
-  EXPECT_EQ(Dump(*db, every_field), jobs_before);
-  EXPECT_EQ(Dump(*db, counts), counts_before);
-  EXPECT_EQ(counts_before, "failed|1|\npending|1|\nstarted|1|\nsuccess|1|\n");
+  EXPECT_EQ(Dump(*db, before.every_field), before.rows);
+  EXPECT_EQ(Dump(*db, counts), before.counts);
+  EXPECT_EQ(before.counts, "failed|1|\npending|1|\nstarted|1|\nsuccess|1|\n");
   EXPECT_EQ(QueryText(*db, "PRAGMA integrity_check"), "ok");
   // The triggers came back with the table: counts follow a status change.
   db->Exec(
@@ -277,21 +307,12 @@ TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
 // is not born pending, with the same message and nothing written.
 TEST(MigrationsTest, Schema11StoreKeepsEveryJobAndStillRefusesAJobNotBornPending) {
   testing::TempDir dir;
-  auto db = Connection::Open(dir / "jobsd.db");
-  db->Exec(
-      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-      " applied_at TEXT NOT NULL)");
-  ApplyMigrations(*db, 1, 11);
+  auto db = OpenStoreAtVersion(dir / "jobsd.db", 11);
+  InsertPendingJobsWithARowidGap(*db, /*with_client_ids=*/true);
   const std::string insert =
       "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
       " expires_at, idempotency_key, request_hash, idempotency_expires_at, client_id)"
       " VALUES ";
-  db->Exec(insert + "('p', 'order_export', 5, 1, 1, 1, 100, 'key-p', 'h', 50, 'c1')");
-  db->Exec(insert + "('s', 'order_export', 5, 2, 2, 2, 100, NULL, NULL, NULL, NULL)");
-  db->Exec(insert + "('f', 'order_export', 5, 3, 3, 3, 100, NULL, NULL, NULL, 'c2')");
-  db->Exec(insert + "('r', 'order_export', 5, 4, 4, 4, 100, NULL, NULL, NULL, NULL)");
-  db->Exec("DELETE FROM jobs WHERE id = 'r'");  // rowids with a gap
-  db->Exec(insert + "('t', 'order_export', 5, 5, 5, 5, 100, NULL, NULL, NULL, NULL)");
   db->Exec(
       "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'w', claim_token = 'c',"
       " lease_expires_at = 9, progress_rows_written = 1, progress_rows_total = 2"
@@ -306,20 +327,16 @@ TEST(MigrationsTest, Schema11StoreKeepsEveryJobAndStillRefusesAJobNotBornPending
       "UPDATE jobs SET status = 'failed', error = 'e', interruptions = 2, claimed_by = NULL,"
       " claim_token = NULL, lease_expires_at = NULL, progress_rows_written = NULL,"
       " progress_rows_total = NULL WHERE id = 'f'");
-  const std::string columns =
-      QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')");
-  const std::string every_field = "SELECT rowid, " + columns + " FROM jobs ORDER BY rowid";
-  const std::string counts = "SELECT status, jobs FROM job_counts ORDER BY status";
+  const JobsBeforeMigrating before(*db);
+  const std::string_view counts = JobsBeforeMigrating::kCountsDump;
   const std::string readable = "SELECT * FROM jobs_readable ORDER BY id";
-  const std::string jobs_before = Dump(*db, every_field);
-  const std::string counts_before = Dump(*db, counts);
   const std::string readable_before = Dump(*db, readable);
 
   ApplyMigrations(*db, 12, 12);
   EXPECT_EQ(QueryText(*db, "SELECT group_concat(name, ', ') FROM pragma_table_info('jobs')"),
-            columns);
-  EXPECT_EQ(Dump(*db, every_field), jobs_before);
-  EXPECT_EQ(Dump(*db, counts), counts_before);
+            before.columns);
+  EXPECT_EQ(Dump(*db, before.every_field), before.rows);
+  EXPECT_EQ(Dump(*db, counts), before.counts);
   EXPECT_EQ(Dump(*db, readable), readable_before);
   EXPECT_EQ(QueryText(*db, "PRAGMA integrity_check"), "ok");
   // Still unique.
@@ -397,11 +414,7 @@ TEST(MigrationsTest, Schema6StoreKeepsEveryJobResultAndDownload) {
   const std::string file_token = "0123456789abcdef0123456789abcdef";
   const std::string file_path = (exports / (success + "-01234567.csv")).string();
   {
-    auto db = Connection::Open(dir / "jobsd.db");
-    db->Exec(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL)");
-    ApplyMigrations(*db, 1, 6);
+    auto db = OpenStoreAtVersion(dir / "jobsd.db", 6);
     // Release 6's InsertOne, claim and finish statements.
     auto insert = db->PrepareUncached(
         "INSERT INTO jobs (id, job_type, status, filter, attempts, max_attempts, created_at,"
@@ -512,11 +525,7 @@ TEST(MigrationsTest, Schema7StoreGainsProgressAndKeepsItsJobs) {
   const std::string pending = "20000000-0000-4000-8000-000000000001";
   const std::string started = "20000000-0000-4000-8000-000000000002";
   {
-    auto db = Connection::Open(dir / "jobsd.db");
-    db->Exec(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL)");
-    ApplyMigrations(*db, 1, 7);
+    auto db = OpenStoreAtVersion(dir / "jobsd.db", 7);
     auto insert = db->PrepareUncached(
         "INSERT INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
         " updated_at, run_after, expires_at)"
