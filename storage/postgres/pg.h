@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,6 +122,17 @@ class Connection {
   Result RunOnce(const std::string& sql, const Params& params = {},
                  ResultFormat format = ResultFormat::kText);
 
+  // Runs `sql` unprepared and hands its rows to `on_row` one at a time, a
+  // Result of one row each, as they arrive (libpq's single-row mode): the
+  // server sends them all without waiting for the client, so producing the
+  // rows and handling them overlap, in constant memory. Returns how many
+  // rows on_row got. A failure throws PgError. When on_row throws, the
+  // query is cancelled and the connection drained (so that it is ready for
+  // the next statement; a transaction around it has failed) before the
+  // exception goes on.
+  std::int64_t Stream(const std::string& sql, const Params& params, ResultFormat format,
+                      const std::function<void(const Result& row)>& on_row);
+
   // False once the connection is lost: the pool drops it.
   bool healthy() const;
   // True between BEGIN and COMMIT/ROLLBACK (or after an error inside one).
@@ -136,6 +148,8 @@ class Connection {
   };
   explicit Connection(pg_conn* conn);
   Result Check(pg_result* result, std::string_view context) const;
+  // Cancels the statement running and reads every result it still owes.
+  void CancelAndDrain() noexcept;
 
   std::unique_ptr<pg_conn, Finish> conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> name

@@ -13,10 +13,6 @@
 namespace jobsd::storage {
 namespace {
 
-// Rows per FETCH: a few MiB of results at a time, whatever the export's size.
-constexpr int kFetchRows = 5000;
-constexpr std::string_view kCursor = "jobsd_order_scan";
-
 // Type OIDs of the binary results (pg_type.dat): what each ColumnKind must
 // arrive as for the decoding below to be right.
 constexpr Oid kBoolOid = 16;
@@ -44,7 +40,7 @@ std::int64_t BigEndianInt64(const char* bytes) {
 }
 
 // A schema that drifted from kOrderColumns would be decoded as garbage:
-// checked on the first batch of every scan.
+// checked on the first row of every scan.
 void CheckColumnTypes(const PGresult* result) {
   for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
     const Oid type = PQftype(result, static_cast<int>(i));
@@ -57,7 +53,7 @@ void CheckColumnTypes(const PGresult* result) {
   }
 }
 
-// Hands every row of one FETCH to `sink`; views point into `result`.
+// Hands every row of `result` to `sink`; views point into `result`.
 std::int64_t DeliverRows(const PGresult* result, ColumnValue* values, OrderRowSink& sink) {
   const int rows = PQntuples(result);
   for (int row = 0; row < rows; ++row) {
@@ -95,33 +91,28 @@ pg::Params ToParams(const std::vector<SqlParam>& params) {
   return out;
 }
 
-// One scan: a cursor over the query in a REPEATABLE READ READ ONLY
-// transaction, so that every FETCH reads the same snapshot (orders merged
-// meanwhile are not half seen), in binary (no text parsing of numbers).
+// One scan in a REPEATABLE READ READ ONLY transaction, so that the count
+// and the rows come from one snapshot (orders merged meanwhile are not half
+// seen). The rows stream in binary (no text parsing of numbers): the server
+// sends them while the sink formats the previous ones, in constant memory.
 // `delivered` counts the rows handed out so far, for the caller's retry.
-std::int64_t Scan(pg::Connection& connection, const std::string& count, const std::string& declare,
+std::int64_t Scan(pg::Connection& connection, const std::string& count, const std::string& select,
                   const pg::Params& params, OrderRowSink& sink, std::int64_t& delivered) {
   pg::Transaction snapshot(connection, pg::Isolation::kRepeatableRead, /*read_only=*/true);
   // The bytes of the text values as stored, which are UTF-8.
   connection.Exec("SET LOCAL client_encoding = 'UTF8'");
-  // The first query takes the snapshot: the count and the cursor read the
+  // The first query takes the snapshot: the count and the rows read the
   // same orders.
   sink.OnTotal(connection.RunOnce(count, params).Int64(0, 0));
-  connection.RunOnce(declare, params);
-  static const std::string fetch =
-      "FETCH " + std::to_string(kFetchRows) + " FROM " + std::string(kCursor);
   ColumnValue values[kOrderColumnCount];
   bool checked = false;
-  for (;;) {
-    const pg::Result batch = connection.Run(fetch, {}, pg::ResultFormat::kBinary);
+  connection.Stream(select, params, pg::ResultFormat::kBinary, [&](const pg::Result& row) {
     if (!checked) {
-      CheckColumnTypes(batch.get());
+      CheckColumnTypes(row.get());
       checked = true;
     }
-    const std::int64_t rows = DeliverRows(batch.get(), values, sink);
-    delivered += rows;
-    if (rows < kFetchRows) break;
-  }
+    delivered += DeliverRows(row.get(), values, sink);
+  });
   snapshot.Commit();
   return delivered;
 }
@@ -134,14 +125,12 @@ std::unique_ptr<OrderImport> PostgresOrderStore::BeginImport() {
 
 std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderRowSink& sink) {
   const SqlWhere where = CompileOrderFilter(filter, SqlDialect::Postgres(1));
-  // Filtered SQL varies, so it is sent unprepared; the cursor's FETCH is
-  // the same every time and prepared once per connection.
-  std::string declare = "DECLARE " + std::string(kCursor) + " NO SCROLL CURSOR FOR SELECT " +
-                        OrderColumnList() + " FROM orders";
-  if (!where.sql.empty()) declare += " WHERE " + where.sql;
+  // Filtered SQL varies, so it is sent unprepared.
+  std::string select = "SELECT " + OrderColumnList() + " FROM orders";
+  if (!where.sql.empty()) select += " WHERE " + where.sql;
   // id by bytes, as SQLite's BINARY collation orders it (the column is
   // COLLATE "C" already; saying so keeps the order if that ever changes).
-  declare += " ORDER BY created_at, id COLLATE \"C\"";
+  select += " ORDER BY created_at, id COLLATE \"C\"";
   std::string count = "SELECT count(*) FROM orders";
   if (!where.sql.empty()) count += " WHERE " + where.sql;
   const pg::Params params = ToParams(where.params);
@@ -150,7 +139,7 @@ std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderR
     std::int64_t delivered = 0;
     try {
       pg::Lease lease = pool_.Borrow();
-      return Scan(*lease, count, declare, params, sink, delivered);
+      return Scan(*lease, count, select, params, sink, delivered);
     } catch (const pg::PgError& error) {
       // A pooled connection the server dropped (restart, idle timeout)
       // fails before the first row: another one may well work. Once rows
