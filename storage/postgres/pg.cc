@@ -236,19 +236,47 @@ struct Raw {
 
 }  // namespace
 
-Result Connection::Run(const std::string& sql, const Params& params, ResultFormat format) {
+const std::string& Connection::Prepared(const std::string& sql, int parameters) {
   auto found = prepared_.find(sql);
   if (found == prepared_.end()) {
     std::string name = "jobsd_" + std::to_string(prepared_.size() + 1);
-    Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), params.size(), nullptr),
+    Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), parameters, nullptr),
           "PostgreSQL prepare");
     found = prepared_.emplace(sql, std::move(name)).first;
   }
+  return found->second;
+}
+
+Result Connection::Run(const std::string& sql, const Params& params, ResultFormat format) {
+  const std::string& name = Prepared(sql, params.size());
   const Raw raw(params.values_);
-  return Check(PQexecPrepared(conn_.get(), found->second.c_str(), params.size(), raw.values.data(),
+  return Check(PQexecPrepared(conn_.get(), name.c_str(), params.size(), raw.values.data(),
                               raw.lengths.data(), params.formats_.data(),
                               format == ResultFormat::kBinary ? 1 : 0),
                "PostgreSQL");
+}
+
+void Connection::Send(const std::string& sql, const Params& params) {
+  const std::string& name = Prepared(sql, params.size());
+  const Raw raw(params.values_);
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), params.size(), raw.values.data(),
+                          raw.lengths.data(), params.formats_.data(), 0) != 1) {
+    Throw(nullptr, "PostgreSQL");
+  }
+}
+
+Result Connection::Receive() {
+  // Every result up to the null one, so that the connection is ready for
+  // the next statement; the first is the statement's.
+  pg_result* first = nullptr;
+  while (pg_result* next = PQgetResult(conn_.get())) {
+    if (first == nullptr) {
+      first = next;
+    } else {
+      PQclear(next);
+    }
+  }
+  return Check(first, "PostgreSQL");
 }
 
 Result Connection::RunOnce(const std::string& sql, const Params& params, ResultFormat format) {

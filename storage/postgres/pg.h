@@ -122,6 +122,13 @@ class Connection {
   Result RunOnce(const std::string& sql, const Params& params = {},
                  ResultFormat format = ResultFormat::kText);
 
+  // Sends `sql` (prepared once per connection, as Run does) and returns
+  // without waiting: the server runs it while the caller goes on. Receive()
+  // waits for its result and throws PgError as Run would; nothing else may
+  // run on the connection in between.
+  void Send(const std::string& sql, const Params& params = {});
+  Result Receive();
+
   // Runs `sql` unprepared and hands its rows to `on_row` one at a time, a
   // Result of one row each, as they arrive (libpq's single-row mode): the
   // server sends them all without waiting for the client, so producing the
@@ -148,6 +155,8 @@ class Connection {
   };
   explicit Connection(pg_conn* conn);
   Result Check(pg_result* result, std::string_view context) const;
+  // The name `sql` is prepared under on this connection (prepared now if new).
+  const std::string& Prepared(const std::string& sql, int parameters);
   // Cancels the statement running and reads every result it still owes.
   void CancelAndDrain() noexcept;
 

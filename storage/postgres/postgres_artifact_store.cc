@@ -89,6 +89,7 @@ class PostgresArtifactWriter final : public ArtifactWriter {
 
   Artifact Commit() override {
     if (done_) throw std::logic_error("artifact writer: Commit after Commit or Abort");
+    FinishChunkInFlight();
     const std::int64_t size = written_ + static_cast<std::int64_t>(buffer_.size());
     const pg::Params chunk = ChunkParams();
     const pg::Params publish = pg::Params().Add(key_).Add(size);
@@ -119,6 +120,14 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     done_ = true;
     std::string().swap(buffer_);
     try {
+      // Its answer, whatever it is, so that the connection goes back to
+      // the pool with nothing running on it.
+      if (in_flight_lease_.has_value()) (*in_flight_lease_)->Receive();
+    } catch (...) {
+    }
+    in_flight_lease_.reset();
+    std::string().swap(in_flight_);
+    try {
       // Nobody can be reading a file not yet published: gone at once.
       // One try: a destructor must not wait out a server that is gone.
       pg::WithConnection(
@@ -135,21 +144,61 @@ class PostgresArtifactWriter final : public ArtifactWriter {
 
  private:
   pg::Params ChunkParams() const { return pg::Params().Add(key_).Add(next_seq_).AddBytes(buffer_); }
+  pg::Params InFlightParams() const {
+    return pg::Params().Add(key_).Add(in_flight_seq_).AddBytes(in_flight_);
+  }
 
+  // Chunks are pipelined: a full chunk is sent and left to the server,
+  // which stores it while the job fills the next one; its answer is read
+  // before the next chunk is sent. One chunk in flight at a time keeps the
+  // memory at two chunks and the order of the writes.
   void FlushChunk() {
-    const pg::Params params = ChunkParams();
-    const std::int64_t inserted = AsSystemError("cannot write " + key_, [&] {
+    FinishChunkInFlight();
+    in_flight_.swap(buffer_);
+    buffer_.clear();
+    in_flight_seq_ = next_seq_++;
+    try {
+      in_flight_lease_.emplace(pool_.Borrow());
+      (*in_flight_lease_)->Send(kInsertChunk, InFlightParams());
+    } catch (const StoreError&) {
+      in_flight_lease_.reset();
+      InsertInFlightAgain();  // no pooled connection would take it: tried the patient way
+    }
+  }
+
+  // Reads the answer to the chunk in flight, if any. A failure to get one
+  // (a lost connection, a conflict) tries the insert again the way every
+  // other statement is tried (pg::WithConnection): it is idempotent.
+  void FinishChunkInFlight() {
+    if (!in_flight_lease_.has_value()) return;
+    std::int64_t inserted = 0;
+    try {
+      inserted = (*in_flight_lease_)->Receive().Affected();
+      in_flight_lease_.reset();
+    } catch (const StoreError&) {
+      in_flight_lease_.reset();
+      InsertInFlightAgain();
+      return;
+    }
+    ChunkInserted(inserted);
+  }
+
+  void InsertInFlightAgain() {
+    const pg::Params params = InFlightParams();
+    ChunkInserted(AsSystemError("cannot write " + key_, [&] {
       return pg::WithConnection(pool_, [&](pg::Connection& connection) {
         return connection.Run(kInsertChunk, params).Affected();
       });
-    });
+    }));
+  }
+
+  void ChunkInserted(std::int64_t inserted) {
     if (inserted != 1) {
       throw std::system_error(ENOENT, std::generic_category(),
                               "artifact " + key_ + " was deleted while being written");
     }
-    ++next_seq_;
-    written_ += static_cast<std::int64_t>(buffer_.size());
-    buffer_.clear();
+    written_ += static_cast<std::int64_t>(in_flight_.size());
+    in_flight_.clear();
   }
 
   // False when the file is no longer 'writing' (swept, or published by an
@@ -179,7 +228,10 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   const ArtifactSpec spec_;
   const int chunk_bytes_;
   std::string buffer_;  // the chunk being filled: never more than chunk_bytes_
-  int next_seq_ = 0;
+  int next_seq_ = 0;    // buffer_'s
+  std::string in_flight_;  // the chunk sent and not yet answered, or the last one answered
+  int in_flight_seq_ = -1;
+  std::optional<pg::Lease> in_flight_lease_;  // the connection it runs on, while it runs
   std::int64_t written_ = 0;  // bytes in the chunks inserted so far
   bool done_ = false;         // committed or aborted
 };

@@ -5,7 +5,9 @@
 //
 // Writing: Begin inserts a 'writing' row under a fresh key; every full chunk
 // is inserted by its own short statement (no transaction stays open for a
-// whole export; memory stays at one chunk); Commit inserts the last chunk
+// whole export), sent without waiting: the server stores it while the
+// writer fills the next, whose sending first reads its answer (one chunk in
+// flight, memory at two chunks); Commit inserts the last chunk
 // and publishes the row with its size in one transaction, so readers see
 // all of the file or nothing. Abort (or a writer destroyed uncommitted)
 // deletes the row and its chunks. There is no free-space reserve: the
@@ -41,8 +43,8 @@
 namespace jobsd::storage {
 
 struct PostgresArtifactOptions {
-  // Bytes per chunk: one round trip per chunk, and the most a writer or a
-  // reader holds in memory.
+  // Bytes per chunk: one statement per chunk; a reader holds one chunk in
+  // memory, a writer two (the one it fills and the one in flight).
   int chunk_bytes = 1 << 20;
   // A file still 'writing' and untouched this long, or published this long
   // ago and not referenced, is an orphan.

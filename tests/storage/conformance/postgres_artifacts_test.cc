@@ -6,6 +6,7 @@
 // Location. Here rather than in jobsd_storage_tests because this binary is
 // the one linked with the test server's support.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -71,14 +72,18 @@ TEST_F(PostgresArtifactsTest, ChunksAreWrittenAsTheyFillAndTheRowPublishedAtComm
   options.chunk_bytes = kChunk;
   PostgresArtifactStore store(pool_, options);
   auto writer = store.Begin(CsvSpec());
-  writer->Write(Bytes(2 * kChunk + 10));
-  // Two full chunks are in; the rest waits in the writer's one-chunk buffer.
-  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 2);
+  writer->Write(Bytes(3 * kChunk + 10));
+  // Three full chunks went out: the first two are in, the third may still
+  // be on its way (one chunk in flight while the next fills); the rest
+  // waits in the writer's one-chunk buffer.
+  const std::int64_t in = Count(pool_, "SELECT count(*) FROM artifact_chunks");
+  EXPECT_GE(in, 2);
+  EXPECT_LE(in, 3);
   EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifacts WHERE state = 'writing'"), 1);
   const Artifact artifact = writer->Commit();
-  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 3);
+  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 4);
   EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifacts WHERE state = 'published' AND size = $1",
-                  pg::Params().Add(2 * kChunk + 10)),
+                  pg::Params().Add(3 * kChunk + 10)),
             1);
   EXPECT_TRUE(artifact.key.starts_with(CsvSpec().job_id + "-")) << artifact.key;
   EXPECT_EQ(store.Describe(artifact.key), "artifact " + artifact.key + " in PostgreSQL");
@@ -150,8 +155,43 @@ TEST_F(PostgresArtifactsTest, AFileStillBeingWrittenIsDeletedAtOnce) {
   EXPECT_TRUE(store.Delete(orphans[0]));
   EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifacts"), 0);
   EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 0);
-  // Its writer finds out at its next chunk.
-  EXPECT_THROW(writer->Write(Bytes(kChunk)), std::system_error);
+  // Its writer finds out by its commit at the latest: the chunk in flight
+  // when the file was deleted may have gone in just before.
+  EXPECT_THROW(
+      {
+        writer->Write(Bytes(kChunk));
+        writer->Commit();
+      },
+      std::system_error);
+}
+
+// The chunk in flight when its connection is killed is sent again on
+// another: the file commits whole.
+TEST_F(PostgresArtifactsTest, AConnectionKilledWhileAChunkIsInFlightLosesNoByte) {
+  // A name of our own, so that only this writer's connections are killed.
+  const std::string name = "jobsd_kill_" + std::to_string(::getpid());
+  pg::Pool pool(location_ + "&application_name=" + name, 4);
+  PostgresArtifactOptions options;
+  options.chunk_bytes = kChunk;
+  PostgresArtifactStore store(pool, options);
+  const std::string bytes = Bytes(6 * kChunk + 3);
+  auto writer = store.Begin(CsvSpec());
+  writer->Write(std::string_view(bytes).substr(0, 2 * kChunk));  // chunk 1 in flight
+  auto killer = pg::Connection::Open(testing::TestPostgresUri());
+  EXPECT_GE(killer
+                ->RunOnce("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                          " WHERE application_name = $1",
+                          pg::Params().Add(name))
+                .Int64(0, 0),
+            1);
+  writer->Write(std::string_view(bytes).substr(2 * kChunk));
+  const Artifact artifact = writer->Commit();
+  EXPECT_EQ(artifact.size, static_cast<std::int64_t>(bytes.size()));
+  auto reader = store.Open(artifact.key);
+  ASSERT_NE(reader, nullptr);
+  std::string read(bytes.size(), '\0');
+  EXPECT_EQ(reader->ReadAt(0, read.data(), read.size()), bytes.size());
+  EXPECT_EQ(read, bytes);
 }
 
 TEST_F(PostgresArtifactsTest, LocationNamesTheStoreWithoutItsPassword) {
