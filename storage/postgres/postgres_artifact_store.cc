@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <lz4.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,6 +67,18 @@ std::string WriterName() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
+// A chunk as stored under encoding 'lz4' (migrations/postgres/
+// 0009_artifact_encoding.sql): one LZ4 block of the file's bytes.
+void CompressChunk(std::string_view bytes, std::string& out) {
+  out.resize(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(bytes.size()))));
+  const int size = LZ4_compress_default(bytes.data(), out.data(), static_cast<int>(bytes.size()),
+                                        static_cast<int>(out.size()));
+  if (size <= 0) {  // only for an input over LZ4_MAX_INPUT_SIZE, far above any chunk
+    throw std::system_error(EIO, std::generic_category(), "cannot compress an artifact chunk");
+  }
+  out.resize(static_cast<std::size_t>(size));
+}
+
 class PostgresArtifactWriter final : public ArtifactWriter {
  public:
   PostgresArtifactWriter(pg::Pool& pool, std::string key, ArtifactSpec spec, int chunk_bytes)
@@ -91,7 +104,8 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     if (done_) throw std::logic_error("artifact writer: Commit after Commit or Abort");
     FinishChunkInFlight();
     const std::int64_t size = written_ + static_cast<std::int64_t>(buffer_.size());
-    const pg::Params chunk = ChunkParams();
+    CompressChunk(buffer_, in_flight_);  // the last chunk: nothing is in flight any more
+    const pg::Params chunk = pg::Params().Add(key_).Add(next_seq_).AddBytes(in_flight_);
     const pg::Params publish = pg::Params().Add(key_).Add(size);
     AsSystemError("cannot publish " + key_, [&] {
       pg::WithConnection(pool_, [&](pg::Connection& connection) {
@@ -143,7 +157,6 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   }
 
  private:
-  pg::Params ChunkParams() const { return pg::Params().Add(key_).Add(next_seq_).AddBytes(buffer_); }
   pg::Params InFlightParams() const {
     return pg::Params().Add(key_).Add(in_flight_seq_).AddBytes(in_flight_);
   }
@@ -154,7 +167,8 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   // memory at two chunks and the order of the writes.
   void FlushChunk() {
     FinishChunkInFlight();
-    in_flight_.swap(buffer_);
+    CompressChunk(buffer_, in_flight_);
+    in_flight_bytes_ = buffer_.size();
     buffer_.clear();
     in_flight_seq_ = next_seq_++;
     try {
@@ -197,8 +211,8 @@ class PostgresArtifactWriter final : public ArtifactWriter {
       throw std::system_error(ENOENT, std::generic_category(),
                               "artifact " + key_ + " was deleted while being written");
     }
-    written_ += static_cast<std::int64_t>(in_flight_.size());
-    in_flight_.clear();
+    written_ += static_cast<std::int64_t>(in_flight_bytes_);
+    in_flight_bytes_ = 0;
   }
 
   // False when the file is no longer 'writing' (swept, or published by an
@@ -229,7 +243,8 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   const int chunk_bytes_;
   std::string buffer_;  // the chunk being filled: never more than chunk_bytes_
   int next_seq_ = 0;    // buffer_'s
-  std::string in_flight_;  // the chunk sent and not yet answered, or the last one answered
+  std::string in_flight_;  // compressed: the chunk sent and not yet answered, or the last one
+  std::size_t in_flight_bytes_ = 0;  // the file's bytes in it, while in flight
   int in_flight_seq_ = -1;
   std::optional<pg::Lease> in_flight_lease_;  // the connection it runs on, while it runs
   std::int64_t written_ = 0;  // bytes in the chunks inserted so far
@@ -238,8 +253,9 @@ class PostgresArtifactWriter final : public ArtifactWriter {
 
 class PostgresArtifactReader final : public ArtifactReader {
  public:
-  PostgresArtifactReader(pg::Pool& pool, std::string key, std::uint64_t size, int chunk_bytes)
-      : pool_(pool), key_(std::move(key)), size_(size), chunk_bytes_(chunk_bytes) {}
+  PostgresArtifactReader(pg::Pool& pool, std::string key, std::uint64_t size, int chunk_bytes,
+                         bool lz4)
+      : pool_(pool), key_(std::move(key)), size_(size), chunk_bytes_(chunk_bytes), lz4_(lz4) {}
 
   std::uint64_t size() const override { return size_; }
 
@@ -258,40 +274,50 @@ class PostgresArtifactReader final : public ArtifactReader {
   }
 
  private:
-  // Chunk `seq`, fetched once for as long as reads stay in it (a download
-  // reads forward: each chunk is fetched once).
+  // Chunk `seq`, the file's bytes, fetched once for as long as reads stay in
+  // it (a download reads forward: each chunk is fetched once).
   std::string_view Chunk(std::int64_t seq) {
-    if (!cached_ || cached_seq_ != seq) {
-      cached_.reset();
-      pg::Result result = AsSystemError("cannot read " + key_, [&] {
-        return pg::WithConnection(pool_, [&](pg::Connection& connection) {
-          return connection.Run("SELECT data FROM artifact_chunks WHERE key = $1 AND seq = $2",
-                                pg::Params().Add(key_).Add(seq), pg::ResultFormat::kBinary);
-        });
+    if (cached_seq_ == seq) return cached_;
+    cached_seq_ = -1;
+    pg::Result result = AsSystemError("cannot read " + key_, [&] {
+      return pg::WithConnection(pool_, [&](pg::Connection& connection) {
+        return connection.Run("SELECT data FROM artifact_chunks WHERE key = $1 AND seq = $2",
+                              pg::Params().Add(key_).Add(seq), pg::ResultFormat::kBinary);
       });
-      if (result.rows() != 1) {
-        throw std::system_error(ENOENT, std::generic_category(),
-                                "artifact " + key_ + " was deleted and purged while being read");
-      }
-      const std::uint64_t start = static_cast<std::uint64_t>(seq) * chunk_bytes_;
-      const std::uint64_t expected = std::min<std::uint64_t>(chunk_bytes_, size_ - start);
-      if (result.Text(0, 0).size() != expected) {
-        throw std::system_error(EIO, std::generic_category(),
-                                "artifact " + key_ + ": chunk " + std::to_string(seq) + " has " +
-                                    std::to_string(result.Text(0, 0).size()) + " bytes, not " +
-                                    std::to_string(expected));
-      }
-      cached_.emplace(std::move(result));
-      cached_seq_ = seq;
+    });
+    if (result.rows() != 1) {
+      throw std::system_error(ENOENT, std::generic_category(),
+                              "artifact " + key_ + " was deleted and purged while being read");
     }
-    return cached_->Text(0, 0);
+    const std::uint64_t start = static_cast<std::uint64_t>(seq) * chunk_bytes_;
+    const auto expected =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes_, size_ - start));
+    const std::string_view stored = result.Text(0, 0);  // binary: the raw bytes
+    std::size_t got = stored.size();
+    if (lz4_) {
+      cached_.resize(expected);
+      const int size =
+          LZ4_decompress_safe(stored.data(), cached_.data(), static_cast<int>(stored.size()),
+                              static_cast<int>(expected));
+      got = size < 0 ? 0 : static_cast<std::size_t>(size);
+    } else {
+      cached_.assign(stored);
+    }
+    if (got != expected) {
+      throw std::system_error(EIO, std::generic_category(),
+                              "artifact " + key_ + ": chunk " + std::to_string(seq) + " holds " +
+                                  std::to_string(got) + " bytes, not " + std::to_string(expected));
+    }
+    cached_seq_ = seq;
+    return cached_;
   }
 
   pg::Pool& pool_;
   const std::string key_;
   const std::uint64_t size_;
   const int chunk_bytes_;
-  std::optional<pg::Result> cached_;  // binary: Text() is the raw bytes
+  const bool lz4_;       // encoding 'lz4'; else 'identity'
+  std::string cached_;   // the file's bytes of chunk cached_seq_
   std::int64_t cached_seq_ = -1;
 };
 
@@ -315,8 +341,8 @@ std::unique_ptr<ArtifactWriter> PostgresArtifactStore::Begin(const ArtifactSpec&
     pg::WithConnection(pool_, [&](pg::Connection& connection) {
       connection.Run(
           "INSERT INTO artifacts (key, job_id, content_type, file_name, chunk_size, written_by,"
-          " created_at, touched_at) VALUES ($1, $2, $3, $4, $5, $6, " JOBSD_NOW_NS ", " JOBSD_NOW_NS
-          ")",
+          " encoding, created_at, touched_at) VALUES ($1, $2, $3, $4, $5, $6, 'lz4', " JOBSD_NOW_NS
+          ", " JOBSD_NOW_NS ")",
           params);
     });
   });
@@ -329,13 +355,13 @@ std::unique_ptr<ArtifactReader> PostgresArtifactStore::Open(std::string_view key
   // store that is unreachable for a moment, 404 only for a file gone.
   const pg::Result row = pg::WithConnection(pool_, [&](pg::Connection& connection) {
     return connection.Run(
-        "SELECT size, chunk_size FROM artifacts WHERE key = $1 AND state = 'published'",
+        "SELECT size, chunk_size, encoding FROM artifacts WHERE key = $1 AND state = 'published'",
         pg::Params().Add(key));
   });
   if (row.rows() == 0) return nullptr;
-  return std::make_unique<PostgresArtifactReader>(pool_, std::string(key),
-                                                  static_cast<std::uint64_t>(row.Int64(0, 0)),
-                                                  static_cast<int>(row.Int64(0, 1)));
+  return std::make_unique<PostgresArtifactReader>(
+      pool_, std::string(key), static_cast<std::uint64_t>(row.Int64(0, 0)),
+      static_cast<int>(row.Int64(0, 1)), row.Text(0, 2) == "lz4");
 }
 
 bool PostgresArtifactStore::Delete(std::string_view key) {

@@ -1,7 +1,9 @@
 // ArtifactStore on PostgreSQL: export files kept in the database as rows of
-// fixed-size bytea chunks (migrations/postgres/0003_artifacts.sql), so that
-// every node streams every file (ranges included) and nodes keep nothing on
-// their own disks.
+// bytea chunks, each the lz4 block of a fixed-size slice of the file
+// (migrations/postgres/0003_artifacts.sql, 0009_artifact_encoding.sql), so
+// that every node streams every file (ranges included) and nodes keep
+// nothing on their own disks. Writers compress, readers decompress: the
+// shared server only stores bytes.
 //
 // Writing: Begin inserts a 'writing' row under a fresh key; every full chunk
 // is inserted by its own short statement (no transaction stays open for a

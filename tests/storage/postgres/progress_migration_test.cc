@@ -11,6 +11,7 @@
 #include "storage/postgres/pg.h"
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/postgres_store.h"
+#include "tests/storage/postgres/store_at_version.h"
 #include "tests/support/test_postgres.h"
 
 namespace jobsd::storage {
@@ -21,16 +22,7 @@ constexpr Nanos kT0 = 1'700'000'000 * kNanosPerSecond;
 TEST(PostgresMigrationsTest, Schema4StoreGainsProgressAndKeepsItsJobs) {
   const std::string location = testing::FreshPostgresSchema();
   {
-    auto connection = pg::Connection::Open(location);
-    connection->Exec(
-        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())");
-    for (const pg::Migration& migration : pg::EmbeddedMigrations()) {
-      if (migration.version > 4) continue;
-      connection->Exec(migration.sql);
-      connection->Run("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                      pg::Params().Add(migration.version).Add(migration.name));
-    }
+    auto connection = testing::OpenPostgresStoreAtVersion(location, 4);
     for (const char* id : {"pending", "started"}) {
       connection->Run(
           "INSERT INTO jobs (id, job_type, params, max_attempts, created_at, updated_at,"
