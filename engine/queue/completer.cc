@@ -36,6 +36,7 @@ void Completer::Start() {
 }
 
 void Completer::Submit(FinishedJob finished) {
+  leases_.Finishing(finished.completion.id, finished.completion.token);
   {
     std::lock_guard lock(mutex_);
     finished_.push_back(std::move(finished));

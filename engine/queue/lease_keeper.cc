@@ -5,13 +5,15 @@
 
 namespace jobsd {
 
-LeaseKeeper::LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease)
-    : store_(store), clock_(clock), lease_(lease) {}
+LeaseKeeper::LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease, Nanos fresh_for)
+    : store_(store), clock_(clock), lease_(lease), fresh_for_(fresh_for) {}
 
 void LeaseKeeper::Hold(const ClaimedJob& claimed) {
+  const Nanos now = clock_.Now();
   std::lock_guard lock(mutex_);
-  held_[claimed.job.id] = Held{claimed.claim_token, std::make_shared<std::atomic<bool>>(false),
-                               std::make_shared<Progress>()};
+  held_[claimed.job.id] = Held{claimed.claim_token, now,
+                               std::make_shared<std::atomic<bool>>(false),
+                               std::make_shared<Progress>(), std::nullopt};
 }
 
 ClaimLostFlag LeaseKeeper::LostFlag(const std::string& job_id) const {
@@ -34,6 +36,13 @@ ProgressReporter LeaseKeeper::Reporter(const std::string& job_id) const {
   };
 }
 
+void LeaseKeeper::Finishing(const std::string& job_id, const std::string& token) {
+  const Nanos now = clock_.Now();
+  std::lock_guard lock(mutex_);
+  const auto found = held_.find(job_id);
+  if (found != held_.end() && found->second.token == token) found->second.finishing_since = now;
+}
+
 void LeaseKeeper::Forget(const std::string& job_id, const std::string& token) {
   std::lock_guard lock(mutex_);
   const auto found = held_.find(job_id);
@@ -43,23 +52,31 @@ void LeaseKeeper::Forget(const std::string& job_id, const std::string& token) {
 int LeaseKeeper::RenewOnce() {
   std::vector<LeaseRenewal> renewals;
   std::vector<ClaimLostFlag> flags;
+  const Nanos now = clock_.Now();
+  const Nanos fresh_since = now - fresh_for_;
+  const Nanos finishing_too_long_since = now - lease_ / 2;
   {
     std::lock_guard lock(mutex_);
     renewals.reserve(held_.size());
     flags.reserve(held_.size());
     for (const auto& [id, held] : held_) {
+      if (held.finishing_since && *held.finishing_since > finishing_too_long_since) {
+        continue;  // the completer's now
+      }
       LeaseRenewal renewal{id, held.token, std::nullopt};
       const std::int64_t total = held.progress->total.load(std::memory_order_acquire);
       if (total >= 0) {
         renewal.progress =
             JobProgress{held.progress->written.load(std::memory_order_relaxed), total};
+      } else if (held.held_since > fresh_since) {
+        continue;  // fresh, nothing to report: its lease is as new as a renewal's
       }
       renewals.push_back(std::move(renewal));
       flags.push_back(held.lost);
     }
   }
   if (renewals.empty()) return 0;
-  const std::vector<bool> held = store_.RenewLeases(renewals, clock_.Now() + lease_);
+  const std::vector<bool> held = store_.RenewLeases(renewals, now + lease_);
   int lost = 0;
   for (std::size_t i = 0; i < flags.size(); ++i) {
     if (i < held.size() && held[i]) continue;

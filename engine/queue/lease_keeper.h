@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "engine/queue/job_store.h"
@@ -33,7 +34,12 @@ using ClaimLostFlag = std::shared_ptr<std::atomic<bool>>;
 
 class LeaseKeeper {
  public:
-  LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease);
+  // A claim held for less than `fresh_for` and without a progress report
+  // is skipped by a renewal: its claim set its lease a moment ago. Short
+  // jobs are then finished before any renewal touches them, which the
+  // completer would otherwise wait for, row by row (and, on PostgreSQL,
+  // recheck every row the renewal changed under it).
+  LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease, Nanos fresh_for = 0);
 
   // Called (from the reporting thread) when a held run reports progress for
   // the first time, so that the renewal carrying it can come at once rather
@@ -53,13 +59,19 @@ class LeaseKeeper {
   // stores the latest report. REQUIRES: the job is held, as LostFlag.
   ProgressReporter Reporter(const std::string& job_id) const;
 
+  // The run of claim `token` is over and its outcome waits for the
+  // completer's commit, which updates the same row: renewals leave it alone
+  // (a renewal and a commit of the same rows wait for each other) unless
+  // the commit takes more than half a lease. A newer claim is left alone.
+  void Finishing(const std::string& job_id, const std::string& token);
+
   // Stops renewing the claim `token` on the job (its outcome is committed,
   // or it was lost). A newer claim of the same job is left alone.
   void Forget(const std::string& job_id, const std::string& token);
 
-  // Renews every held lease to now + lease in one store call, with the
-  // progress each run reported. Returns how many claims were found lost.
-  // Throws StoreError when the store fails.
+  // Renews every held lease but the fresh and the finishing ones to now +
+  // lease in one store call, with the progress each run reported. Returns how many claims were
+  // found lost. Throws StoreError when the store fails.
   int RenewOnce();
 
   std::size_t held_count() const;
@@ -72,13 +84,16 @@ class LeaseKeeper {
   };
   struct Held {
     std::string token;
+    Nanos held_since;
     ClaimLostFlag lost;
     std::shared_ptr<Progress> progress;
+    std::optional<Nanos> finishing_since;  // when Finishing was called
   };
 
   JobStore& store_;
   const Clock& clock_;
   const Nanos lease_;
+  const Nanos fresh_for_;
   std::function<void()> on_first_progress_;
   mutable std::mutex mutex_;
   std::map<std::string, Held> held_;  // guarded by mutex_, by job id

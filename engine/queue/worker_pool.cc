@@ -35,7 +35,9 @@ WorkerPool::WorkerPool(JobStore& store, const JobTypeRegistry& registry, const C
     : clock_(clock),
       options_(Resolved(std::move(options))),
       worker_prefix_(MakeWorkerPrefix()),
-      leases_(store, clock, options_.lease),
+      // Fresh for half a tick: a claim is renewed at most a tick and a half
+      // after it was made, so a cancel still reaches its run within a second.
+      leases_(store, clock, options_.lease, options_.heartbeat / 2),
       claimer_(store, clock, leases_,
                ClaimerOptions{options_.workers, options_.lease, options_.poll_interval,
                               options_.max_claim_batch, options_.short_job}),

@@ -118,6 +118,54 @@ TEST_P(WorkerPoolLeaseKeeperTest, ACancelledJobsClaimIsFoundLostAtTheNextRenewal
   EXPECT_TRUE(lost->load());
 }
 
+TEST_P(WorkerPoolLeaseKeeperTest, AFreshClaimIsRenewedOnlyOnceItIsOldEnoughOrHasProgress) {
+  LeaseKeeper leases(stores_.jobs(), clock_, kLease, /*fresh_for=*/kNanosPerSecond);
+  const ClaimedJob quiet = ClaimOne("me");
+  const ClaimedJob reporting = ClaimOne("me");
+  leases.Hold(quiet);
+  leases.Hold(reporting);
+  leases.Reporter(reporting.job.id)(1, 4);
+  ASSERT_EQ(stores_.jobs().CancelJob(quiet.job.id, clock_.Now()).kind,
+            CancelResult::Kind::kCancelled);
+
+  clock_.Advance(kNanosPerSecond / 2);
+  EXPECT_EQ(leases.RenewOnce(), 0) << "the cancelled claim is still too fresh to be renewed";
+  EXPECT_FALSE(leases.LostFlag(quiet.job.id)->load());
+  const Job renewed = stores_.jobs().FindJob(reporting.job.id, clock_.Now()).value();
+  EXPECT_EQ(renewed.progress, (JobProgress{1, 4})) << "a report goes out at once";
+  EXPECT_EQ(renewed.lease_expires_at, clock_.Now() + kLease);
+
+  clock_.Advance(kNanosPerSecond / 2);
+  EXPECT_EQ(leases.RenewOnce(), 1) << "old enough now: found lost";
+  EXPECT_TRUE(leases.LostFlag(quiet.job.id)->load());
+}
+
+TEST_P(WorkerPoolLeaseKeeperTest, AClaimAwaitingItsCommitIsLeftToTheCompleterForHalfALease) {
+  const ClaimedJob finishing = ClaimOne("me");
+  const ClaimedJob running = ClaimOne("me");
+  leases_.Hold(finishing);
+  leases_.Hold(running);
+  leases_.Finishing(finishing.job.id, "not its token");  // an older claim's: ignored
+  clock_.Advance(kNanosPerSecond);
+  EXPECT_EQ(leases_.RenewOnce(), 0);
+  EXPECT_EQ(stores_.jobs().FindJob(finishing.job.id, clock_.Now())->lease_expires_at,
+            clock_.Now() + kLease);
+
+  leases_.Finishing(finishing.job.id, finishing.claim_token);
+  clock_.Advance(kNanosPerSecond);
+  EXPECT_EQ(leases_.RenewOnce(), 0);
+  EXPECT_EQ(stores_.jobs().FindJob(running.job.id, clock_.Now())->lease_expires_at,
+            clock_.Now() + kLease);
+  EXPECT_EQ(stores_.jobs().FindJob(finishing.job.id, clock_.Now())->lease_expires_at,
+            clock_.Now() - kNanosPerSecond + kLease)
+      << "left alone while its commit is under way";
+
+  clock_.Advance(kLease / 2);  // a commit this slow: renewed again, not left to lapse
+  EXPECT_EQ(leases_.RenewOnce(), 0);
+  EXPECT_EQ(stores_.jobs().FindJob(finishing.job.id, clock_.Now())->lease_expires_at,
+            clock_.Now() + kLease);
+}
+
 // One transaction per tick for every held claim: the memory store's
 // version moves once per write transaction.
 INSTANTIATE_TEST_SUITE_P(Stores, WorkerPoolLeaseKeeperTest, testing::kEngineStoreKinds,
