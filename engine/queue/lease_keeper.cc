@@ -11,8 +11,7 @@ LeaseKeeper::LeaseKeeper(JobStore& store, const Clock& clock, Nanos lease, Nanos
 void LeaseKeeper::Hold(const ClaimedJob& claimed) {
   const Nanos now = clock_.Now();
   std::lock_guard lock(mutex_);
-  held_[claimed.job.id] = Held{claimed.claim_token, now,
-                               std::make_shared<std::atomic<bool>>(false),
+  held_[claimed.job.id] = Held{claimed.claim_token, now, std::make_shared<std::atomic<bool>>(false),
                                std::make_shared<Progress>(), std::nullopt};
 }
 

@@ -70,8 +70,8 @@ class LeaseKeeper {
   void Forget(const std::string& job_id, const std::string& token);
 
   // Renews every held lease but the fresh and the finishing ones to now +
-  // lease in one store call, with the progress each run reported. Returns how many claims were
-  // found lost. Throws StoreError when the store fails.
+  // lease in one store call, with the progress each run reported. Returns
+  // how many claims were found lost. Throws StoreError when the store fails.
   int RenewOnce();
 
   std::size_t held_count() const;

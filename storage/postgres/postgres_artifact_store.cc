@@ -241,14 +241,14 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   const std::string key_;
   const ArtifactSpec spec_;
   const int chunk_bytes_;
-  std::string buffer_;  // the chunk being filled: never more than chunk_bytes_
-  int next_seq_ = 0;    // buffer_'s
+  std::string buffer_;     // the chunk being filled: never more than chunk_bytes_
+  int next_seq_ = 0;       // buffer_'s
   std::string in_flight_;  // compressed: the chunk sent and not yet answered, or the last one
   std::size_t in_flight_bytes_ = 0;  // the file's bytes in it, while in flight
   int in_flight_seq_ = -1;
   std::optional<pg::Lease> in_flight_lease_;  // the connection it runs on, while it runs
-  std::int64_t written_ = 0;  // bytes in the chunks inserted so far
-  bool done_ = false;         // committed or aborted
+  std::int64_t written_ = 0;                  // bytes in the chunks inserted so far
+  bool done_ = false;                         // committed or aborted
 };
 
 class PostgresArtifactReader final : public ArtifactReader {
@@ -316,8 +316,8 @@ class PostgresArtifactReader final : public ArtifactReader {
   const std::string key_;
   const std::uint64_t size_;
   const int chunk_bytes_;
-  const bool lz4_;       // encoding 'lz4'; else 'identity'
-  std::string cached_;   // the file's bytes of chunk cached_seq_
+  const bool lz4_;      // encoding 'lz4'; else 'identity'
+  std::string cached_;  // the file's bytes of chunk cached_seq_
   std::int64_t cached_seq_ = -1;
 };
 

@@ -1,7 +1,8 @@
 // OrderStore on PostgreSQL: imports stream through COPY into staging
 // tables and merge in one transaction (postgres_order_import.h); exports
-// read one consistent snapshot, streamed in binary, in constant memory. Filters and ordering give the rows SQLite gives, byte for byte
-// (migrations/postgres/0002_orders.sql: text columns are COLLATE "C").
+// read one consistent snapshot, streamed in binary, in constant memory. Filters and ordering give
+// the rows SQLite gives, byte for byte (migrations/postgres/0002_orders.sql: text columns are
+// COLLATE "C").
 #pragma once
 
 #include "engine/orders/order_store.h"

@@ -233,9 +233,9 @@ TEST(PostgresStoreArtifactsTest, TheStoreKeepsItsOwnArtifactsInProductionChunks)
   // and the server stored them as they came, without compressing them again
   // (migration 0009).
   EXPECT_LT(Count(pool, "SELECT max(length(data)) FROM artifact_chunks"), (1 << 20) / 4);
-  EXPECT_EQ(Count(pool,
-                  "SELECT count(*) FROM artifact_chunks WHERE pg_column_compression(data) IS NULL"),
-            3);
+  EXPECT_EQ(
+      Count(pool, "SELECT count(*) FROM artifact_chunks WHERE pg_column_compression(data) IS NULL"),
+      3);
 }
 
 }  // namespace

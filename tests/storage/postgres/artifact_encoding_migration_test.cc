@@ -76,19 +76,22 @@ TEST(PostgresMigrationsTest, Schema8ArtifactsStillReadAndNewOnesAreCompressedByT
   auto connection = pg::Connection::Open(location);
   EXPECT_EQ(connection->Run("SELECT encoding FROM artifacts WHERE key = 'old'").Text(0, 0),
             "identity");
-  EXPECT_EQ(connection->Run("SELECT encoding FROM artifacts WHERE key = $1",
-                            pg::Params().Add(published.key))
-                .Text(0, 0),
-            "lz4");
+  EXPECT_EQ(
+      connection
+          ->Run("SELECT encoding FROM artifacts WHERE key = $1", pg::Params().Add(published.key))
+          .Text(0, 0),
+      "lz4");
   // What went over the wire and into the table is smaller than the file.
-  EXPECT_LT(connection->Run("SELECT sum(length(data)) FROM artifact_chunks WHERE key = $1",
-                            pg::Params().Add(published.key))
+  EXPECT_LT(connection
+                ->Run("SELECT sum(length(data)) FROM artifact_chunks WHERE key = $1",
+                      pg::Params().Add(published.key))
                 .Int64(0, 0),
             static_cast<std::int64_t>(new_bytes.size()) / 2);
 
   // A chunk that is not the lz4 block it should be.
-  connection->Run("UPDATE artifact_chunks SET data = '\\x00ff00ff'::bytea WHERE key = $1 AND seq = 1",
-                  pg::Params().Add(published.key));
+  connection->Run(
+      "UPDATE artifact_chunks SET data = '\\x00ff00ff'::bytea WHERE key = $1 AND seq = 1",
+      pg::Params().Add(published.key));
   auto reader = artifacts.Open(published.key);
   ASSERT_NE(reader, nullptr);
   char byte = 0;

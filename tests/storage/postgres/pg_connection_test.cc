@@ -15,22 +15,20 @@
 namespace jobsd::storage::pg {
 namespace {
 
-std::unique_ptr<Connection> Connect() {
-  return Connection::Open(testing::TestPostgresUri());
-}
+std::unique_ptr<Connection> Connect() { return Connection::Open(testing::TestPostgresUri()); }
 
 TEST(PgConnectionStreamTest, HandsEveryRowOnceInOrder) {
   auto connection = Connect();
   std::int64_t expected = 1;
-  const std::int64_t rows = connection->Stream(
-      "SELECT g, $1::text || g FROM generate_series(1, $2::int) g ORDER BY g",
-      Params().Add(std::string("row ")).Add(std::int64_t{20'000}), ResultFormat::kText,
-      [&](const Result& row) {
-        ASSERT_EQ(row.rows(), 1);
-        EXPECT_EQ(row.Int64(0, 0), expected);
-        EXPECT_EQ(row.Text(0, 1), "row " + std::to_string(expected));
-        ++expected;
-      });
+  const std::int64_t rows =
+      connection->Stream("SELECT g, $1::text || g FROM generate_series(1, $2::int) g ORDER BY g",
+                         Params().Add(std::string("row ")).Add(std::int64_t{20'000}),
+                         ResultFormat::kText, [&](const Result& row) {
+                           ASSERT_EQ(row.rows(), 1);
+                           EXPECT_EQ(row.Int64(0, 0), expected);
+                           EXPECT_EQ(row.Text(0, 1), "row " + std::to_string(expected));
+                           ++expected;
+                         });
   EXPECT_EQ(rows, 20'000);
   EXPECT_EQ(expected, 20'001);
   EXPECT_EQ(connection->Run("SELECT 7").Int64(0, 0), 7);
@@ -41,8 +39,8 @@ TEST(PgConnectionStreamTest, AFailurePartWayIsReportedAndTheConnectionStaysReady
   std::int64_t seen = 0;
   try {
     // 1 / (g - 5) fails at the fifth row, after the first ones were sent.
-    connection->Stream("SELECT 1 / (g - 5) FROM generate_series(1, 10) g", {},
-                       ResultFormat::kText, [&](const Result&) { ++seen; });
+    connection->Stream("SELECT 1 / (g - 5) FROM generate_series(1, 10) g", {}, ResultFormat::kText,
+                       [&](const Result&) { ++seen; });
     ADD_FAILURE() << "a division by zero was not reported";
   } catch (const PgError& error) {
     EXPECT_EQ(error.sqlstate(), "22012") << error.what();
