@@ -123,14 +123,16 @@ class GraceDeadline {
   std::thread thread_;     // last: starts once the rest exists
 };
 
-// PostgreSQL connections one serve needs at most: one per worker, the
-// HTTP handler threads (api::ServerOptions: 4 blocking + 8 write), the
-// completer, the maintenance thread, and a few for commands in flight.
+// PostgreSQL connections one serve needs at most: two per worker (an
+// export reads its rows on one while a chunk of its file is stored on
+// another, for the whole run), the HTTP handler threads
+// (api::ServerOptions: 4 blocking + 8 write), the completer, the
+// maintenance thread, and a few for commands in flight.
 int ServeStoreConnections(const Settings& settings) {
   const int workers = settings.workers > 0
                           ? settings.workers
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return workers + 4 + 8 + 2 + 2;
+  return 2 * workers + 4 + 8 + 2 + 2;
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ int LeaseKeeper::RenewOnce() {
   std::vector<LeaseRenewal> renewals;
   std::vector<ClaimLostFlag> flags;
   const Nanos now = clock_.Now();
-  const Nanos fresh_since = now - fresh_for_;
+  const Nanos fresh_since = renew_all_next_.exchange(false) ? now : now - fresh_for_;
   const Nanos finishing_too_long_since = now - lease_ / 2;
   {
     std::lock_guard lock(mutex_);

@@ -69,6 +69,10 @@ class LeaseKeeper {
   // or it was lost). A newer claim of the same job is left alone.
   void Forget(const std::string& job_id, const std::string& token);
 
+  // The next renewal includes the fresh claims too: a job was cancelled in
+  // this process, and a run of it must learn so at once, however young.
+  void RenewAllNext() { renew_all_next_.store(true); }
+
   // Renews every held lease but the fresh and the finishing ones to now +
   // lease in one store call, with the progress each run reported. Returns
   // how many claims were found lost. Throws StoreError when the store fails.
@@ -94,6 +98,7 @@ class LeaseKeeper {
   const Clock& clock_;
   const Nanos lease_;
   const Nanos fresh_for_;
+  std::atomic<bool> renew_all_next_{false};
   std::function<void()> on_first_progress_;
   mutable std::mutex mutex_;
   std::map<std::string, Held> held_;  // guarded by mutex_, by job id

@@ -112,7 +112,10 @@ void WorkerPool::Start() {
 
 void WorkerPool::Wake() { claimer_.Wake(); }
 
-void WorkerPool::RenewLeasesSoon() { maintenance_.RunSoon(kRenewLeasesTask); }
+void WorkerPool::RenewLeasesSoon() {
+  leases_.RenewAllNext();
+  maintenance_.RunSoon(kRenewLeasesTask);
+}
 
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker_id = worker_prefix_ + ":" + std::to_string(index);

@@ -140,6 +140,17 @@ TEST_P(WorkerPoolLeaseKeeperTest, AFreshClaimIsRenewedOnlyOnceItIsOldEnoughOrHas
   EXPECT_TRUE(leases.LostFlag(quiet.job.id)->load());
 }
 
+TEST_P(WorkerPoolLeaseKeeperTest, ACancelInThisProcessReachesEvenAFreshClaimAtTheNextRenewal) {
+  LeaseKeeper leases(stores_.jobs(), clock_, kLease, /*fresh_for=*/kNanosPerSecond);
+  const ClaimedJob claimed = ClaimOne("me");
+  leases.Hold(claimed);
+  ASSERT_EQ(stores_.jobs().CancelJob(claimed.job.id, clock_.Now()).kind,
+            CancelResult::Kind::kCancelled);
+  leases.RenewAllNext();
+  EXPECT_EQ(leases.RenewOnce(), 1);
+  EXPECT_TRUE(leases.LostFlag(claimed.job.id)->load());
+}
+
 TEST_P(WorkerPoolLeaseKeeperTest, AClaimAwaitingItsCommitIsLeftToTheCompleterForHalfALease) {
   const ClaimedJob finishing = ClaimOne("me");
   const ClaimedJob running = ClaimOne("me");
