@@ -636,6 +636,14 @@ int StatementsFor(const std::vector<JobCompletion>& completions) {
 std::vector<bool> ApplyCompletions(Connection& connection,
                                    const std::vector<JobCompletion>& completions, Nanos now) {
   std::vector<bool> applied(completions.size(), false);
+  if (StatementsFor(completions) > 1) {
+    // Each statement locks its rows in id order, but several statements
+    // would lock the batch in several passes: all of it first, in one.
+    pg::ArrayLiteral ids;
+    for (const JobCompletion& c : completions) ids.Add(c.id);
+    connection.RunOnce("SELECT 1 FROM jobs WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE",
+                       Params().Add(ids.str()));
+  }
   if (DistinctIds(completions)) {
     std::map<Kind, std::vector<std::size_t>> by_kind;
     for (std::size_t i = 0; i < completions.size(); ++i) by_kind[completions[i].kind].push_back(i);
