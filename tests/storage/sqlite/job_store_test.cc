@@ -123,6 +123,34 @@ TEST_F(JobStoreTest, TheClientsActiveCountReadsThePartialIndex) {
       << plan->ColumnText(3);
 }
 
+// jobs_listing is ascending (0013) so that new jobs append to it; the list
+// reads it backwards, newest first, without a sort.
+TEST_F(JobStoreTest, TheListWalksItsIndexBackwardsAndNewJobsFillItsPages) {
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 5000; ++i) batch.push_back(MakeJob("j-" + std::to_string(i), kT0 + i));
+  for (std::size_t first = 0; first < batch.size(); first += 500) {
+    jobs_.InsertJobs({batch.begin() + static_cast<std::ptrdiff_t>(first),
+                      batch.begin() + static_cast<std::ptrdiff_t>(first + 500)});
+  }
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  auto plan = connection->Prepare(
+      "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE expires_at > ?"
+      " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+  std::string steps;
+  while (plan->Step()) steps += std::string(plan->ColumnText(3)) + "; ";
+  EXPECT_NE(steps.find("jobs_listing"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
+  // Pages of each index: jobs_claim holds the same keys and one column more,
+  // appended in order too. Split at the front, jobs_listing took twice as many.
+  auto pages = [&](const char* index) {
+    auto count = connection->Prepare("SELECT count(*) FROM dbstat WHERE name = ?");
+    count->BindText(1, index);
+    count->Step();
+    return count->ColumnInt64(0);
+  };
+  EXPECT_LE(pages("jobs_listing"), pages("jobs_claim"));
+}
+
 TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
   auto page_count = [&] {
     auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
