@@ -14,6 +14,7 @@
 #include "engine/queue/job_store.h"
 #include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/group_writer.h"
+#include "storage/sqlite/wal_checkpointer.h"
 
 namespace jobsd::storage {
 
@@ -22,7 +23,15 @@ class SqliteJobStore final : public JobStore {
   // `before_write`, when given, runs before every write transaction and may
   // refuse it by throwing (the store file was deleted, say).
   explicit SqliteJobStore(ConnectionPool& pool, std::function<void()> before_write = {})
-      : pool_(pool), writer_([&pool] { return pool.OpenDetached(); }, std::move(before_write)) {}
+      : pool_(pool),
+        checkpointer_([&pool] { return pool.OpenDetached(); }),
+        writer_(
+            [this] {
+              auto connection = pool_.OpenDetached();
+              checkpointer_.Watch(*connection);
+              return connection;
+            },
+            std::move(before_write)) {}
 
   InsertResult InsertJob(const NewJob& job) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
@@ -57,6 +66,7 @@ class SqliteJobStore final : public JobStore {
 
  private:
   ConnectionPool& pool_;
+  WalCheckpointer checkpointer_;  // outlives the writer's connection
   GroupWriter writer_;
   // Only ever asked PRAGMA data_version, which changes when another
   // connection commits; this one never writes, so every commit counts.
