@@ -61,7 +61,8 @@ class SqliteJobStore final : public JobStore {
 
   // Empties the writing connection's page cache of clean pages (PRAGMA
   // shrink_memory, in a write of its own, after the writes queued before
-  // it). Best effort: never throws.
+  // it) and closes the idle checkpointing connection. Best effort: never
+  // throws.
   void ReleaseWriterMemory();
 
  private:

@@ -56,13 +56,20 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int p
   return SQLITE_OK;
 }
 
+void WalCheckpointer::ReleaseMemory() {
+  std::unique_ptr<sqlite::Connection> idle;
+  std::lock_guard lock(mutex_);
+  idle = std::move(connection_);
+  if (idle == nullptr) release_after_use_ = true;  // a checkpoint is using it
+}
+
 void WalCheckpointer::Run() {
-  std::unique_ptr<sqlite::Connection> connection;
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return wanted_ || stopping_; });
     if (stopping_) return;
     wanted_ = false;
+    std::unique_ptr<sqlite::Connection> connection = std::move(connection_);
     lock.unlock();
     try {
       if (connection == nullptr) connection = open_();
@@ -81,6 +88,14 @@ void WalCheckpointer::Run() {
       connection.reset();
     }
     lock.lock();
+    if (release_after_use_) {
+      release_after_use_ = false;
+      lock.unlock();
+      connection.reset();
+      lock.lock();
+    } else {
+      connection_ = std::move(connection);
+    }
   }
 }
 

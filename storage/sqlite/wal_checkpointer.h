@@ -53,6 +53,10 @@ class WalCheckpointer {
   // checkpointer must outlive it.
   void Watch(sqlite::Connection& writer);
 
+  // Closes the thread's connection, at once or when the running checkpoint
+  // ends (the next one opens it again): what it holds is of no use idle.
+  void ReleaseMemory();
+
   // Background checkpoints run so far (for tests).
   long background_checkpoints() const { return background_checkpoints_.load(); }
 
@@ -69,6 +73,8 @@ class WalCheckpointer {
   std::atomic<long> background_checkpoints_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::unique_ptr<sqlite::Connection> connection_;  // guarded by mutex_; null while in use
+  bool release_after_use_ = false;  // guarded by mutex_
   bool wanted_ = false;    // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::thread thread_;     // started last, after every member it uses

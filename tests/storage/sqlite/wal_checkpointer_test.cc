@@ -124,5 +124,28 @@ TEST_F(WalCheckpointerTest, AConnectionThatCouldNotOpenIsOpenedAgainAtTheNextWak
   EXPECT_GE(opens.load(), 2);
 }
 
+TEST_F(WalCheckpointerTest, AReleasedConnectionIsOpenedAgainForTheNextCheckpoint) {
+  std::atomic<int> opens{0};
+  WalCheckpointer checkpointer([this, &opens] {
+    ++opens;
+    return OpenConnection(options_);
+  });
+  auto writer = OpenConnection(options_);
+  checkpointer.Watch(*writer);
+  int next = 0;
+  WriteRows(*writer, 11, 100, next);
+  AwaitBackgroundCheckpoint(checkpointer);
+  const long before = checkpointer.background_checkpoints();
+  checkpointer.ReleaseMemory();
+  // Wait for the next pass, which must open a connection again.
+  for (int i = 0; i < 600 && checkpointer.background_checkpoints() == before; ++i) {
+    WriteRows(*writer, 1, 100, next);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(checkpointer.background_checkpoints(), before);
+  EXPECT_GE(opens.load(), 2);
+  EXPECT_EQ(Rows(), next);
+}
+
 }  // namespace
 }  // namespace jobsd::storage
