@@ -29,6 +29,8 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int p
   if (pages < woken_at || pages < copied) {  // the WAL was started over
     woken_at = copied = 0;
     checkpointer.woken_at_pages_.store(0, std::memory_order_relaxed);
+    // Else a stale count would hide a backlog once the new WAL outgrows it.
+    checkpointer.copied_pages_.store(0, std::memory_order_relaxed);
   }
   // Inline, as SQLite's autocheckpoint would: when the WAL is full, and
   // when the thread has fallen behind (it shares the cores with the
