@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <lz4.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "engine/random.h"
+#include "storage/postgres/artifact_chunk_codec.h"
 
 namespace jobsd::storage {
 namespace {
@@ -67,18 +67,6 @@ std::string WriterName() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-// A chunk as stored under encoding 'lz4' (migrations/postgres/
-// 0009_artifact_encoding.sql): one LZ4 block of the file's bytes.
-void CompressChunk(std::string_view bytes, std::string& out) {
-  out.resize(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(bytes.size()))));
-  const int size = LZ4_compress_default(bytes.data(), out.data(), static_cast<int>(bytes.size()),
-                                        static_cast<int>(out.size()));
-  if (size <= 0) {  // only for an input over LZ4_MAX_INPUT_SIZE, far above any chunk
-    throw std::system_error(EIO, std::generic_category(), "cannot compress an artifact chunk");
-  }
-  out.resize(static_cast<std::size_t>(size));
-}
-
 class PostgresArtifactWriter final : public ArtifactWriter {
  public:
   PostgresArtifactWriter(pg::Pool& pool, std::string key, ArtifactSpec spec, int chunk_bytes)
@@ -104,7 +92,7 @@ class PostgresArtifactWriter final : public ArtifactWriter {
     if (done_) throw std::logic_error("artifact writer: Commit after Commit or Abort");
     FinishChunkInFlight();
     const std::int64_t size = written_ + static_cast<std::int64_t>(buffer_.size());
-    CompressChunk(buffer_, in_flight_);  // the last chunk: nothing is in flight any more
+    compressor_.Compress(buffer_, in_flight_);  // the last chunk: nothing is in flight any more
     const pg::Params chunk = pg::Params().Add(key_).Add(next_seq_).AddBytes(in_flight_);
     const pg::Params publish = pg::Params().Add(key_).Add(size);
     AsSystemError("cannot publish " + key_, [&] {
@@ -167,7 +155,7 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   // memory at two chunks and the order of the writes.
   void FlushChunk() {
     FinishChunkInFlight();
-    CompressChunk(buffer_, in_flight_);
+    compressor_.Compress(buffer_, in_flight_);
     in_flight_bytes_ = buffer_.size();
     buffer_.clear();
     in_flight_seq_ = next_seq_++;
@@ -241,8 +229,9 @@ class PostgresArtifactWriter final : public ArtifactWriter {
   const std::string key_;
   const ArtifactSpec spec_;
   const int chunk_bytes_;
-  std::string buffer_;     // the chunk being filled: never more than chunk_bytes_
-  int next_seq_ = 0;       // buffer_'s
+  std::string buffer_;  // the chunk being filled: never more than chunk_bytes_
+  int next_seq_ = 0;    // buffer_'s
+  pg::ChunkCompressor compressor_;
   std::string in_flight_;  // compressed: the chunk sent and not yet answered, or the last one
   std::size_t in_flight_bytes_ = 0;  // the file's bytes in it, while in flight
   int in_flight_seq_ = -1;
@@ -254,8 +243,12 @@ class PostgresArtifactWriter final : public ArtifactWriter {
 class PostgresArtifactReader final : public ArtifactReader {
  public:
   PostgresArtifactReader(pg::Pool& pool, std::string key, std::uint64_t size, int chunk_bytes,
-                         bool lz4)
-      : pool_(pool), key_(std::move(key)), size_(size), chunk_bytes_(chunk_bytes), lz4_(lz4) {}
+                         pg::ChunkEncoding encoding)
+      : pool_(pool),
+        key_(std::move(key)),
+        size_(size),
+        chunk_bytes_(chunk_bytes),
+        encoding_(encoding) {}
 
   std::uint64_t size() const override { return size_; }
 
@@ -293,20 +286,11 @@ class PostgresArtifactReader final : public ArtifactReader {
     const auto expected =
         static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes_, size_ - start));
     const std::string_view stored = result.Text(0, 0);  // binary: the raw bytes
-    std::size_t got = stored.size();
-    if (lz4_) {
-      cached_.resize(expected);
-      const int size =
-          LZ4_decompress_safe(stored.data(), cached_.data(), static_cast<int>(stored.size()),
-                              static_cast<int>(expected));
-      got = size < 0 ? 0 : static_cast<std::size_t>(size);
-    } else {
-      cached_.assign(stored);
-    }
-    if (got != expected) {
+    if (!decompressor_.Decompress(encoding_, stored, expected, cached_)) {
       throw std::system_error(EIO, std::generic_category(),
-                              "artifact " + key_ + ": chunk " + std::to_string(seq) + " holds " +
-                                  std::to_string(got) + " bytes, not " + std::to_string(expected));
+                              "artifact " + key_ + ": chunk " + std::to_string(seq) +
+                                  " is not the " + std::to_string(expected) + " bytes of the file" +
+                                  " in encoding " + std::string(pg::ChunkEncodingName(encoding_)));
     }
     cached_seq_ = seq;
     return cached_;
@@ -316,7 +300,8 @@ class PostgresArtifactReader final : public ArtifactReader {
   const std::string key_;
   const std::uint64_t size_;
   const int chunk_bytes_;
-  const bool lz4_;      // encoding 'lz4'; else 'identity'
+  const pg::ChunkEncoding encoding_;
+  pg::ChunkDecompressor decompressor_;
   std::string cached_;  // the file's bytes of chunk cached_seq_
   std::int64_t cached_seq_ = -1;
 };
@@ -336,12 +321,13 @@ std::unique_ptr<ArtifactWriter> PostgresArtifactStore::Begin(const ArtifactSpec&
                                 .Add(spec.content_type)
                                 .Add(spec.file_name)
                                 .Add(options_.chunk_bytes)
-                                .Add(WriterName());
+                                .Add(WriterName())
+                                .Add(pg::ChunkEncodingName(pg::ChunkCompressor::kEncoding));
   AsSystemError("cannot start an artifact", [&] {
     pg::WithConnection(pool_, [&](pg::Connection& connection) {
       connection.Run(
           "INSERT INTO artifacts (key, job_id, content_type, file_name, chunk_size, written_by,"
-          " encoding, created_at, touched_at) VALUES ($1, $2, $3, $4, $5, $6, 'lz4', " JOBSD_NOW_NS
+          " encoding, created_at, touched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, " JOBSD_NOW_NS
           ", " JOBSD_NOW_NS ")",
           params);
     });
@@ -359,9 +345,15 @@ std::unique_ptr<ArtifactReader> PostgresArtifactStore::Open(std::string_view key
         pg::Params().Add(key));
   });
   if (row.rows() == 0) return nullptr;
-  return std::make_unique<PostgresArtifactReader>(
-      pool_, std::string(key), static_cast<std::uint64_t>(row.Int64(0, 0)),
-      static_cast<int>(row.Int64(0, 1)), row.Text(0, 2) == "lz4");
+  const std::optional<pg::ChunkEncoding> encoding = pg::ChunkEncodingNamed(row.Text(0, 2));
+  if (!encoding.has_value()) {  // written by a newer jobsd, which this one cannot read
+    throw std::system_error(EIO, std::generic_category(),
+                            "artifact " + std::string(key) + " has encoding '" +
+                                std::string(row.Text(0, 2)) + "', unknown to this jobsd");
+  }
+  return std::make_unique<PostgresArtifactReader>(pool_, std::string(key),
+                                                  static_cast<std::uint64_t>(row.Int64(0, 0)),
+                                                  static_cast<int>(row.Int64(0, 1)), *encoding);
 }
 
 bool PostgresArtifactStore::Delete(std::string_view key) {
