@@ -4,8 +4,49 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <memory>
+#include <utility>
 
 namespace jobsd::storage::pg {
+namespace {
+
+std::uint32_t BigEndian32(const char* bytes) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+std::int16_t BigEndianInt16(const char* bytes) {
+  return static_cast<std::int16_t>((static_cast<unsigned char>(bytes[0]) << 8) |
+                                   static_cast<unsigned char>(bytes[1]));
+}
+
+[[noreturn]] void Malformed(const std::string& what) {
+  throw PgError("PostgreSQL COPY: " + what, "", /*transient=*/false, StoreFault::kOther);
+}
+
+struct FreeCopyData {
+  void operator()(char* data) const { PQfreemem(data); }
+};
+
+// Stops a COPY TO STDOUT part way: the server is asked to cancel, and what
+// it sent meanwhile is read and dropped, up to the end of its results.
+void CancelCopyOut(pg_conn* conn) noexcept {
+  if (PGcancel* cancel = PQgetCancel(conn)) {
+    char error[256];
+    PQcancel(cancel, error, sizeof error);  // best effort: the drain below ends it either way
+    PQfreeCancel(cancel);
+  }
+  char* data = nullptr;
+  while (PQgetCopyData(conn, &data, /*async=*/0) >= 0) {
+    PQfreemem(data);
+    data = nullptr;
+  }
+  while (pg_result* rest = PQgetResult(conn)) PQclear(rest);
+}
+
+}  // namespace
 
 void CopyRows::Separate() {
   if (row_started_) data_.push_back('\t');
@@ -127,6 +168,105 @@ std::int64_t CopyIn(Connection& connection, const std::string& copy_sql, const C
   if (failure.has_value()) connection.Throw(failure->get(), "PostgreSQL COPY");
   if (!sent || !ended) connection.Throw(nullptr, "PostgreSQL COPY");
   return copied;
+}
+
+BinaryCopyParser::BinaryCopyParser(int fields, std::function<void(const CopyField* row)> on_row)
+    : fields_(fields), row_(static_cast<std::size_t>(fields)), on_row_(std::move(on_row)) {}
+
+void BinaryCopyParser::Feed(const char* data, std::size_t size) {
+  if (pending_.empty()) {
+    const std::size_t used = Parse(data, size);
+    pending_.assign(data + used, size - used);
+  } else {
+    pending_.append(data, size);
+    const std::size_t used = Parse(pending_.data(), pending_.size());
+    pending_.erase(0, used);
+  }
+}
+
+std::size_t BinaryCopyParser::Parse(const char* data, std::size_t size) {
+  std::size_t at = 0;
+  if (!header_seen_) {
+    constexpr std::size_t kFixed = 19;  // signature (11), flags (4), extension length (4)
+    if (size < kFixed) return 0;
+    if (std::memcmp(data, "PGCOPY\n\377\r\n\0", 11) != 0) Malformed("no binary header");
+    // Bits 0-15 would be incompatible changes of the format, bit 16 OIDs.
+    if ((BigEndian32(data + 11) & 0x1ffffu) != 0) Malformed("unknown header flags");
+    const std::size_t header = kFixed + BigEndian32(data + 15);
+    if (size < header) return 0;
+    at = header;
+    header_seen_ = true;
+  }
+  while (at < size) {
+    if (ended_) Malformed("data after the trailer");
+    if (size - at < 2) break;
+    const std::int16_t count = BigEndianInt16(data + at);
+    if (count == -1) {
+      ended_ = true;
+      at += 2;
+      continue;
+    }
+    if (count != fields_) {
+      Malformed("a row of " + std::to_string(count) + " fields, expected " +
+                std::to_string(fields_));
+    }
+    std::size_t next = at + 2;
+    bool whole = true;
+    for (CopyField& field : row_) {
+      if (size - next < 4) {
+        whole = false;
+        break;
+      }
+      const auto length = static_cast<std::int32_t>(BigEndian32(data + next));
+      next += 4;
+      if (length < -1) Malformed("a field of negative length");
+      if (length > 0 && size - next < static_cast<std::size_t>(length)) {
+        whole = false;
+        break;
+      }
+      field = {data + next, length};
+      if (length > 0) next += static_cast<std::size_t>(length);
+    }
+    if (!whole) break;
+    on_row_(row_.data());
+    ++rows_;
+    at = next;
+  }
+  return at;
+}
+
+std::int64_t CopyOut(Connection& connection, const std::string& copy_sql, int fields,
+                     const std::function<void(const CopyField* row)>& on_row) {
+  connection.Exec(copy_sql);  // the server now sends rows (PGRES_COPY_OUT)
+  pg_conn* conn = connection.get();
+  BinaryCopyParser parser(fields, on_row);
+  try {
+    for (;;) {
+      char* data = nullptr;
+      const int size = PQgetCopyData(conn, &data, /*async=*/0);
+      if (size < 0) break;  // -1 the end, -2 a failure: the results below say which
+      const std::unique_ptr<char, FreeCopyData> owned(data);
+      parser.Feed(data, static_cast<std::size_t>(size));
+    }
+  } catch (...) {
+    CancelCopyOut(conn);
+    throw;
+  }
+  // Every result up to the null one, so that the connection is ready for
+  // the next statement; the first failure is the one reported.
+  std::optional<Result> failure;
+  while (pg_result* raw = PQgetResult(conn)) {
+    Result result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && !failure.has_value()) {
+      failure.emplace(std::move(result));
+    }
+  }
+  if (failure.has_value()) connection.Throw(failure->get(), "PostgreSQL COPY");
+  if (!parser.complete()) {
+    if (!connection.healthy()) connection.Throw(nullptr, "PostgreSQL COPY");
+    Malformed("the rows ended part way");
+  }
+  return parser.rows();
 }
 
 }  // namespace jobsd::storage::pg
