@@ -17,9 +17,10 @@
 // would: the pages left to copy are the few since the last background pass,
 // and the next write starts the WAL over. The WAL file stays near
 // kInlinePages pages (32 MiB): a little past it when the inline checkpoint
-// finds the thread's pass still running and tries again at the next commit. The writer also copies inline when the thread
-// has fallen kInlineBacklogPages behind (the cores are busy serving), so
-// that no commit has more to copy than a few autocheckpoints' worth.
+// finds the thread's pass still running and tries again at the next
+// commit. The writer also copies inline when the thread has fallen
+// kInlineBacklogPages behind (the cores are busy serving), so that no
+// commit has more to copy than a few autocheckpoints' worth.
 #pragma once
 
 #include <atomic>

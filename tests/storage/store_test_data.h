@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,20 @@ inline NewJob MakeTestJob(std::string id, Nanos created_at, std::string filter =
   job.expires_at = created_at + kTestJobRetention;
   job.max_attempts = 3;
   return job;
+}
+
+// `count` jobs created one nanosecond apart from `first_created_at`, ids
+// "j-100000", "j-100001"... (so that ids sort as their times), inserted 500
+// at a time: what a steady stream of new jobs leaves in a store's indexes.
+inline void InsertJobsOneAfterAnother(JobStore& jobs, int count, Nanos first_created_at) {
+  constexpr int kPerBatch = 500;
+  for (int first = 0; first < count; first += kPerBatch) {
+    std::vector<NewJob> batch;
+    for (int i = first; i < std::min(count, first + kPerBatch); ++i) {
+      batch.push_back(MakeTestJob("j-" + std::to_string(100000 + i), first_created_at + i));
+    }
+    jobs.InsertJobs(batch);
+  }
 }
 
 inline Order MakeTestOrder(std::string id, Nanos created_at) {

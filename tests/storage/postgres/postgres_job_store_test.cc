@@ -72,14 +72,7 @@ TEST(PostgresJobStoreTest, TwoStoresInOneDatabaseDoNotSeeEachOther) {
 TEST(PostgresJobStoreTest, NewJobsFillTheListingIndexsPages) {
   const std::string location = testing::FreshPostgresSchema();
   auto store = Open(location);
-  std::vector<NewJob> batch;
-  for (int i = 0; i < 5000; ++i) {
-    batch.push_back(testing::MakeTestJob("j-" + std::to_string(100000 + i), kT0 + i, ""));
-  }
-  for (std::size_t first = 0; first < batch.size(); first += 500) {
-    store->jobs().InsertJobs({batch.begin() + static_cast<std::ptrdiff_t>(first),
-                              batch.begin() + static_cast<std::ptrdiff_t>(first + 500)});
-  }
+  testing::InsertJobsOneAfterAnother(store->jobs(), 5000, kT0);
   auto connection = pg::Connection::Open(location);
   auto size = [&](const char* index) {
     return connection

@@ -126,12 +126,7 @@ TEST_F(JobStoreTest, TheClientsActiveCountReadsThePartialIndex) {
 // jobs_listing is ascending (0013) so that new jobs append to it; the list
 // reads it backwards, newest first, without a sort.
 TEST_F(JobStoreTest, TheListWalksItsIndexBackwardsAndNewJobsFillItsPages) {
-  std::vector<NewJob> batch;
-  for (int i = 0; i < 5000; ++i) batch.push_back(MakeJob("j-" + std::to_string(i), kT0 + i));
-  for (std::size_t first = 0; first < batch.size(); first += 500) {
-    jobs_.InsertJobs({batch.begin() + static_cast<std::ptrdiff_t>(first),
-                      batch.begin() + static_cast<std::ptrdiff_t>(first + 500)});
-  }
+  testing::InsertJobsOneAfterAnother(jobs_, 5000, kT0);
   auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
   auto plan = connection->Prepare(
       "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE expires_at > ?"
