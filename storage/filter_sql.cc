@@ -147,7 +147,7 @@ std::string Predicate(std::string_view expression, const Condition& condition,
   const Value& value = condition.values.front();
   if (condition.op == Op::kLike) {
     std::string pattern = LikePattern(std::get<std::string>(value));
-    if (dialect.postgres()) {
+    if (dialect.kind == SqlDialect::Kind::kPostgres) {
       // Under "C", lower() folds ASCII letters only (PostgreSQL's
       // asc_tolower), and the pattern is folded the same way here.
       AppendText(AsciiLower(std::move(pattern)), params);
@@ -183,25 +183,6 @@ std::string NumberPlaceholders(const std::string& sql, int first) {
   return numbered;
 }
 
-// "?" -> the setting that holds the value, cast to the value's type (a
-// setting is text). Safe for the same reason as NumberPlaceholders.
-std::string ReadPlaceholdersFromSettings(const std::string& sql,
-                                         const std::vector<SqlParam>& params) {
-  std::string read;
-  read.reserve(sql.size() + 48 * params.size());
-  int next = 1;
-  for (char c : sql) {
-    if (c != '?') {
-      read += c;
-      continue;
-    }
-    const bool number = std::holds_alternative<std::int64_t>(params.at(next - 1));
-    read += "current_setting('" + FilterSettingName(next++) + "')::";
-    read += number ? "bigint" : "text";
-  }
-  return read;
-}
-
 template <std::size_t N>
 SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N],
                  const SqlDialect& dialect) {
@@ -218,15 +199,11 @@ SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N],
   }
   if (dialect.kind == SqlDialect::Kind::kPostgres) {
     where.sql = NumberPlaceholders(where.sql, dialect.first_placeholder);
-  } else if (dialect.kind == SqlDialect::Kind::kPostgresSettings) {
-    where.sql = ReadPlaceholdersFromSettings(where.sql, where.params);
   }
   return where;
 }
 
 }  // namespace
-
-std::string FilterSettingName(int n) { return "jobsd.filter_" + std::to_string(n); }
 
 SqlWhere CompileOrderFilter(const filter::Filter& filter, SqlDialect dialect) {
   return Compile(filter, kOrderTargets, dialect);

@@ -27,11 +27,6 @@ struct SqlDialect {
     // lower(x COLLATE "C") LIKE <pattern folded in ASCII>, so that case
     // folds in ASCII only, whatever the database's collation, as on SQLite.
     kPostgres,
-    // As kPostgres, but value n (from 1) is read from a setting of the
-    // transaction, current_setting('jobsd.filter_<n>') cast to bigint or
-    // text: for statements that take no parameters (COPY). The caller sets
-    // them first (FilterSettingName, set_config), from the params as text.
-    kPostgresSettings,
   };
   Kind kind = Kind::kSqlite;
   int first_placeholder = 1;  // kPostgres: the number of the first "$n"
@@ -40,13 +35,7 @@ struct SqlDialect {
   static SqlDialect Postgres(int first_placeholder = 1) {
     return {Kind::kPostgres, first_placeholder};
   }
-  static SqlDialect PostgresSettings() { return {Kind::kPostgresSettings, 1}; }
-
-  bool postgres() const { return kind != Kind::kSqlite; }
 };
-
-// kPostgresSettings: the setting that holds value `n` (from 1).
-std::string FilterSettingName(int n);
 
 // Over the orders table (columns named as in engine/orders/order.h kOrderColumns,
 // items in order_items). Text comparisons follow docs/filters.md.

@@ -16,8 +16,10 @@
 --
 -- Files written before keep their encoding and read as before. A node older
 -- than this migration refuses the store when it starts (the schema is newer
--- than it knows); one still running fails to read a zstd file (its chunks
--- are not the sizes it expects) rather than serve wrong bytes.
+-- than it knows); one still running takes a zstd file's chunks for bytes as
+-- they are and refuses them for not being the sizes it expects (all but a
+-- last chunk that happens to compress to exactly its own size): upgrade
+-- every node before serving files written by the new ones.
 ALTER TABLE artifacts DROP CONSTRAINT artifacts_encoding_check;
 ALTER TABLE artifacts ADD CONSTRAINT artifacts_encoding_check
   CHECK (encoding IN ('identity', 'lz4', 'zstd'));

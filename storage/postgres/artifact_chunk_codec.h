@@ -1,7 +1,7 @@
 // How the chunks of an export file are held in artifact_chunks.data
 // (artifacts.encoding, migrations/postgres/0009_artifact_encoding.sql and
-// 0013_artifact_zstd.sql). A chunk is always compressed on its own, so a
-// range read needs only the chunks it covers.
+// 0013_artifact_zstd.sql). Each chunk is encoded on its own, so a range
+// read needs only the chunks it covers.
 #pragma once
 
 #include <cstddef>

@@ -35,7 +35,7 @@ struct FreeCopyData {
 void CancelCopyOut(pg_conn* conn) noexcept {
   if (PGcancel* cancel = PQgetCancel(conn)) {
     char error[256];
-    PQcancel(cancel, error, sizeof error);  // best effort: the drain below ends it either way
+    PQcancel(cancel, error, sizeof error);  // best effort: lost, the drain reads to the end
     PQfreeCancel(cancel);
   }
   char* data = nullptr;
@@ -43,7 +43,13 @@ void CancelCopyOut(pg_conn* conn) noexcept {
     PQfreemem(data);
     data = nullptr;
   }
-  while (pg_result* rest = PQgetResult(conn)) PQclear(rest);
+  // Still in COPY_OUT after that (libpq could not read on), PQgetResult
+  // would say so forever: the caller closes the connection.
+  while (pg_result* rest = PQgetResult(conn)) {
+    const bool stuck = PQresultStatus(rest) == PGRES_COPY_OUT;
+    PQclear(rest);
+    if (stuck) break;
+  }
 }
 
 }  // namespace
@@ -190,9 +196,16 @@ std::size_t BinaryCopyParser::Parse(const char* data, std::size_t size) {
     constexpr std::size_t kFixed = 19;  // signature (11), flags (4), extension length (4)
     if (size < kFixed) return 0;
     if (std::memcmp(data, "PGCOPY\n\377\r\n\0", 11) != 0) Malformed("no binary header");
-    // Bits 0-15 would be incompatible changes of the format, bit 16 OIDs.
-    if ((BigEndian32(data + 11) & 0x1ffffu) != 0) Malformed("unknown header flags");
-    const std::size_t header = kFixed + BigEndian32(data + 15);
+    // Bits 16-31 are the critical ones (16: rows carry OIDs, which a
+    // SELECT's rows never do; the others: a format this parser predates);
+    // bits 0-15 may be ignored.
+    if ((BigEndian32(data + 11) & 0xffff0000u) != 0) Malformed("unknown critical header flags");
+    // The server sends no extension; a long one would only pile up here.
+    constexpr std::uint32_t kMaxExtension = 1 << 20;
+    const std::uint32_t extension = BigEndian32(data + 15);
+    if (extension > kMaxExtension)
+      Malformed("a header extension of " + std::to_string(extension) + " bytes");
+    const std::size_t header = kFixed + extension;
     if (size < header) return 0;
     at = header;
     header_seen_ = true;
@@ -250,16 +263,27 @@ std::int64_t CopyOut(Connection& connection, const std::string& copy_sql, int fi
     }
   } catch (...) {
     CancelCopyOut(conn);
+    if (PQisBusy(conn) != 0 || PQtransactionStatus(conn) == PQTRANS_ACTIVE) connection.Close();
     throw;
   }
   // Every result up to the null one, so that the connection is ready for
   // the next statement; the first failure is the one reported.
   std::optional<Result> failure;
+  bool stuck = false;
   while (pg_result* raw = PQgetResult(conn)) {
     Result result(raw);
+    // Still COPY_OUT: libpq failed to read a row (out of memory) and would
+    // repeat this result forever.
+    stuck = PQresultStatus(raw) == PGRES_COPY_OUT;
     if (PQresultStatus(raw) != PGRES_COMMAND_OK && !failure.has_value()) {
       failure.emplace(std::move(result));
     }
+    if (stuck) break;
+  }
+  if (stuck) {
+    const std::string message = PQerrorMessage(conn);
+    connection.Close();
+    throw PgError("PostgreSQL COPY: " + message, "", /*transient=*/true, StoreFault::kIo);
   }
   if (failure.has_value()) connection.Throw(failure->get(), "PostgreSQL COPY");
   if (!parser.complete()) {

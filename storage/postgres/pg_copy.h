@@ -113,7 +113,8 @@ class BinaryCopyParser {
 // handed out. A failure, or data that is not rows of `fields` fields,
 // throws PgError. When on_row throws, the COPY is cancelled and the
 // connection drained (ready for the next statement; a transaction around it
-// has failed) before the exception goes on.
+// has failed unless the COPY had ended) before the exception goes on; a
+// connection libpq cannot drain is closed.
 std::int64_t CopyOut(Connection& connection, const std::string& copy_sql, int fields,
                      const std::function<void(const CopyField* row)>& on_row);
 

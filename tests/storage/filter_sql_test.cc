@@ -332,20 +332,6 @@ TEST(FilterSqlShapeTest, CompilesToParenthesisedConditionsWithBoundParams) {
                                                std::string("cancelled")}));
 }
 
-// For statements without parameters (PostgreSQL's COPY), each value is read
-// from its own setting, cast to the value's type; the values stay apart.
-TEST(FilterSqlShapeTest, PostgresCanReadTheValuesFromSettings) {
-  const SqlWhere where = CompileOrderFilter(
-      filter::Parse("eq(created_at,2018-09-01):like(name,Ab*)", filter::OrderFields()),
-      SqlDialect::PostgresSettings());
-  EXPECT_EQ(where.sql,
-            "(created_at >= current_setting('jobsd.filter_1')::bigint AND created_at < "
-            "current_setting('jobsd.filter_2')::bigint) AND (lower(customer_name COLLATE \"C\") "
-            "LIKE current_setting('jobsd.filter_3')::text ESCAPE '\\')");
-  EXPECT_EQ(where.params, (std::vector<SqlParam>{kSep1, kSep1 + kNanosPerDay, std::string("ab%")}));
-  EXPECT_EQ(FilterSettingName(3), "jobsd.filter_3");
-}
-
 TEST(FilterSqlShapeTest, LikePatternsEscapeSqlWildcards) {
   struct Case {
     const char* filter;

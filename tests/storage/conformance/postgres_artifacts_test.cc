@@ -226,9 +226,10 @@ TEST(PostgresStoreArtifactsTest, TheStoreKeepsItsOwnArtifactsInProductionChunks)
   EXPECT_EQ(out, bytes);
   pg::Pool pool(location, 1);
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM artifact_chunks"), 3);
-  EXPECT_EQ(Count(pool, "SELECT count(*) FROM artifacts WHERE encoding = 'zstd' AND chunk_size = $1",
-                  pg::Params().Add(1 << 20)),
-            1);
+  EXPECT_EQ(
+      Count(pool, "SELECT count(*) FROM artifacts WHERE encoding = 'zstd' AND chunk_size = $1",
+            pg::Params().Add(1 << 20)),
+      1);
   // The writer compressed each chunk (the bytes repeat: they shrink a lot),
   // and the server stored them as they came, without compressing them again
   // (migrations 0009 and 0013).

@@ -6,7 +6,9 @@
 // format.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -51,6 +53,14 @@ TEST(PgCopyOutTest, HandsEveryRowOnceInOrderWithItsNulls) {
   EXPECT_EQ(rows, 20'000);
   EXPECT_EQ(expected, 20'001);
   EXPECT_EQ(connection->Run("SELECT 7").Int64(0, 0), 7);
+}
+
+TEST(PgCopyOutTest, NoRowsIsZeroRows) {
+  auto connection = Connect();
+  EXPECT_EQ(CopyOut(*connection, "COPY (SELECT 1 WHERE false) TO STDOUT (FORMAT binary)", 1,
+                    [](const CopyField*) { ADD_FAILURE() << "a row out of nothing"; }),
+            0);
+  EXPECT_EQ(connection->Run("SELECT 6").Int64(0, 0), 6);
 }
 
 TEST(PgCopyOutTest, AFailurePartWayIsReportedAndTheConnectionStaysReady) {
@@ -172,6 +182,18 @@ TEST(BinaryCopyParserTest, RowsCutAtEveryByteComeOutWhole) {
   }
 }
 
+TEST(BinaryCopyParserTest, FlagsThatMayBeIgnoredAreAndNoRowsIsAStream) {
+  Collected collected;
+  BinaryCopyParser parser(1, collected.Handler(1));
+  const std::string stream = Header(0xffffu) + kTrailer;  // bits 0-15: not critical
+  parser.Feed(stream.data(), stream.size());
+  EXPECT_TRUE(parser.complete());
+  EXPECT_EQ(parser.rows(), 0);
+  // Anything after the trailer, even in a later piece, is refused.
+  const std::string more = Row({"a"});
+  EXPECT_THROW(parser.Feed(more.data(), more.size()), PgError);
+}
+
 TEST(BinaryCopyParserTest, AStreamWithoutItsTrailerIsNotComplete) {
   Collected collected;
   BinaryCopyParser parser(1, collected.Handler(1));
@@ -188,8 +210,10 @@ TEST(BinaryCopyParserTest, BytesThatAreNotTheFormatAreRefused) {
   };
   const Case cases[] = {
       {"COPY TEXT\n" + std::string(20, 'x'), "no binary header"},
-      {Header(1u << 16), "unknown header flags"},  // OIDs
-      {Header(1u), "unknown header flags"},        // an incompatible format
+      {Header(1u << 16), "unknown critical header flags"},  // rows with OIDs
+      {Header(1u << 17), "unknown critical header flags"},  // a format newer than the parser
+      {Header(0, std::string(20, 'x')).substr(0, 15) + Int32(1 << 21),
+       "a header extension of 2097152 bytes"},
       {Header() + Row({"a", "b"}), "a row of 2 fields, expected 1"},
       {Header() + Int16(1) + Int32(-2) + kTrailer, "a field of negative length"},
       {Header() + kTrailer + Row({"a"}), "data after the trailer"},
