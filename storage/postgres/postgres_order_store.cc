@@ -54,44 +54,6 @@ void CheckColumnTypes(const PGresult* result) {
   }
 }
 
-// Hands every row of `result` to `sink`; views point into `result`.
-std::int64_t DeliverRows(const PGresult* result, ColumnValue* values, OrderRowSink& sink) {
-  const int rows = PQntuples(result);
-  for (int row = 0; row < rows; ++row) {
-    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-      const int column = static_cast<int>(i);
-      ColumnValue& value = values[i];
-      value.is_null = PQgetisnull(result, row, column) != 0;
-      value.text = {};
-      value.number = 0;
-      if (value.is_null) continue;
-      const char* bytes = PQgetvalue(result, row, column);
-      switch (kOrderColumns[i].kind) {
-        case ColumnKind::kText:
-          value.text = {bytes, static_cast<std::size_t>(PQgetlength(result, row, column))};
-          break;
-        case ColumnKind::kBoolean:
-          value.number = bytes[0] != 0 ? 1 : 0;
-          break;
-        case ColumnKind::kInteger:
-        case ColumnKind::kTimestamp:
-          value.number = BigEndianInt64(bytes);
-          break;
-      }
-    }
-    sink.OnRow(values);
-  }
-  return rows;
-}
-
-pg::Params ToParams(const std::vector<SqlParam>& params) {
-  pg::Params out;
-  for (const SqlParam& param : params) {
-    std::visit([&](const auto& value) { out.Add(value); }, param);
-  }
-  return out;
-}
-
 // Binary COPY says nothing of types, so each value is checked for the size
 // its ColumnKind must arrive in (int8: 8 bytes, bool: 1): a schema that
 // drifted from kOrderColumns fails instead of being decoded as garbage
@@ -104,31 +66,57 @@ pg::Params ToParams(const std::vector<SqlParam>& params) {
                    /*transient=*/false);
 }
 
+// Column `column`'s binary value (`size` bytes at `data`, -1 for NULL) as
+// the sink takes it; a text view points into `data`.
+void DecodeValue(std::size_t column, const char* data, std::int32_t size, ColumnValue& value) {
+  value.is_null = size < 0;
+  value.text = {};
+  value.number = 0;
+  if (value.is_null) return;
+  switch (kOrderColumns[column].kind) {
+    case ColumnKind::kText:
+      value.text = {data, static_cast<std::size_t>(size)};
+      break;
+    case ColumnKind::kBoolean:
+      if (size != 1) WrongSize(column, size);
+      value.number = data[0] != 0 ? 1 : 0;
+      break;
+    case ColumnKind::kInteger:
+    case ColumnKind::kTimestamp:
+      if (size != 8) WrongSize(column, size);
+      value.number = BigEndianInt64(data);
+      break;
+  }
+}
+
+// Hands every row of `result` to `sink`; views point into `result`.
+std::int64_t DeliverRows(const PGresult* result, ColumnValue* values, OrderRowSink& sink) {
+  const int rows = PQntuples(result);
+  for (int row = 0; row < rows; ++row) {
+    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
+      const int column = static_cast<int>(i);
+      const bool null = PQgetisnull(result, row, column) != 0;
+      DecodeValue(i, PQgetvalue(result, row, column), null ? -1 : PQgetlength(result, row, column),
+                  values[i]);
+    }
+    sink.OnRow(values);
+  }
+  return rows;
+}
+
 // One COPY row to `sink`; views point into the row.
 void DeliverCopyRow(const pg::CopyField* row, ColumnValue* values, OrderRowSink& sink) {
-  for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-    const pg::CopyField& field = row[i];
-    ColumnValue& value = values[i];
-    value.is_null = field.null();
-    value.text = {};
-    value.number = 0;
-    if (value.is_null) continue;
-    switch (kOrderColumns[i].kind) {
-      case ColumnKind::kText:
-        value.text = field.bytes();
-        break;
-      case ColumnKind::kBoolean:
-        if (field.size != 1) WrongSize(i, field.size);
-        value.number = field.data[0] != 0 ? 1 : 0;
-        break;
-      case ColumnKind::kInteger:
-      case ColumnKind::kTimestamp:
-        if (field.size != 8) WrongSize(i, field.size);
-        value.number = BigEndianInt64(field.data);
-        break;
-    }
-  }
+  for (std::size_t i = 0; i < kOrderColumnCount; ++i)
+    DecodeValue(i, row[i].data, row[i].size, values[i]);
   sink.OnRow(values);
+}
+
+pg::Params ToParams(const std::vector<SqlParam>& params) {
+  pg::Params out;
+  for (const SqlParam& param : params) {
+    std::visit([&](const auto& value) { out.Add(value); }, param);
+  }
+  return out;
 }
 
 // One scan in a REPEATABLE READ READ ONLY transaction, so that the count

@@ -47,6 +47,17 @@ inline void InsertJobsOneAfterAnother(JobStore& jobs, int count, Nanos first_cre
   }
 }
 
+// `size` bytes of an order-like CSV: repetitive enough to compress, varied
+// enough not to collapse (tests of export file chunks).
+inline std::string CsvLikeBytes(std::size_t size) {
+  std::string bytes;
+  for (int row = 0; bytes.size() < size; ++row) {
+    bytes += std::to_string(row) + ",order-" + std::to_string(row * 7919 % 10007) + ",GBP\r\n";
+  }
+  bytes.resize(size);
+  return bytes;
+}
+
 inline Order MakeTestOrder(std::string id, Nanos created_at) {
   Order order;
   order.id = std::move(id);

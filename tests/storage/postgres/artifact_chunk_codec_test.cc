@@ -9,17 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "tests/storage/store_test_data.h"
+
 namespace jobsd::storage::pg {
 namespace {
-
-std::string Csv(std::size_t size) {
-  std::string bytes;
-  for (int row = 0; bytes.size() < size; ++row) {
-    bytes += std::to_string(row) + ",order-" + std::to_string(row * 7919 % 10007) + ",GBP\r\n";
-  }
-  bytes.resize(size);
-  return bytes;
-}
 
 std::string Lz4(const std::string& bytes) {  // as releases 9 to 12 wrote a chunk
   std::string out(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(bytes.size()))),
@@ -37,7 +30,7 @@ TEST(ArtifactChunkCodecTest, NewChunksAreZstdAndReadBackByteForByte) {
   std::string read;
   // The compressor's state is reused from chunk to chunk: each still reads alone.
   for (const std::size_t size : {std::size_t{1} << 20, std::size_t{12345}, std::size_t{0}}) {
-    const std::string bytes = Csv(size);
+    const std::string bytes = testing::CsvLikeBytes(size);
     compressor.Compress(bytes, stored);
     if (size > 1000) {
       EXPECT_LT(stored.size(), size / 3) << size;
@@ -49,7 +42,7 @@ TEST(ArtifactChunkCodecTest, NewChunksAreZstdAndReadBackByteForByte) {
 
 TEST(ArtifactChunkCodecTest, OlderEncodingsStillRead) {
   ChunkDecompressor decompressor;
-  const std::string bytes = Csv(100'000);
+  const std::string bytes = testing::CsvLikeBytes(100'000);
   std::string read;
   ASSERT_TRUE(decompressor.Decompress(ChunkEncoding::kLz4, Lz4(bytes), bytes.size(), read));
   EXPECT_EQ(read, bytes);
@@ -60,7 +53,7 @@ TEST(ArtifactChunkCodecTest, OlderEncodingsStillRead) {
 TEST(ArtifactChunkCodecTest, DamagedOrMisSizedChunksAreRefused) {
   ChunkCompressor compressor;
   ChunkDecompressor decompressor;
-  const std::string bytes = Csv(50'000);
+  const std::string bytes = testing::CsvLikeBytes(50'000);
   std::string zstd;
   compressor.Compress(bytes, zstd);
   std::string read;

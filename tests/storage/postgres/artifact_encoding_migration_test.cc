@@ -15,21 +15,13 @@
 #include "storage/postgres/pg.h"
 #include "storage/postgres/postgres_store.h"
 #include "tests/storage/postgres/store_at_version.h"
+#include "tests/storage/store_test_data.h"
 #include "tests/support/test_postgres.h"
 
 namespace jobsd::storage {
 namespace {
 
 constexpr int kChunk = 1 << 20;  // the production chunk size, which own_artifacts() uses
-
-std::string Csv(std::size_t size) {
-  std::string bytes;
-  for (int row = 0; bytes.size() < size; ++row) {
-    bytes += std::to_string(row) + ",order-" + std::to_string(row * 7919 % 10007) + ",GBP\r\n";
-  }
-  bytes.resize(size);
-  return bytes;
-}
 
 std::string ReadAll(ArtifactStore& artifacts, const std::string& key) {
   auto reader = artifacts.Open(key);
@@ -47,7 +39,7 @@ std::string ReadAll(ArtifactStore& artifacts, const std::string& key) {
 
 TEST(PostgresMigrationsTest, Schema8ArtifactsStillReadAndNewOnesAreCompressedByTheWriter) {
   const std::string location = testing::FreshPostgresSchema();
-  const std::string old_bytes = Csv(kChunk + kChunk / 2);
+  const std::string old_bytes = testing::CsvLikeBytes(kChunk + kChunk / 2);
   {
     auto connection = testing::OpenPostgresStoreAtVersion(location, 8);
     // Release 8's Begin, chunk inserts and publication.
@@ -69,7 +61,7 @@ TEST(PostgresMigrationsTest, Schema8ArtifactsStillReadAndNewOnesAreCompressedByT
   ArtifactStore& artifacts = *store->own_artifacts();
   EXPECT_EQ(ReadAll(artifacts, "old"), old_bytes);
 
-  const std::string new_bytes = Csv(2 * kChunk + 5);
+  const std::string new_bytes = testing::CsvLikeBytes(2 * kChunk + 5);
   auto writer = artifacts.Begin(ArtifactSpec{"job2", "text/csv", "new.csv"});
   writer->Write(new_bytes);
   const Artifact published = writer->Commit();
@@ -109,7 +101,7 @@ TEST(PostgresMigrationsTest, Schema8ArtifactsStillReadAndNewOnesAreCompressedByT
 
 TEST(PostgresMigrationsTest, Schema12Lz4ArtifactsStillReadAndNewOnesAreZstd) {
   const std::string location = testing::FreshPostgresSchema();
-  const std::string old_bytes = Csv(kChunk + kChunk / 3);
+  const std::string old_bytes = testing::CsvLikeBytes(kChunk + kChunk / 3);
   {
     auto connection = testing::OpenPostgresStoreAtVersion(location, 12);
     // Release 12's Begin, chunk inserts (one LZ4 block each) and publication.
@@ -138,7 +130,7 @@ TEST(PostgresMigrationsTest, Schema12Lz4ArtifactsStillReadAndNewOnesAreZstd) {
   ArtifactStore& artifacts = *store->own_artifacts();
   EXPECT_EQ(ReadAll(artifacts, "old"), old_bytes);
 
-  const std::string new_bytes = Csv(kChunk + 7);
+  const std::string new_bytes = testing::CsvLikeBytes(kChunk + 7);
   auto writer = artifacts.Begin(ArtifactSpec{"job2", "text/csv", "new.csv"});
   writer->Write(new_bytes);
   const Artifact published = writer->Commit();
