@@ -223,12 +223,14 @@ InsertResult InsertOne(Connection& connection, const NewJob& job) {
     }
     params.Add(job.client_id);
     // A repeated id is still a unique violation: only the key may conflict.
+    // The key's index is partial (migrations/postgres/0014_unique_keys_
+    // without_nulls.sql), so ON CONFLICT names its predicate.
     const Result inserted = connection.Run(
         "INSERT INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
         " updated_at, run_after, expires_at, idempotency_key, request_hash,"
         " idempotency_expires_at, client_id)"
         " VALUES ($1, $2, 'pending', $3, 0, $4, $5, $5, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT (idempotency_key) DO NOTHING",
+        " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
         params);
     if (inserted.Affected() == 1) return InsertResult{StoredJob(job)};
   }
