@@ -61,8 +61,11 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int p
 void WalCheckpointer::ReleaseMemory() {
   std::unique_ptr<sqlite::Connection> idle;
   std::lock_guard lock(mutex_);
-  idle = std::move(connection_);
-  if (idle == nullptr) release_after_use_ = true;  // a checkpoint is using it
+  if (in_use_) {
+    release_after_use_ = true;  // closed when the running checkpoint ends
+  } else {
+    idle = std::move(connection_);
+  }
 }
 
 void WalCheckpointer::Run() {
@@ -71,6 +74,7 @@ void WalCheckpointer::Run() {
     wake_.wait(lock, [this] { return wanted_ || stopping_; });
     if (stopping_) return;
     wanted_ = false;
+    in_use_ = true;
     std::unique_ptr<sqlite::Connection> connection = std::move(connection_);
     lock.unlock();
     try {
@@ -90,6 +94,7 @@ void WalCheckpointer::Run() {
       connection.reset();
     }
     lock.lock();
+    in_use_ = false;
     if (release_after_use_) {
       release_after_use_ = false;
       lock.unlock();

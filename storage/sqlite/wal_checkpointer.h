@@ -75,7 +75,8 @@ class WalCheckpointer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::unique_ptr<sqlite::Connection> connection_;  // guarded by mutex_; null while in use
-  bool release_after_use_ = false;  // guarded by mutex_
+  bool in_use_ = false;             // guarded by mutex_: a checkpoint holds the connection
+  bool release_after_use_ = false;  // guarded by mutex_: set only while in_use_
   bool wanted_ = false;    // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::thread thread_;     // started last, after every member it uses

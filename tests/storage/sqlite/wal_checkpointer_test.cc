@@ -147,5 +147,29 @@ TEST_F(WalCheckpointerTest, AReleasedConnectionIsOpenedAgainForTheNextCheckpoint
   EXPECT_EQ(Rows(), next);
 }
 
+TEST_F(WalCheckpointerTest, ReleasingBeforeAnyCheckpointLeavesTheFirstConnectionOpen) {
+  std::atomic<int> opens{0};
+  WalCheckpointer checkpointer([this, &opens] {
+    ++opens;
+    return OpenConnection(options_);
+  });
+  // Nothing to close yet: this must not mark the connection the first pass
+  // opens for closing after it.
+  checkpointer.ReleaseMemory();
+  auto writer = OpenConnection(options_);
+  checkpointer.Watch(*writer);
+  int next = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    const long before = checkpointer.background_checkpoints();
+    for (int i = 0; i < 600 && checkpointer.background_checkpoints() == before; ++i) {
+      WriteRows(*writer, 11, 100, next);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(checkpointer.background_checkpoints(), before);
+  }
+  EXPECT_EQ(opens.load(), 1);
+  EXPECT_EQ(Rows(), next);
+}
+
 }  // namespace
 }  // namespace jobsd::storage
