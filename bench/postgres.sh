@@ -185,19 +185,20 @@ pg_copy_export() {  # adds pg.exp.copy.{s,mib}
 }
 
 pg_jobsd_export() {  # pg_jobsd_export URI: adds pg.exp.jobsd.{s,mib}, sets pg.exp.jobsd.rows
-  local uri=$1 id status json token i
+  local uri=$1 id status json token
   start_serve "$uri" "$work/serve-pg-export"
   token=$(token_for "$uri" "$serve_url")
   id=$(curl -sf "$serve_url/v2/jobs" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d '{"data":{"type":"job","job_type":"order_export"}}' |
     sed 's/^{"data":{"id":"\([^"]*\)".*/\1/')
   [[ -n $id ]] || { echo "bench: could not submit the export" >&2; exit 1; }
-  for ((i = 0; i < 12000; i++)); do
-    json=$(curl -sf "$serve_url/v2/jobs/$id" -H "Authorization: Bearer $token")
-    status=$(sed 's/.*"status":"\([a-z]*\)".*/\1/' <<<"$json")
-    [[ $status == success || $status == failed ]] && break
-    sleep 0.1
-  done
+  # Waits on the job's event stream, which ends after its final status, instead of polling: a
+  # curl and a sed ten times a second took enough of the two cores to slow the export they
+  # watched (1.43-1.70 s against 1.24-1.30 s polling every 0.5 s, alternating runs).
+  curl -sfN --max-time 1200 "$serve_url/v2/jobs/$id/events" \
+    -H "Authorization: Bearer $token" >/dev/null || true
+  json=$(curl -sf "$serve_url/v2/jobs/$id" -H "Authorization: Bearer $token")
+  status=$(sed 's/.*"status":"\([a-z]*\)".*/\1/' <<<"$json")
   [[ $status == success ]] || { echo "bench: export job ended $status: $json" >&2; exit 1; }
   add pg.exp.jobsd.mib "$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$serve_pid/status")"
   add pg.exp.jobsd.s "$(curl -sf "$serve_url/metrics" |
