@@ -25,10 +25,21 @@ namespace {
 // statement keeps the file from looking abandoned, and inserts nothing once
 // the file is no longer 'writing' (deleted by a sweep that took it for
 // abandoned). Idempotent, so a retry after a lost connection is safe.
+//
+// Its commit does not wait for the WAL flush (synchronous_commit off for
+// this transaction alone): nobody is told a chunk is stored, only that the
+// file is published, and the publishing commit waits for the flush of all
+// WAL before it, chunks included. Each chunk used to cost an fsync, about
+// 100 for a 200,000-order export (35 now, the WAL writer's); alternating
+// runs: 1.17-1.34 s before, 1.09-1.31 s after, mean 1.26 s -> 1.17 s. A
+// server that crashes loses the chunks not yet flushed while the writer's
+// retry goes on with the next one: publication counts the chunks
+// (CheckEveryChunkIsStored) and fails the file instead.
 const std::string kInsertChunk =
-    "WITH live AS (UPDATE artifacts SET touched_at = " JOBSD_NOW_NS
+    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),"
+    " live AS (UPDATE artifacts SET touched_at = " JOBSD_NOW_NS
     " WHERE key = $1 AND state = 'writing' RETURNING key)"
-    " INSERT INTO artifact_chunks (key, seq, data) SELECT key, $2, $3 FROM live"
+    " INSERT INTO artifact_chunks (key, seq, data) SELECT key, $2, $3 FROM live, async"
     " ON CONFLICT (key, seq) DO UPDATE SET data = excluded.data";
 
 std::int64_t Nanoseconds(std::chrono::milliseconds duration) {
@@ -99,6 +110,7 @@ class PostgresArtifactWriter final : public ArtifactWriter {
       pg::WithConnection(pool_, [&](pg::Connection& connection) {
         pg::Transaction transaction(connection);
         if (InsertLastChunkAndPublish(connection, chunk, publish)) {
+          CheckEveryChunkIsStored(connection, next_seq_ + (buffer_.empty() ? 0 : 1));
           transaction.Commit();
         } else if (!PublishedEarlier(connection, size)) {
           throw std::system_error(ENOENT, std::generic_category(),
@@ -215,6 +227,21 @@ class PostgresArtifactWriter final : public ArtifactWriter {
                    " WHERE key = $1 AND state = 'writing'",
                    publish)
                .Affected() == 1;
+  }
+
+  // Throws (EIO) unless the file has exactly `chunks` chunks, 0 to
+  // chunks - 1: one whose asynchronous commit a crashed server lost is
+  // missing, and the file must not be published without it.
+  void CheckEveryChunkIsStored(pg::Connection& connection, int chunks) const {
+    const pg::Result row = connection.Run(
+        "SELECT count(*), coalesce(max(seq), -1) FROM artifact_chunks WHERE key = $1",
+        pg::Params().Add(key_));
+    const std::int64_t stored = row.Int64(0, 0);
+    if (stored == chunks && row.Int64(0, 1) == chunks - 1) return;
+    throw std::system_error(EIO, std::generic_category(),
+                            "artifact " + key_ + " has " + std::to_string(stored) + " of its " +
+                                std::to_string(chunks) +
+                                " chunks (the server restarted while it was written?)");
   }
 
   // A commit whose COMMIT was sent but whose answer was lost is retried by

@@ -89,6 +89,42 @@ TEST_F(PostgresArtifactsTest, ChunksAreWrittenAsTheyFillAndTheRowPublishedAtComm
   EXPECT_EQ(store.Describe(artifact.key), "artifact " + artifact.key + " in PostgreSQL");
 }
 
+// Chunks commit without waiting for the WAL flush; a server that crashes
+// loses the unflushed ones while the writer goes on with the next. Here a
+// stored chunk disappears before publication: the file fails with EIO and
+// is never published.
+TEST_F(PostgresArtifactsTest, AChunkLostBeforePublicationFailsTheFileInsteadOfPublishingIt) {
+  PostgresArtifactOptions options;
+  options.chunk_bytes = kChunk;
+  PostgresArtifactStore store(pool_, options);
+  {
+    auto writer = store.Begin(CsvSpec());
+    writer->Write(Bytes(3 * kChunk + 10));
+    ASSERT_GE(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 2);
+    Count(pool_, "WITH gone AS (DELETE FROM artifact_chunks WHERE seq = 0 RETURNING 1)"
+                 " SELECT count(*) FROM gone");
+    try {
+      writer->Commit();
+      ADD_FAILURE() << "a file with a chunk missing was published";
+    } catch (const std::system_error& error) {
+      EXPECT_EQ(error.code().value(), EIO) << error.what();
+      EXPECT_NE(std::string(error.what()).find("has 3 of its 4 chunks"), std::string::npos)
+          << error.what();
+    }
+    EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifacts WHERE state = 'published'"), 0);
+  }
+  // The failed writer leaves nothing behind.
+  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifacts"), 0);
+  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks"), 0);
+
+  // Whole, the same bytes publish.
+  const std::string bytes = Bytes(3 * kChunk + 10);
+  const Artifact artifact = Publish(store, bytes);
+  EXPECT_EQ(Count(pool_, "SELECT count(*) FROM artifact_chunks WHERE key = $1",
+                  pg::Params().Add(artifact.key)),
+            4);
+}
+
 TEST_F(PostgresArtifactsTest, DeletedChunksStayForReadersThenArePurgedAndAReaderFailsCleanly) {
   PostgresArtifactOptions kept;
   kept.chunk_bytes = kChunk;
