@@ -37,15 +37,28 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-// In the child: never returns.
-[[noreturn]] void Exec(std::vector<std::string> argv, std::vector<std::string> env) {
-  auto args = Pointers(argv);
-  auto envp = Pointers(env);
+// What a child needs to exec, built in the parent: between fork and exec
+// the child of a multithreaded process may only make async-signal-safe
+// calls. Copying strings there allocated, and a child forked while another
+// thread of the test held the allocator's lock waited for it forever: it
+// never reached execve, so its pipes never closed and Run never returned
+// (seen once in CrashTest under AddressSanitizer, a CLI submission that hung
+// the test until ctest's timeout).
+struct ExecImage {
+  ExecImage(std::vector<std::string> argv, std::vector<std::string> env)
+      : argv_strings(std::move(argv)), env_strings(std::move(env)),
+        args(Pointers(argv_strings)), envp(Pointers(env_strings)) {}
+  std::vector<std::string> argv_strings, env_strings;  // what args and envp point into
+  std::vector<char*> args, envp;
+};
+
+// In the child: never returns; async-signal-safe calls only.
+[[noreturn]] void Exec(ExecImage& image) {
   // The parent may block SIGINT/SIGTERM; the child starts with defaults.
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve(args[0], args.data(), envp.data());
+  execve(image.args[0], image.args.data(), image.envp.data());
   _exit(127);
 }
 
@@ -66,14 +79,14 @@ RunResult Run(const std::vector<std::string>& argv, const std::map<std::string, 
   if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
     throw std::runtime_error("pipe failed");
   }
-  std::vector<std::string> environment = MergedEnvironment(env);
+  ExecImage image(argv, MergedEnvironment(env));
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    Exec(argv, environment);
+    Exec(image);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -119,7 +132,7 @@ RunResult Run(const std::vector<std::string>& argv, const std::map<std::string, 
 Background::Background(const std::vector<std::string>& argv, const std::string& log_prefix,
                        const std::map<std::string, std::string>& env)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
-  std::vector<std::string> environment = MergedEnvironment(env);
+  ExecImage image(argv, MergedEnvironment(env));
   const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -130,7 +143,7 @@ Background::Background(const std::vector<std::string>& argv, const std::string& 
     dup2(null, 0);
     dup2(out, 1);
     dup2(err, 2);
-    Exec(argv, environment);
+    Exec(image);
   }
   close(out);
   close(err);
