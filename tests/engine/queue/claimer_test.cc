@@ -58,6 +58,23 @@ TEST_F(ClaimerTest, ClaimsOneAtATimeUntilRunsAreMeasuredShort) {
   EXPECT_EQ(claimer.ClaimBatch(), 1);
 }
 
+TEST_F(ClaimerTest, BatchesOnlyAfterSixShortRunsInARow) {
+  Claimer claimer(jobs_, clock_, leases_, options_);
+  // 10 us runs, as a backlog of tiny jobs gives a node that starts on it.
+  for (int i = 0; i < 5; ++i) {
+    claimer.RecordRunTime(10'000);
+    EXPECT_EQ(claimer.ClaimBatch(), 1) << "after " << i + 1 << " short run(s)";
+  }
+  claimer.RecordRunTime(10'000);
+  EXPECT_GT(claimer.ClaimBatch(), 16) << "six short runs are evidence enough";
+
+  // A long run among the first ones keeps the claims single for longer.
+  Claimer cautious(jobs_, clock_, leases_, options_);
+  cautious.RecordRunTime(50'000'000);
+  for (int i = 0; i < 6; ++i) cautious.RecordRunTime(10'000);
+  EXPECT_EQ(cautious.ClaimBatch(), 1);
+}
+
 TEST_F(ClaimerTest, ABatchIsClaimedInOneGoAndSharedThroughTheLocalQueue) {
   const std::vector<std::string> ids = CreateJobs(10);
   options_.max_claim_batch = 4;
