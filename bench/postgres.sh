@@ -9,12 +9,18 @@
 # fresh database. BENCH_PG_WORKERS (default 2) is the workers per node, and the concurrency of
 # each peer process; BENCH_PGBOSS_BATCH (default 256, jobsd's largest claim batch) pg-boss's
 # batchSize; BENCH_PG_LATENCY_NODES (default 2) how many nodes the latency run spreads over;
-# BENCH_PG_PARTS (default "queue http export") which parts run.
+# BENCH_PG_PARTS (default "queue http export") which parts run. BENCH_PG_DRAIN_JOBS (default
+# 20,000; BENCH_JOBS at the smoke and full scales) is the queue each drain empties: a 3-node drain
+# of 10,000 jobs lasted about 1 s, of which each node spent 150-400 ms on its first claims while
+# the other nodes were already batching (measured), so the figure followed start-up more than
+# throughput. The peers drain the same count.
 
 pg_bin=${JOBSD_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_workers=${BENCH_PG_WORKERS:-2}
 pgboss_batch=${BENCH_PGBOSS_BATCH:-256}
 pg_lat_nodes=${BENCH_PG_LATENCY_NODES:-2}
+if [[ $scale == default ]]; then pg_drain_n=${BENCH_PG_DRAIN_JOBS:-20000}
+else pg_drain_n=${BENCH_PG_DRAIN_JOBS:-$jobs_n}; fi
 pgpeers=(node "$root/bench/node-pg/pg_peers_bench.js")
 pg_peers_problem=  # why the peers cannot run, when they cannot
 pg_pid=
@@ -84,15 +90,15 @@ pg_queue_suite() {
     fi
   done
   for k in 1 2 3; do
-    uri=$(pg_fresh bench_q); "$qbench" enqueue --db "$uri" --jobs "$jobs_n" --mode batch >/dev/null
+    uri=$(pg_fresh bench_q); "$qbench" enqueue --db "$uri" --jobs "$pg_drain_n" --mode batch >/dev/null
     line=$("$qbench" drain --db "$uri" --workers "$pg_workers" --nodes "$k")
-    [[ $(value jobs <<<"$line") == "$jobs_n" ]] || { echo "bench: jobsd drained: $line" >&2; exit 1; }
+    [[ $(value jobs <<<"$line") == "$pg_drain_n" ]] || { echo "bench: jobsd drained: $line" >&2; exit 1; }
     add "pg.jobsd.drain.$k" "$(value drain_jobs_per_s <<<"$line")"
     R[pg.jobsd.drain.$k.per_node]=$(value per_node <<<"$line")
     if [[ -z $pg_peers_problem ]]; then
       for peer in pgboss graphile; do
         uri=$(pg_fresh bench_q)
-        "${pgpeers[@]}" enqueue --queue "$peer" --db "$uri" --jobs "$jobs_n" --mode batch >/dev/null
+        "${pgpeers[@]}" enqueue --queue "$peer" --db "$uri" --jobs "$pg_drain_n" --mode batch >/dev/null
         line=$("${pgpeers[@]}" drain --queue "$peer" --db "$uri" --processes "$k" \
           --workers "$pg_workers" --batch "$pgboss_batch")
         add "pg.$peer.drain.$k" "$(value drain_jobs_per_s <<<"$line")"
@@ -278,16 +284,19 @@ write_postgres_results() {  # write_postgres_results FILE
     echo
     echo "## Sizes"
     echo
-    echo "$jobs_n jobs per drain and per batch enqueue (BENCH_JOBS), $single_n per one-by-one enqueue"
-    echo "(BENCH_SINGLE_JOBS), $small_jobs finished jobs behind the HTTP figures (BENCH_SMALL_JOBS), $orders_n"
-    echo "orders exported (BENCH_ORDERS; 1,000,000 at BENCH_SCALE=full); wrk ${wrk_seconds} s per figure."
+    echo "$pg_drain_n jobs per drain (BENCH_PG_DRAIN_JOBS), $jobs_n per batch enqueue (BENCH_JOBS),"
+    echo "$single_n per one-by-one enqueue (BENCH_SINGLE_JOBS), $small_jobs finished jobs behind the HTTP"
+    echo "figures (BENCH_SMALL_JOBS), $orders_n orders exported (BENCH_ORDERS; 1,000,000 at"
+    echo "BENCH_SCALE=full); wrk ${wrk_seconds} s per figure. A drain of 10,000 jobs lasted about 1 s with"
+    echo "3 nodes, of which each node spent 150-400 ms on its first claims while the others already"
+    echo "claimed in batches, so drains empty a longer queue and measure the nodes at speed."
     echo
     echo "## 1. Queue throughput"
     echo
     echo "\`jobsd_queue_bench\` drives the engine (JobService, WorkerPool, the PostgreSQL store) with a"
     echo "no-op job type that only the benchmark binary registers. A jobsd node is a process of its own"
     echo "(\`jobsd_queue_bench node\`: its own connection pool and worker pool, $pg_workers workers), as a"
-    echo "\`jobsd serve\` would be; K nodes drain one queue of $jobs_n jobs enqueued in batches. The peers"
+    echo "\`jobsd serve\` would be; K nodes drain one queue of $pg_drain_n jobs enqueued in batches. The peers"
     echo "run the same workload through \`bench/node-pg/pg_peers_bench.js\` with K forked processes of"
     echo "$pg_workers concurrent no-op handlers each: graphile-worker \`run()\` with \`concurrency: $pg_workers\`;"
     echo "pg-boss $pg_workers \`work()\` loops per process with \`batchSize: $pgboss_batch\` (jobsd's largest claim"
@@ -295,8 +304,9 @@ write_postgres_results() {  # write_postgres_results FILE
     echo "fetch, so its rate follows batchSize; BENCH_PGBOSS_BATCH changes it). Enqueue one by one is one"
     echo "awaited call per job (jobsd \`JobService::Create\`, pg-boss \`send\`, graphile-worker \`addJob\`),"
     echo "each a commit; in batches 1,000 per call (\`CreateMany\`, \`insert\`, \`add_jobs\`). Each enqueue"
-    echo "and drain starts from a fresh database; a drain ends at its last completion (jobsd) or at the"
-    echo "first 20 ms poll that finds no job left (peers)."
+    echo "and drain starts from a fresh database; a drain ends at its last completion (jobsd, whose"
+    echo "watcher asks the nodes for their counts every 20 ms rather than the server it measures) or at"
+    echo "the first 20 ms poll that finds no job left (peers)."
     echo
     echo "$header"
     for label in single:"enqueue, one call per job" batch:"enqueue, batches of 1000"; do
