@@ -36,9 +36,12 @@ namespace jobsd::storage {
 
 class WalCheckpointer {
  public:
-  static constexpr int kWakePages = 1000;  // SQLite's default autocheckpoint
+  // Half SQLite's default autocheckpoint (1,000): each pass then copies
+  // fewer pages and ends with a shorter fsync of the database file, which
+  // the commits' WAL fsyncs queue behind on the disk.
+  static constexpr int kWakePages = 500;
   static constexpr int kInlinePages = 8192;
-  static constexpr int kInlineBacklogPages = 3 * kWakePages;
+  static constexpr int kInlineBacklogPages = 3000;
 
   using Opener = std::function<std::unique_ptr<sqlite::Connection>()>;
 
