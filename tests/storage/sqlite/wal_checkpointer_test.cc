@@ -139,8 +139,11 @@ TEST_F(WalCheckpointerTest, AReleasedConnectionIsOpenedAgainForTheNextCheckpoint
   checkpointer.ReleaseMemory();
   // Write until a pass opens a connection again. Not "until the next pass":
   // one already running when the release came closes its connection only
-  // as it ends, and counts as a pass without opening one.
-  for (int i = 0; i < 600 && opens.load() < 2; ++i) {
+  // as it ends, and counts as a pass without opening one. And not "until
+  // the open" alone: the pass that opens counts itself only once its
+  // checkpoint ends.
+  for (int i = 0; i < 600 && (opens.load() < 2 || checkpointer.background_checkpoints() <= before);
+       ++i) {
     WriteRows(*writer, 1, 100, next);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
