@@ -103,6 +103,27 @@ void AppendParam(const Value& value, std::vector<SqlParam>& params) {
   AppendNumber(std::get<TimeValue>(value).at, params);
 }
 
+// `values` (texts: `in` takes text fields only) as a PostgreSQL array
+// literal: every element in double quotes, with backslash and double quote
+// escaped (array_in's rules), so that commas, braces, spaces and the word
+// NULL stay plain text.
+std::string TextArrayLiteral(const std::vector<Value>& values) {
+  std::string literal = "{";
+  for (const Value& value : values) {
+    const auto* text = std::get_if<std::string>(&value);
+    // Parse() gives `in` only to text fields, so this is a programming error.
+    if (text == nullptr) throw std::invalid_argument("`in` over a field that is not text");
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (char c : *text) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
 std::string_view Comparison(Op op) {
   switch (op) {
     case Op::kEq:
@@ -136,6 +157,14 @@ std::string Predicate(std::string_view expression, const Condition& condition,
                       const SqlDialect& dialect, std::vector<SqlParam>& params) {
   std::string sql(expression);
   if (condition.values.empty()) throw std::invalid_argument("condition without a value");
+  if (condition.op == Op::kIn && dialect.kind == SqlDialect::Kind::kPostgresSettings) {
+    // The whole list in one setting, as an array: IN over a subquery is a
+    // hashed lookup per row, where a list of settings read one by one was
+    // compared value by value (an `in` of 1,840 values took 1.0 s over
+    // 200,000 orders where the literal list took 0.07 s).
+    AppendText(TextArrayLiteral(condition.values), params);
+    return sql + " IN (SELECT unnest(CAST(? AS text[])))";
+  }
   if (condition.op == Op::kIn) {
     sql += " IN (";
     for (std::size_t i = 0; i < condition.values.size(); ++i) {
@@ -147,7 +176,7 @@ std::string Predicate(std::string_view expression, const Condition& condition,
   const Value& value = condition.values.front();
   if (condition.op == Op::kLike) {
     std::string pattern = LikePattern(std::get<std::string>(value));
-    if (dialect.kind == SqlDialect::Kind::kPostgres) {
+    if (dialect.kind != SqlDialect::Kind::kSqlite) {
       // Under "C", lower() folds ASCII letters only (PostgreSQL's
       // asc_tolower), and the pattern is folded the same way here.
       AppendText(AsciiLower(std::move(pattern)), params);
@@ -183,6 +212,25 @@ std::string NumberPlaceholders(const std::string& sql, int first) {
   return numbered;
 }
 
+// "?" -> the setting of the value, as NumberPlaceholders does.
+std::string SettingPlaceholders(const std::string& sql, const std::vector<SqlParam>& params) {
+  std::string replaced;
+  replaced.reserve(sql.size() + 48 * params.size());
+  std::size_t next = 0;
+  for (char c : sql) {
+    if (c != '?') {
+      replaced += c;
+      continue;
+    }
+    const bool number = std::holds_alternative<std::int64_t>(params.at(next));
+    ++next;
+    // A scalar subquery: evaluated once (an InitPlan), not for every row.
+    replaced += "(SELECT current_setting('" + FilterSettingName(static_cast<int>(next)) + "')";
+    replaced += number ? "::bigint)" : ")";
+  }
+  return replaced;
+}
+
 template <std::size_t N>
 SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N],
                  const SqlDialect& dialect) {
@@ -199,11 +247,15 @@ SqlWhere Compile(const filter::Filter& filter, const FieldTarget (&targets)[N],
   }
   if (dialect.kind == SqlDialect::Kind::kPostgres) {
     where.sql = NumberPlaceholders(where.sql, dialect.first_placeholder);
+  } else if (dialect.kind == SqlDialect::Kind::kPostgresSettings) {
+    where.sql = SettingPlaceholders(where.sql, where.params);
   }
   return where;
 }
 
 }  // namespace
+
+std::string FilterSettingName(int n) { return "jobsd.filter_" + std::to_string(n); }
 
 SqlWhere CompileOrderFilter(const filter::Filter& filter, SqlDialect dialect) {
   return Compile(filter, kOrderTargets, dialect);

@@ -27,6 +27,13 @@ struct SqlDialect {
     // lower(x COLLATE "C") LIKE <pattern folded in ASCII>, so that case
     // folds in ASCII only, whatever the database's collation, as on SQLite.
     kPostgres,
+    // As kPostgres, but each value is read from a setting of the
+    // transaction, (SELECT current_setting('jobsd.filter_<n>')) (n from 1,
+    // cast to bigint for numbers): for statements that take no parameters
+    // (COPY).
+    // The caller sets them first, with set_config(FilterSettingName(n),
+    // value as text, true).
+    kPostgresSettings,
   };
   Kind kind = Kind::kSqlite;
   int first_placeholder = 1;  // kPostgres: the number of the first "$n"
@@ -35,7 +42,11 @@ struct SqlDialect {
   static SqlDialect Postgres(int first_placeholder = 1) {
     return {Kind::kPostgres, first_placeholder};
   }
+  static SqlDialect PostgresSettings() { return {Kind::kPostgresSettings, 1}; }
 };
+
+// The setting kPostgresSettings reads the n-th value (from 1) from.
+std::string FilterSettingName(int n);
 
 // Over the orders table (columns named as in engine/orders/order.h kOrderColumns,
 // items in order_items). Text comparisons follow docs/filters.md.

@@ -287,53 +287,6 @@ Result Connection::RunOnce(const std::string& sql, const Params& params, ResultF
                "PostgreSQL");
 }
 
-std::int64_t Connection::Stream(const std::string& sql, const Params& params, ResultFormat format,
-                                const std::function<void(const Result& row)>& on_row) {
-  pg_conn* conn = conn_.get();
-  const Raw raw(params.values_);
-  if (PQsendQueryParams(conn, sql.c_str(), params.size(), nullptr, raw.values.data(),
-                        raw.lengths.data(), params.formats_.data(),
-                        format == ResultFormat::kBinary ? 1 : 0) != 1) {
-    Throw(nullptr, "PostgreSQL");
-  }
-  if (PQsetSingleRowMode(conn) != 1) {
-    CancelAndDrain();
-    Throw(nullptr, "PostgreSQL single-row mode");
-  }
-  // Every result up to the null one, so that the connection is ready for
-  // the next statement; the first failure is the one reported.
-  std::optional<Result> failure;
-  std::int64_t rows = 0;
-  try {
-    while (pg_result* raw_result = PQgetResult(conn)) {
-      Result result(raw_result);
-      const ExecStatusType status = PQresultStatus(raw_result);
-      if (status == PGRES_SINGLE_TUPLE) {
-        if (failure.has_value()) continue;
-        on_row(result);
-        ++rows;
-      } else if (status != PGRES_TUPLES_OK && !failure.has_value()) {
-        failure.emplace(std::move(result));  // PGRES_TUPLES_OK: the end, no row
-      }
-    }
-  } catch (...) {
-    CancelAndDrain();
-    throw;
-  }
-  if (failure.has_value()) Throw(failure->get(), "PostgreSQL");
-  return rows;
-}
-
-void Connection::CancelAndDrain() noexcept {
-  pg_conn* conn = conn_.get();
-  if (PGcancel* cancel = PQgetCancel(conn)) {
-    char error[256];
-    PQcancel(cancel, error, sizeof error);  // best effort: the drain below ends it either way
-    PQfreeCancel(cancel);
-  }
-  while (pg_result* rest = PQgetResult(conn)) PQclear(rest);
-}
-
 bool Connection::healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
 bool Connection::InTransaction() const {

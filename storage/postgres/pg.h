@@ -129,17 +129,6 @@ class Connection {
   void Send(const std::string& sql, const Params& params = {});
   Result Receive();
 
-  // Runs `sql` unprepared and hands its rows to `on_row` one at a time, a
-  // Result of one row each, as they arrive (libpq's single-row mode): the
-  // server sends them all without waiting for the client, so producing the
-  // rows and handling them overlap, in constant memory. Returns how many
-  // rows on_row got. A failure throws PgError. When on_row throws, the
-  // query is cancelled and the connection drained (so that it is ready for
-  // the next statement; a transaction around it has failed) before the
-  // exception goes on.
-  std::int64_t Stream(const std::string& sql, const Params& params, ResultFormat format,
-                      const std::function<void(const Result& row)>& on_row);
-
   // False once the connection is lost: the pool drops it.
   bool healthy() const;
   // Closes the connection now, for one left in a state no statement can
@@ -161,8 +150,6 @@ class Connection {
   Result Check(pg_result* result, std::string_view context) const;
   // The name `sql` is prepared under on this connection (prepared now if new).
   const std::string& Prepared(const std::string& sql, int parameters);
-  // Cancels the statement running and reads every result it still owes.
-  void CancelAndDrain() noexcept;
 
   std::unique_ptr<pg_conn, Finish> conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> name

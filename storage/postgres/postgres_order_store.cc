@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "storage/filter_sql.h"
 #include "storage/postgres/pg_copy.h"
@@ -57,9 +58,8 @@ void CheckColumnTypes(const PGresult* result) {
 // Binary COPY says nothing of types, so each value is checked for the size
 // its ColumnKind must arrive in (int8: 8 bytes, bool: 1): a schema that
 // drifted from kOrderColumns fails instead of being decoded as garbage
-// (most drifts: an 8-byte type other than int8 would pass; the single-row
-// path checks the type OIDs of its first row, and the CSV identity test
-// runs both paths).
+// (most drifts: an 8-byte type other than int8 would pass; every scan
+// checks the type OIDs first).
 [[noreturn]] void WrongSize(std::size_t column, std::int32_t size) {
   throw StoreError("orders column " + std::string(kOrderColumns[column].name) + " came as " +
                        std::to_string(size) + " bytes, not as its type",
@@ -89,21 +89,6 @@ void DecodeValue(std::size_t column, const char* data, std::int32_t size, Column
   }
 }
 
-// Hands every row of `result` to `sink`; views point into `result`.
-std::int64_t DeliverRows(const PGresult* result, ColumnValue* values, OrderRowSink& sink) {
-  const int rows = PQntuples(result);
-  for (int row = 0; row < rows; ++row) {
-    for (std::size_t i = 0; i < kOrderColumnCount; ++i) {
-      const int column = static_cast<int>(i);
-      const bool null = PQgetisnull(result, row, column) != 0;
-      DecodeValue(i, PQgetvalue(result, row, column), null ? -1 : PQgetlength(result, row, column),
-                  values[i]);
-    }
-    sink.OnRow(values);
-  }
-  return rows;
-}
-
 // One COPY row to `sink`; views point into the row.
 void DeliverCopyRow(const pg::CopyField* row, ColumnValue* values, OrderRowSink& sink) {
   for (std::size_t i = 0; i < kOrderColumnCount; ++i)
@@ -111,48 +96,58 @@ void DeliverCopyRow(const pg::CopyField* row, ColumnValue* values, OrderRowSink&
   sink.OnRow(values);
 }
 
-pg::Params ToParams(const std::vector<SqlParam>& params) {
-  pg::Params out;
-  for (const SqlParam& param : params) {
-    std::visit([&](const auto& value) { out.Add(value); }, param);
+// The filter's values, as the transaction's settings its SQL reads
+// (SqlDialect::PostgresSettings): COPY takes no parameters, and values are
+// never spliced into SQL. One SELECT sets them all: a filter has at most 10
+// conditions of at most two values each (an `in` list is one array), far
+// from the 1,664 columns a SELECT may have.
+void SetFilterValues(pg::Connection& connection, const std::vector<SqlParam>& params) {
+  if (params.empty()) return;
+  std::string sql = "SELECT ";
+  pg::Params values;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int n = static_cast<int>(i) + 1;
+    if (i > 0) sql += ", ";
+    sql += "set_config('" + FilterSettingName(n) + "', $" + std::to_string(n) + ", true)";
+    if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
+      values.Add(std::to_string(*number));
+    } else {
+      values.Add(std::get<std::string>(params[i]));
+    }
   }
-  return out;
+  connection.RunOnce(sql, values);
 }
 
 // One scan in a REPEATABLE READ READ ONLY transaction, so that the count
 // and the rows come from one snapshot (orders merged meanwhile are not half
-// seen). The rows come in binary (no text parsing of numbers) while the sink
-// formats the previous ones, in constant memory: as a binary COPY when the
-// filter has no values (each row one buffer), else in libpq's single-row
-// mode (COPY takes no parameters, and values are never spliced into SQL;
-// each row is then a whole PGresult, about a third more of jobsd's CPU).
+// seen). The rows come as a binary COPY (no text parsing of numbers, each
+// row one buffer) while the sink formats the previous ones, in constant
+// memory; a filter's values reach it as settings of the transaction.
 // `delivered` counts the rows handed out so far, for the caller's retry.
-std::int64_t Scan(pg::Connection& connection, const std::string& count, const std::string& select,
-                  const pg::Params& params, OrderRowSink& sink, std::int64_t& delivered) {
+std::int64_t Scan(pg::Connection& connection, const SqlWhere& where, OrderRowSink& sink,
+                  std::int64_t& delivered) {
   pg::Transaction snapshot(connection, pg::Isolation::kRepeatableRead, /*read_only=*/true);
   // The bytes of the text values as stored, which are UTF-8.
   connection.Exec("SET LOCAL client_encoding = 'UTF8'");
-  // The first query takes the snapshot: the count and the rows read the
-  // same orders.
-  sink.OnTotal(connection.RunOnce(count, params).Int64(0, 0));
+  SetFilterValues(connection, where.params);
+  // Binary COPY says nothing of types: a schema that drifted from
+  // kOrderColumns fails here rather than be decoded as garbage.
+  CheckColumnTypes(connection
+                       .Run("SELECT " + OrderColumnList() + " FROM orders LIMIT 0", {},
+                            pg::ResultFormat::kBinary)
+                       .get());
+  const std::string where_clause = where.sql.empty() ? "" : " WHERE " + where.sql;
+  sink.OnTotal(connection.RunOnce("SELECT count(*) FROM orders" + where_clause).Int64(0, 0));
   ColumnValue values[kOrderColumnCount];
-  if (params.size() == 0) {
-    pg::CopyOut(connection, "COPY (" + select + ") TO STDOUT (FORMAT binary)",
-                static_cast<int>(kOrderColumnCount), [&](const pg::CopyField* row) {
-                  DeliverCopyRow(row, values, sink);
-                  ++delivered;
-                });
-    snapshot.Commit();
-    return delivered;
-  }
-  bool checked = false;
-  connection.Stream(select, params, pg::ResultFormat::kBinary, [&](const pg::Result& row) {
-    if (!checked) {
-      CheckColumnTypes(row.get());
-      checked = true;
-    }
-    delivered += DeliverRows(row.get(), values, sink);
-  });
+  // id by bytes, as SQLite's BINARY collation orders it (the column is
+  // COLLATE "C" already; saying so keeps the order if that ever changes).
+  pg::CopyOut(connection,
+              "COPY (SELECT " + OrderColumnList() + " FROM orders" + where_clause +
+                  " ORDER BY created_at, id COLLATE \"C\") TO STDOUT (FORMAT binary)",
+              static_cast<int>(kOrderColumnCount), [&](const pg::CopyField* row) {
+                DeliverCopyRow(row, values, sink);
+                ++delivered;
+              });
   snapshot.Commit();
   return delivered;
 }
@@ -164,22 +159,12 @@ std::unique_ptr<OrderImport> PostgresOrderStore::BeginImport() {
 }
 
 std::int64_t PostgresOrderStore::ScanOrders(const filter::Filter& filter, OrderRowSink& sink) {
-  const SqlWhere where = CompileOrderFilter(filter, SqlDialect::Postgres(1));
-  // Filtered SQL varies, so it is sent unprepared.
-  std::string select = "SELECT " + OrderColumnList() + " FROM orders";
-  if (!where.sql.empty()) select += " WHERE " + where.sql;
-  // id by bytes, as SQLite's BINARY collation orders it (the column is
-  // COLLATE "C" already; saying so keeps the order if that ever changes).
-  select += " ORDER BY created_at, id COLLATE \"C\"";
-  std::string count = "SELECT count(*) FROM orders";
-  if (!where.sql.empty()) count += " WHERE " + where.sql;
-  const pg::Params params = ToParams(where.params);
-
+  const SqlWhere where = CompileOrderFilter(filter, SqlDialect::PostgresSettings());
   for (int attempt = 1;; ++attempt) {
     std::int64_t delivered = 0;
     try {
       pg::Lease lease = pool_.Borrow();
-      return Scan(*lease, count, select, params, sink, delivered);
+      return Scan(*lease, where, sink, delivered);
     } catch (const pg::PgError& error) {
       // A pooled connection the server dropped (restart, idle timeout)
       // fails before the first row: another one may well work. Once rows

@@ -332,6 +332,24 @@ TEST(FilterSqlShapeTest, CompilesToParenthesisedConditionsWithBoundParams) {
                                                std::string("cancelled")}));
 }
 
+// For COPY, which takes no parameters: each value is read from its own
+// setting of the transaction, once (a scalar subquery), numbers as bigint;
+// an `in` list is one setting, an array literal whose elements are quoted
+// and escaped.
+TEST(FilterSqlShapeTest, TheSettingsDialectReadsEachValueFromItsSetting) {
+  const SqlWhere where = CompileOrderFilter(
+      filter::Parse("eq(created_at,2018-09-01):in(name,\"a\\\\b\\\",{NULL}\",c d)",
+                    filter::OrderFields()),
+      SqlDialect::PostgresSettings());
+  EXPECT_EQ(where.sql,
+            "(created_at >= (SELECT current_setting('jobsd.filter_1')::bigint) AND created_at < "
+            "(SELECT current_setting('jobsd.filter_2')::bigint)) AND (customer_name IN (SELECT "
+            "unnest(CAST((SELECT current_setting('jobsd.filter_3')) AS text[]))))");
+  EXPECT_EQ(where.params, (std::vector<SqlParam>{kSep1, kSep1 + kNanosPerDay,
+                                                 std::string(R"({"a\\b\",{NULL}","c d"})")}));
+  EXPECT_EQ(FilterSettingName(3), "jobsd.filter_3");
+}
+
 TEST(FilterSqlShapeTest, LikePatternsEscapeSqlWildcards) {
   struct Case {
     const char* filter;
