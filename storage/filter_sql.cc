@@ -160,8 +160,8 @@ std::string Predicate(std::string_view expression, const Condition& condition,
   if (condition.op == Op::kIn && dialect.kind == SqlDialect::Kind::kPostgresSettings) {
     // The whole list in one setting, as an array: IN over a subquery is a
     // hashed lookup per row, where a list of settings read one by one was
-    // compared value by value (an `in` of 1,840 values took 1.0 s over
-    // 200,000 orders where the literal list took 0.07 s).
+    // compared value by value (an `in` of 1,857 values took 1.0 s over
+    // 200,000 orders; the array takes 0.08 s, as bound parameters did).
     AppendText(TextArrayLiteral(condition.values), params);
     return sql + " IN (SELECT unnest(CAST(? AS text[])))";
   }

@@ -87,7 +87,7 @@ SeedSamples Samples() {
   return samples;
 }
 
-// An `in` with as many values as 8 KiB of filter holds (about 1,840): more
+// An `in` with as many values as 8 KiB of filter holds (1,857): more
 // than a SELECT list may have (1,664), so PostgreSQL's settings for them
 // cannot all be made by one SELECT.
 std::string LongestInFilter() {
