@@ -29,10 +29,10 @@ struct SqlDialect {
     kPostgres,
     // As kPostgres, but each value is read from a setting of the
     // transaction, (SELECT current_setting('jobsd.filter_<n>')) (n from 1,
-    // cast to bigint for numbers): for statements that take no parameters
-    // (COPY).
-    // The caller sets them first, with set_config(FilterSettingName(n),
-    // value as text, true).
+    // cast to bigint for numbers), and an `in` list is one setting holding
+    // a text array: for statements that take no parameters (COPY). The
+    // caller sets them first, with set_config(FilterSettingName(n), value
+    // as text, true).
     kPostgresSettings,
   };
   Kind kind = Kind::kSqlite;
