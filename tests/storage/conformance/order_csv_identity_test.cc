@@ -88,8 +88,8 @@ SeedSamples Samples() {
 }
 
 // An `in` with as many values as 8 KiB of filter holds (1,857): more
-// than a SELECT list may have (1,664), so PostgreSQL's settings for them
-// cannot all be made by one SELECT.
+// than a SELECT list may have (1,664), so on PostgreSQL the list must
+// travel as one setting, not one setting per value.
 std::string LongestInFilter() {
   std::string filter = "in(order_number";
   for (int value = 0; filter.size() + 6 <= 8 * 1024; ++value) {
