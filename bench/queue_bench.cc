@@ -8,6 +8,7 @@
 //   jobsd_queue_bench drain --db PATH --workers W [--nodes K]
 //   jobsd_queue_bench latency --db PATH --rate R --seconds S --workers W [--nodes K]
 //   jobsd_queue_bench rawsqlite --db PATH --n N
+//   jobsd_queue_bench rawbatch --db PATH --jobs N [--batch 1000]
 //   jobsd_queue_bench deeppage --db PATH --seconds S --threads T --limit L
 //
 // With --nodes K the workers run in K node processes (this binary's `node`
@@ -39,6 +40,7 @@
 
 #include "engine/queue/job_service.h"
 #include "engine/queue/worker_pool.h"
+#include "engine/random.h"
 #include "storage/files/local_artifact_store.h"
 #include "storage/job_row.h"
 #include "storage/open_store.h"
@@ -593,6 +595,73 @@ int RawSqlite(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// The floor of a batch enqueue: the rows `enqueue --mode batch` stores, put
+// into a jobsd store (its schema, indexes and triggers, migrated by the
+// store itself) by raw SQLite with the store's settings (WAL,
+// synchronous=FULL), in the engine's statement shape: 32 rows per INSERT,
+// one transaction per batch. Ids are drawn before the clock starts; the
+// rest of the engine's work (validation, results, group commit) is not here.
+int RawBatch(const std::map<std::string, std::string>& flags) {
+  const std::string path = Need(flags, "db");
+  const long jobs = std::stol(Need(flags, "jobs"));
+  const long batch = flags.count("batch") ? std::stol(flags.at("batch")) : 1000;
+  if (jobs <= 0 || batch <= 0) throw std::invalid_argument("--jobs and --batch must be positive");
+  storage::OpenStore(storage::StoreOptions{path});  // migrated, then closed
+  sqlite3* db = nullptr;
+  Check(sqlite3_open(path.c_str(), &db), db, "open");
+  Check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", nullptr, nullptr,
+                     nullptr),
+        db, "setup");
+  constexpr long kRows = 32;
+  auto prepare = [&](long rows) {
+    std::string sql =
+        "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts,"
+        " created_at, updated_at, run_after, expires_at) VALUES ";
+    for (long row = 0; row < rows; ++row) {
+      sql += std::string(row > 0 ? ", " : "") + "(?, ?, 'pending', ?, 0, 3, ?, ?, ?, ?)";
+    }
+    sqlite3_stmt* statement = nullptr;
+    Check(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), db, "prepare");
+    return statement;
+  };
+  sqlite3_stmt* many = prepare(kRows);
+  sqlite3_stmt* one = prepare(1);
+  const std::vector<std::string> ids = NewUuidsV4(static_cast<std::size_t>(jobs));
+  constexpr std::int64_t kRetention = std::int64_t{7} * 24 * 3600 * 1'000'000'000;
+  const auto start = SteadyClock::now();
+  for (long first = 0; first < jobs; first += batch) {
+    const long end = std::min(jobs, first + batch);
+    Check(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, "begin");
+    for (long row = first; row < end;) {
+      sqlite3_stmt* insert = end - row >= kRows ? many : one;
+      const long rows = insert == many ? kRows : 1;
+      for (long k = 0; k < rows; ++k, ++row) {
+        const int base = static_cast<int>(k * 7);
+        const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+        const std::string& id = ids[static_cast<std::size_t>(row)];
+        sqlite3_bind_text(insert, base + 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert, base + 2, kNoopType.data(), static_cast<int>(kNoopType.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(insert, base + 3, kPayload.data(), static_cast<int>(kPayload.size()),
+                          SQLITE_STATIC);
+        for (int column = 4; column <= 6; ++column) sqlite3_bind_int64(insert, base + column, now);
+        sqlite3_bind_int64(insert, base + 7, now + kRetention);
+      }
+      Check(sqlite3_step(insert), db, "insert");
+      sqlite3_reset(insert);
+    }
+    Check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
+  }
+  const double seconds = Seconds(SteadyClock::now() - start);
+  sqlite3_finalize(many);
+  sqlite3_finalize(one);
+  sqlite3_close(db);
+  std::printf("rawbatch_jobs_per_s=%.0f jobs=%ld seconds=%.3f\n", jobs / seconds, jobs, seconds);
+  return 0;
+}
+
 // The floor of a deep page: the bare query GET /v2/jobs runs for a page at
 // a random offset (the same columns, order and visibility condition), on T
 // threads with a read-only connection each, with no HTTP, JSON or cache.
@@ -670,6 +739,7 @@ int main(int argc, char** argv) {
     if (command == "latency") return flags.count("nodes") ? LatencyNodes(flags) : Latency(flags);
     if (command == "node") return Node(flags);
     if (command == "rawsqlite") return RawSqlite(flags);
+    if (command == "rawbatch") return RawBatch(flags);
     if (command == "deeppage") return DeepPage(flags);
     throw std::invalid_argument("unknown command " + command);
   } catch (const std::exception& e) {
