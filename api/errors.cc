@@ -138,6 +138,14 @@ Response JsonTextResponse(http::status status, std::string body) {
   return response;
 }
 
+Response JsonTextResponse(http::status status, std::shared_ptr<const std::string> body) {
+  Response response;
+  response.status = status;
+  response.headers.set(http::field::content_type, "application/json");
+  response.shared_body = std::move(body);
+  return response;
+}
+
 Response ErrorResponse(ErrorCode code, std::string_view detail, std::string_view request_id,
                        const boost::json::object& meta) {
   boost::json::object error;

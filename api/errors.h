@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -75,5 +76,7 @@ Response JsonResponse(http::status status, const boost::json::value& body);
 // The same for a body already written as JSON text (api/json_text.h),
 // which must be well-formed UTF-8: it is sent as it is.
 Response JsonTextResponse(http::status status, std::string body);
+// The same for a body kept by a cache: shared, not copied.
+Response JsonTextResponse(http::status status, std::shared_ptr<const std::string> body);
 
 }  // namespace jobsd::api

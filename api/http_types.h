@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/queue/artifact_store.h"
 
@@ -39,12 +40,17 @@ struct EventStreamStart {
 struct Response {
   http::status status = http::status::ok;
   http::fields headers;
-  std::string body;                        // ignored when `file` is set
+  std::string body;                        // ignored when `file` or `shared_body` is set
+  // A body shared with a cache (pages of GET /v2/jobs): sent as it is, with
+  // no copy per request.
+  std::shared_ptr<const std::string> shared_body;
   std::optional<FileSlice> file;           // Content-Length is set by the handler then
   std::optional<EventStreamStart> events;  // a stream follows the headers
   // The route template (e.g. /v2/jobs/{id}) for the access log and the
   // metrics; "unmatched" for unknown paths so raw paths never become labels.
   std::string route = "unmatched";
+
+  std::string_view BodyText() const { return shared_body ? std::string_view(*shared_body) : body; }
 };
 
 }  // namespace jobsd::api

@@ -118,7 +118,7 @@ std::optional<Response> ListJobsFromCache(const HandlerContext& context) {
   const JobService& jobs = context.services.jobs;
   const std::uint64_t version = jobs.ListVersion();
   if (auto body = context.list_cache.Find(ListCacheKey(list), version, jobs.clock().Now())) {
-    return JsonTextResponse(http::status::ok, *body);
+    return JsonTextResponse(http::status::ok, std::move(body));
   }
   return std::nullopt;
 }
@@ -133,12 +133,12 @@ Response ListJobs(const HandlerContext& context) {
   std::string key = ListCacheKey(list);
   const std::uint64_t version = jobs.ListVersion();
   if (auto body = context.list_cache.Find(key, version, jobs.clock().Now())) {
-    return JsonTextResponse(http::status::ok, *body);
+    return JsonTextResponse(http::status::ok, std::move(body));
   }
   JobPage page = jobs.List(list);
   auto body = std::make_shared<const std::string>(JobListDocument(page, list, context.public_url));
   context.list_cache.Put(std::move(key), version, page.valid_until, body);
-  return JsonTextResponse(http::status::ok, *body);
+  return JsonTextResponse(http::status::ok, std::move(body));
 }
 
 Response GetJob(const HandlerContext& context) {

@@ -280,13 +280,23 @@ asio::awaitable<void> Session::Write(Response& response, bool head, unsigned ver
     http::response<http::empty_body> message{response.status, version};
     TakeHeaders(message, response);
     // A stream's length is unknown: its HEAD says none.
-    if (!response.file && !response.events) message.content_length(response.body.size());
+    if (!response.file && !response.events) message.content_length(response.BodyText().size());
     message.keep_alive(keep_alive);
     co_await http::async_write(stream_, message, use_awaitable);
     co_return;
   }
   if (response.file) {
     co_await WriteFile(response, version, keep_alive);
+    co_return;
+  }
+  if (response.shared_body) {
+    // Sent from the cache's own string, which `response` keeps alive.
+    http::response<http::span_body<const char>> message{response.status, version};
+    TakeHeaders(message, response);
+    message.body() = {response.shared_body->data(), response.shared_body->size()};
+    message.keep_alive(keep_alive);
+    message.prepare_payload();
+    co_await http::async_write(stream_, message, use_awaitable);
     co_return;
   }
   http::response<http::string_body> message{response.status, version};

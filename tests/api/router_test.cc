@@ -42,7 +42,7 @@ class RouterTest : public ::testing::Test {
   std::string token_;
 };
 
-boost::json::value Body(const Response& response) { return boost::json::parse(response.body); }
+boost::json::value Body(const Response& response) { return boost::json::parse(response.BodyText()); }
 
 // Asserts the error envelope and that request_id matches X-Request-Id.
 void ExpectError(const Response& response, int status, std::string_view title,
@@ -384,7 +384,7 @@ TEST_F(RouterTest, ListCacheAnswersOnlyAPageHandleAlreadyGaveWhileNothingChanged
   const std::optional<Response> cached = inline_answer(target, token_);
   ASSERT_TRUE(cached);
   EXPECT_EQ(cached->status, http::status::ok);
-  EXPECT_EQ(cached->body, listed.body);
+  EXPECT_EQ(cached->BodyText(), listed.BodyText());
   EXPECT_EQ(cached->headers[http::field::content_type], listed.headers[http::field::content_type]);
   EXPECT_EQ(cached->headers[http::field::cache_control],
             listed.headers[http::field::cache_control]);

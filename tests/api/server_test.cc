@@ -113,6 +113,35 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   }
 }
 
+// A page the list cache has is sent from the cached string itself (no copy
+// per request): the same bytes and length as when it was listed, on a
+// connection that stays usable, and its HEAD announces that length.
+TEST_F(ServerTest, ACachedListPageGoesOutWholeAndTheConnectionGoesOn) {
+  StartServer();
+  for (int i = 0; i < 30; ++i) world_.CreateJob();
+  const std::string target = "/v2/jobs?page[limit]=25";
+  testing::HttpConnection connection = Connect();
+  auto send = [&](V method, const std::string& path) {
+    return SendOn(connection, testing::Authed(testing::MakeRequest(method, path), token_));
+  };
+  const Reply listed = send(V::get, target);
+  ASSERT_EQ(listed.result(), http::status::ok) << listed.body();
+  ASSERT_EQ(Json(listed).at("data").as_array().size(), 25u);
+  for (int i = 0; i < 3; ++i) {
+    const Reply cached = send(V::get, target);
+    EXPECT_EQ(cached.result(), http::status::ok);
+    EXPECT_EQ(cached.body(), listed.body());
+    EXPECT_EQ(cached[http::field::content_length], std::to_string(listed.body().size()));
+    EXPECT_EQ(cached[http::field::content_type], "application/json");
+    EXPECT_TRUE(cached.keep_alive());
+  }
+  const Reply head = send(V::head, target);
+  EXPECT_EQ(head.result(), http::status::ok);
+  EXPECT_EQ(head[http::field::content_length], std::to_string(listed.body().size()));
+  EXPECT_TRUE(head.body().empty());
+  EXPECT_EQ(send(V::get, "/healthz").result(), http::status::ok);
+}
+
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
   StartServer();
   const std::string big(64 * 1024 + 1, 'x');
