@@ -55,8 +55,9 @@ class Store {
   // its grace does not wait out another process's lock.
   virtual void AbortLockWaits() = 0;
   // Gives back memory that the store's caches keep from busier times and a
-  // quiet process does not need (SQLite: the page caches of the pooled
-  // connections not in use; the next queries read those pages again).
+  // quiet process does not need (SQLite: closes the connections not in use,
+  // the writer's too, with their page caches and prepared statements; the
+  // next queries open them again and read those pages again).
   // Best effort: never throws. Serve calls it once a burst is over.
   virtual void ReleaseCachedMemory() {}
 };

@@ -1,6 +1,7 @@
 #include "storage/sqlite/connection_pool.h"
 
 #include <utility>
+#include <vector>
 
 namespace jobsd::storage {
 
@@ -58,17 +59,15 @@ void ConnectionPool::Return(std::unique_ptr<sqlite::Connection> connection) {
   returned_.notify_one();
 }
 
-void ConnectionPool::ReleaseIdleMemory() {
-  // Under the lock, so that no connection is lent while it shrinks; a shrink
-  // only frees clean pages, a few microseconds per connection.
-  std::lock_guard lock(mutex_);
-  for (const std::unique_ptr<sqlite::Connection>& connection : idle_) {
-    try {
-      connection->Exec("PRAGMA shrink_memory");
-    } catch (...) {
-      // Only memory is at stake; the connection stays as it was.
-    }
+void ConnectionPool::CloseIdleConnections() {
+  std::vector<std::unique_ptr<sqlite::Connection>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(idle_);
+    open_count_ -= static_cast<int>(closing.size());
   }
+  returned_.notify_all();  // room to open new ones for whoever waits
+  // Closed here, outside the lock: a close may wait on the disk.
 }
 
 int ConnectionPool::open_connections() const {

@@ -57,9 +57,12 @@ class ConnectionPool {
 
   int open_connections() const;
 
-  // Empties the page caches of the connections not on loan now (PRAGMA
-  // shrink_memory); those on loan keep theirs. Best effort: never throws.
-  void ReleaseIdleMemory();
+  // Closes the connections not on loan now, and with them all SQLite holds
+  // for each (page cache, schema, prepared statements); those on loan stay.
+  // The next Borrow opens a new one. For a quiet process giving memory back:
+  // emptying the page caches alone left the statements that a burst had
+  // prepared spread over the heap, pinning the pages around them.
+  void CloseIdleConnections();
 
  private:
   friend class ConnectionLease;

@@ -143,7 +143,7 @@ class SqliteDatabase final : public Database {
   void AbortLockWaits() override { options_.abort_waits->store(true); }
 
   void ReleaseCachedMemory() override {
-    pool_.ReleaseIdleMemory();
+    pool_.CloseIdleConnections();
     jobs_.ReleaseWriterMemory();
   }
 

@@ -145,7 +145,12 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
       }
     }
     transaction.Commit();
+    if (close_after_commit_) {
+      close_after_commit_ = false;
+      connection_.reset();
+    }
   } catch (...) {
+    close_after_commit_ = false;  // its caller hears of the failure
     const std::exception_ptr error = std::current_exception();
     for (const PendingRef& pending : group) pending->error = error;
     // Left inside a transaction it cannot end, the connection is useless:
@@ -159,6 +164,13 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
     }
   }
   return nullptr;
+}
+
+void GroupWriter::CloseConnection() {
+  // The flag is set and read by the leader alone, on the connection's side
+  // of the lead hand-over; the empty transaction around it costs no fsync.
+  Write([this](sqlite::Connection&) { close_after_commit_ = true; }, Sync::kNormal,
+        Undo::kNothingWritten);
 }
 
 sqlite::Connection& GroupWriter::Connection() {

@@ -88,6 +88,12 @@ class GroupWriter {
   // is never called.
   void Submit(Work work, Sync sync, Undo undo, Done done);
 
+  // Closes the writing connection once the writes queued before this call
+  // have committed, and with it everything SQLite holds for it (page cache,
+  // schema, prepared statements); the next write opens a new one. For a
+  // quiet process giving memory back.
+  void CloseConnection();
+
  private:
   // A write waiting for its group's commit. Shared with the leader that
   // commits it, so that the leader can still wake it after the writer has
@@ -139,6 +145,7 @@ class GroupWriter {
   // or by the release store of kLead that the next leader acquires).
   std::unique_ptr<sqlite::Connection> connection_;
   std::optional<Sync> connection_sync_;  // unknown until set
+  bool close_after_commit_ = false;      // set by CloseConnection's write
 };
 
 }  // namespace jobsd::storage

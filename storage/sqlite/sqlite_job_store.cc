@@ -232,8 +232,7 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
 void SqliteJobStore::ReleaseWriterMemory() {
   checkpointer_.ReleaseMemory();
   try {
-    writer_.Write([](sqlite::Connection& connection) { connection.Exec("PRAGMA shrink_memory"); },
-                  GroupWriter::Sync::kNormal, GroupWriter::Undo::kNothingWritten);
+    writer_.CloseConnection();
   } catch (...) {
     // Only memory is at stake (the lock may be another process's now).
   }

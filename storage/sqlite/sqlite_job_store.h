@@ -59,10 +59,9 @@ class SqliteJobStore final : public JobStore {
   std::uint64_t ChangeVersion() override;
   bool ChangeVersionIsLocal() const override { return true; }
 
-  // Empties the writing connection's page cache of clean pages (PRAGMA
-  // shrink_memory, in a write of its own, after the writes queued before
-  // it) and closes the idle checkpointing connection. Best effort: never
-  // throws.
+  // Closes the writing connection (in a write of its own, after the writes
+  // queued before it; the next write opens a new one) and the idle
+  // checkpointing connection. Best effort: never throws.
   void ReleaseWriterMemory();
 
  private:

@@ -49,6 +49,35 @@ class GroupWriterTest : public ::testing::Test {
   GroupWriter writer_{[this] { return OpenConnection(options_); }};
 };
 
+// A quiet serve closes the writing connection to give its memory back
+// (Store::ReleaseCachedMemory): what was written before stays, and the next
+// write opens a new connection and commits as before.
+TEST(GroupWriterCloseTest, TheNextWriteAfterCloseConnectionOpensANewOne) {
+  testing::TempDir dir;
+  const DatabaseOptions options{dir / "close.db", /*busy_timeout_ms=*/5000};
+  OpenConnection(options)->Exec("CREATE TABLE t (v TEXT PRIMARY KEY)");
+  std::atomic<int> opened{0};
+  GroupWriter writer([&] {
+    ++opened;
+    return OpenConnection(options);
+  });
+  auto insert = [](const std::string& value) {
+    return [value](sqlite::Connection& connection) {
+      connection.Prepare("INSERT INTO t (v) VALUES (?)")->BindText(1, value).Run();
+    };
+  };
+  writer.Write(insert("a"));
+  writer.Write(insert("b"));
+  EXPECT_EQ(opened.load(), 1);
+  writer.CloseConnection();
+  EXPECT_EQ(opened.load(), 1) << "closing opens nothing";
+  writer.Write(insert("c"));
+  EXPECT_EQ(opened.load(), 2);
+  auto count = OpenConnection(options)->PrepareUncached("SELECT group_concat(v, '') FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnString(0), "abc");
+}
+
 TEST_F(GroupWriterTest, EveryWriteOfManyThreadsIsCommittedOnce) {
   constexpr int kThreads = 8, kWrites = 150;
   std::vector<std::thread> threads;

@@ -66,9 +66,9 @@ class JobStoreTest : public ::testing::Test {
 
 // What lets the API keep a rendered page (api/list_cache.h): the version
 // moves with a commit by any connection to the file, not only this store's.
-// ReleaseCachedMemory (serve's idle trimmer) empties the writing
-// connection's page cache too, not only the pooled readers': after a few
-// thousand inserts, what only the writer read is given back.
+// ReleaseCachedMemory (serve's idle trimmer) closes the writing connection
+// too, not only the pooled readers': after a few thousand inserts, what only
+// the writer read is given back, and the next write opens a new one.
 TEST_F(JobStoreTest, ReleasingCachedMemoryEmptiesTheWritersPageCache) {
   database_->ReleaseCachedMemory();
   std::vector<NewJob> jobs;
@@ -82,6 +82,8 @@ TEST_F(JobStoreTest, ReleasingCachedMemoryEmptiesTheWritersPageCache) {
   // 5,000 rows of ~300 bytes and their indexes: well over a megabyte of
   // pages, all in the writer's cache (no reader has read them).
   EXPECT_GT(released, 1 << 20) << "filled " << filled;
+  Insert("after-release", kT0);
+  EXPECT_TRUE(jobs_.FindJob("after-release", kT0 - 1).has_value());
 }
 
 TEST_F(JobStoreTest, ChangeVersionSeesACommitOfAnyConnection) {
