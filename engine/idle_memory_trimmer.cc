@@ -1,5 +1,8 @@
 #include "engine/idle_memory_trimmer.h"
 
+#include <dlfcn.h>
+
+#include <cstddef>
 #include <utility>
 
 #ifdef __GLIBC__
@@ -35,7 +38,29 @@ bool IdleMemoryTrimmer::RunOnce() {
   return true;
 }
 
+namespace {
+
+// jemalloc's control call, when the executable links jemalloc (the jobsd
+// binary does, see CMakeLists.txt); looked up rather than linked, so that
+// this library serves executables with either allocator.
+using Mallctl = int (*)(const char* name, void* old, std::size_t* old_size, void* value,
+                        std::size_t size);
+
+Mallctl JemallocControl() {
+  static const Mallctl mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  return mallctl;
+}
+
+}  // namespace
+
 void ReturnFreedMemoryToSystem() {
+  if (Mallctl mallctl = JemallocControl()) {
+    // Every arena (4096 is jemalloc.h's MALLCTL_ARENAS_ALL) gives back its
+    // free pages now, rather than after its decay time, which only runs
+    // while something allocates: a quiet serve would otherwise keep them.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+    return;
+  }
 #ifdef __GLIBC__
   // Unlike the automatic trim at free(), this also hands back the free pages
   // in the middle of every arena's heaps (madvise), not only at their top.

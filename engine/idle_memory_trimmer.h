@@ -51,8 +51,9 @@ class IdleMemoryTrimmer {
   bool released_ = false;
 };
 
-// Returns the free memory of every malloc arena to the system (glibc's
-// malloc_trim(0)); does nothing with another C library.
+// Returns the free memory of every malloc arena to the system: jemalloc's
+// purge of all arenas when the executable links jemalloc, else glibc's
+// malloc_trim(0); does nothing with another C library.
 void ReturnFreedMemoryToSystem();
 
 }  // namespace jobsd

@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libgtest-dev
-  libpq-dev postgresql-15 zlib1g-dev liblz4-dev libzstd-dev strace
+  libpq-dev postgresql-15 zlib1g-dev liblz4-dev libzstd-dev libjemalloc-dev strace
   chromium
 )
 # Extra tools, by purpose: JOBSD_DEPS_EXTRA="clang ..." adds more.

@@ -1,5 +1,6 @@
 #include "engine/idle_memory_trimmer.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -92,7 +93,8 @@ TEST(IdleMemoryTrimmerTest, EveryBurstIsFollowedByOneRelease) {
 }
 
 // The release serve does: memory freed in many small blocks, which glibc
-// keeps (serve's high trim threshold, set here too), goes back to the
+// keeps (serve's high trim threshold, set here too) and jemalloc keeps until
+// its decay time has passed with allocations going on, goes back to the
 // system. Sanitizers replace malloc, so there is nothing of glibc's to trim.
 TEST(IdleMemoryTrimmerTest, ReturnFreedMemoryToSystemLowersResidentMemory) {
 #if !defined(__GLIBC__) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -118,6 +120,16 @@ TEST(IdleMemoryTrimmerTest, ReturnFreedMemoryToSystemLowersResidentMemory) {
   const std::int64_t after = ResidentBytes();
   EXPECT_GT(before - after, std::int64_t{64} << 20) << "before " << before << ", after " << after;
   mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
+}
+
+// Built twice (tests/engine/CMakeLists.txt): the release above must go
+// through the allocator the executable really has.
+TEST(IdleMemoryTrimmerTest, ReleasesThroughTheLinkedAllocator) {
+#ifdef JOBSD_TEST_JEMALLOC
+  EXPECT_NE(dlsym(RTLD_DEFAULT, "mallctl"), nullptr) << "jemalloc is not linked";
+#else
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "mallctl"), nullptr) << "a test executable linked jemalloc";
 #endif
 }
 
