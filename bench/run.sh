@@ -517,6 +517,12 @@ if [[ $only =~ \ (queue|http|export|scale)\  ]]; then
   echo "- $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/^/sqlite3 /'), $(nginx -v 2>&1 | sed 's/.*: //'),"
   echo "  $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Node $(node -v), plainjob $(node -p \
     "require('$root/bench/node/node_modules/plainjob/package.json').version")"
+  # jobsd's allocator (CMakeLists.txt, jobsd_allocator): jemalloc unless built without it.
+  if ldd "$jobsd" | grep -q libjemalloc; then
+    echo "- jobsd allocates with jemalloc $(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null)"
+  else
+    echo "- jobsd allocates with glibc's malloc"
+  fi
   echo
   echo "## Sizes"
   echo
