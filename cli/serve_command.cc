@@ -77,6 +77,10 @@ sigset_t BlockStopSignals() {
 // for a lock, with far fewer such tops. Measured (POST then list burst, RSS
 // 40 s later / idle): one arena in all 1.40x but POST -10%; one per core no
 // better than two; glibc's tcache off 1.42x but lists of 100 -19%.
+// All of this is glibc's malloc, which only a build without jemalloc uses
+// (-DJOBSD_JEMALLOC=OFF, the sanitizer builds): the jobsd binary allocates
+// with jemalloc, for which these calls change nothing (its options are in
+// cli/jemalloc_conf.cc).
 void KeepFreedMemoryForReuse() {
 #ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
