@@ -134,15 +134,19 @@ std::optional<std::string> Authenticator::Authenticate(std::string_view token) {
   {
     std::lock_guard lock(known_mutex_);
     if (auto it = known_.find(hash); it != known_.end()) {
-      if (now < it->second.expires_at && now - it->second.checked_at < kTokenRecheck) {
+      if (now < it->second.expires_at && now - it->second.checked_at < kTokenRefresh) {
         return it->second.client_id;
       }
-      known_.erase(it);
     }
   }
+  // Read again past kTokenRefresh. The entry stays meanwhile: the requests
+  // answered from memory keep using it until its recheck is due.
   std::optional<StoredToken> stored = store_.FindToken(hash, now);
-  if (!stored) return std::nullopt;
   std::lock_guard lock(known_mutex_);
+  if (!stored) {
+    known_.erase(hash);
+    return std::nullopt;
+  }
   if (known_.size() >= kMaxKnownTokens) known_.clear();  // bounded; refills on demand
   known_[std::move(hash)] = KnownToken{stored->client_id, stored->expires_at, now};
   return std::move(stored->client_id);
@@ -156,6 +160,10 @@ std::optional<std::string> Authenticator::AuthenticateRemembered(std::string_vie
   auto it = known_.find(hash);
   if (it == known_.end() || now >= it->second.expires_at ||
       now - it->second.checked_at >= kTokenRecheck) {
+    return std::nullopt;
+  }
+  if (now - it->second.checked_at >= kTokenRefresh && !it->second.refresh_sent) {
+    it->second.refresh_sent = true;  // this request reads it again (Authenticate)
     return std::nullopt;
   }
   return it->second.client_id;

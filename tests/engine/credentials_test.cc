@@ -104,6 +104,31 @@ TEST_P(CredentialsTest, ARememberedTokenStillExpiresAndDiesWithItsClient) {
   EXPECT_FALSE(auth_.ValidateToken(late)) << "a remembered token expires on time";
 }
 
+// Past kTokenRefresh one request, and only one, is sent to read the token
+// again, so that the others never find it due all at once (they would all
+// go to the pool together).
+TEST_P(CredentialsTest, OneRequestReadsARememberedTokenAgainBeforeItIsDue) {
+  const ClientCredentials client = auth_.CreateClient();
+  const std::string token = auth_.IssueToken(client.client_id, client.client_secret)->access_token;
+  EXPECT_EQ(auth_.Authenticate(token), client.client_id);  // now remembered
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), client.client_id);
+  clock_.Advance(Authenticator::kTokenRefresh);
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), std::nullopt) << "the one sent to read it again";
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), client.client_id) << "the others still answered";
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), client.client_id);
+  EXPECT_EQ(auth_.Authenticate(token), client.client_id) << "the one sent reads it again";
+  // Where the first reading would now be due, the second one carries on.
+  clock_.Advance(Authenticator::kTokenRecheck - Authenticator::kTokenRefresh);
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), std::nullopt) << "the next one sent";
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), client.client_id);
+
+  // A token revoked by another process: the reading ahead forgets it for all.
+  Authenticator elsewhere(stores_.credentials(), clock_);
+  EXPECT_TRUE(elsewhere.DeleteClient(client.client_id));
+  EXPECT_EQ(auth_.Authenticate(token), std::nullopt);
+  EXPECT_EQ(auth_.AuthenticateRemembered(token), std::nullopt);
+}
+
 TEST_P(CredentialsTest, ConcurrentIssuingAndValidating) {
   const ClientCredentials client = auth_.CreateClient();
   std::vector<std::thread> threads;
