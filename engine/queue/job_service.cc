@@ -62,14 +62,19 @@ NewJob JobService::MakeNewJob(const CreateJobRequest& request, std::string id) c
   return job;
 }
 
+// Empty when the store makes the id itself (JobStore::MakesJobIds).
+std::string JobService::NewJobId() const {
+  return store_.MakesJobIds() ? std::string() : NewUuidV4();
+}
+
 CreateJobResult JobService::Create(const CreateJobRequest& request) {
   Validate(request);
-  return Answer(store_.InsertJob(MakeNewJob(request, NewUuidV4())));
+  return Answer(store_.InsertJob(MakeNewJob(request, NewJobId())));
 }
 
 void JobService::CreateAsync(const CreateJobRequest& request, const CreateDone& done) {
   Validate(request);
-  store_.InsertJobAsync(MakeNewJob(request, NewUuidV4()),
+  store_.InsertJobAsync(MakeNewJob(request, NewJobId()),
                         [this, done](std::exception_ptr error, InsertResult inserted) {
                           CreateJobResult result;
                           if (!error) {
@@ -103,7 +108,8 @@ CreateJobResult JobService::Answer(InsertResult inserted) {
 std::vector<Job> JobService::CreateMany(const std::vector<CreateJobRequest>& requests) {
   std::vector<NewJob> jobs;
   jobs.reserve(requests.size());
-  std::vector<std::string> ids = NewUuidsV4(requests.size());
+  std::vector<std::string> ids = store_.MakesJobIds() ? std::vector<std::string>(requests.size())
+                                                      : NewUuidsV4(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const CreateJobRequest& request = requests[i];
     if (request.idempotency_key) {

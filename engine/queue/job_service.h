@@ -129,6 +129,7 @@ class JobService {
  private:
   void Validate(const CreateJobRequest& request) const;
   NewJob MakeNewJob(const CreateJobRequest& request, std::string id) const;
+  std::string NewJobId() const;
   // What Create answers for the store's answer to its insert: the job, or
   // LimitReached / IdempotencyConflict; wakes the workers for a new job.
   CreateJobResult Answer(InsertResult inserted);

@@ -182,8 +182,15 @@ class JobStore {
   // - client_id already has max_active_for_client jobs pending or started
   //   (when that is > 0): active_limit_reached, job empty. The count and
   //   the insert are one transaction: concurrent inserts never both pass.
-  // An id already stored is a StoreError.
+  // An id already stored is a StoreError. With MakesJobIds(), an empty
+  // job.id asks the store for a new random UUID v4 of its own making, which
+  // the result carries.
   virtual InsertResult InsertJob(const NewJob& job) = 0;
+
+  // Whether the store makes new jobs' ids itself (see InsertJob): SQLite
+  // derives them from its sequence numbers, to find jobs without an index
+  // on their random ids. Otherwise the caller draws them (NewUuidV4).
+  virtual bool MakesJobIds() const { return false; }
 
   // InsertJob for each, in order, in one transaction (all or none).
   virtual std::vector<InsertResult> InsertJobs(const std::vector<NewJob>& jobs) = 0;

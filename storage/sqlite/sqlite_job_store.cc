@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_job_store.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <memory>
 #include <set>
@@ -10,6 +11,7 @@
 #include "engine/random.h"
 #include "storage/filter_sql.h"
 #include "storage/job_row.h"
+#include "storage/sqlite/job_id_codec.h"
 #include "storage/sqlite/sqlite.h"
 
 namespace jobsd::storage {
@@ -27,6 +29,51 @@ using sqlite::Transaction;
 // updated_at must change on every status change, even when the clock has
 // not moved (or moved back) since the last one. `now` is always ?1.
 #define JOBSD_TOUCH "updated_at = max(?1, updated_at + 1)"
+
+// How a statement names one job (0014): by its id, found through seq (the
+// rowid) when jobsd derived the id from it, else through the partial index
+// jobs_id_given. ?I is the id, ?S the seq it decodes to (BindSeq; NULL when
+// it decodes to none). SQLite reads both ways at once (MULTI-INDEX OR).
+#define JOBSD_JOB_NAMED(I, S) "id = ?" #I " AND (seq = ?" #S " OR id_from_seq = 0)"
+
+void BindSeq(Statement& statement, int index, const JobIdCodec& codec, std::string_view id) {
+  if (std::optional<std::int64_t> seq = codec.Decode(id)) {
+    statement.BindInt64(index, *seq);
+  } else {
+    statement.BindNull(index);
+  }
+}
+
+// The next sequence number, inside the caller's write transaction: above
+// every job's and every number AUTOINCREMENT has recorded (sqlite_sequence),
+// so a deleted job's number, hence its id, never comes back.
+std::int64_t NextSeq(sqlite::Connection& db) {
+  auto next = db.Prepare(
+      "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0),"
+      " coalesce((SELECT max(seq) FROM jobs), 0)) + 1");
+  next->Step();
+  return next->ColumnInt64(0);
+}
+
+// The id of a new job numbered `seq` or, when the codec skips that number,
+// the next one it gives an id (seq moves along).
+std::string DeriveId(const JobIdCodec& codec, std::int64_t& seq) {
+  for (;; ++seq) {
+    if (std::optional<std::string> id = codec.Encode(seq)) return *std::move(id);
+  }
+}
+
+// A job id given from outside (not derived) must not be one that a job
+// derived: jobs_id_given only keeps the given ones unique among themselves.
+void RefuseDerivedId(sqlite::Connection& db, const JobIdCodec& codec, const std::string& id) {
+  std::optional<std::int64_t> seq = codec.Decode(id);
+  if (!seq) return;
+  auto taken = db.Prepare("SELECT 1 FROM jobs WHERE seq = ? AND id = ? AND id_from_seq = 1");
+  taken->BindInt64(1, *seq).BindText(2, id);
+  if (taken->Step()) {
+    throw StoreError("sqlite: a job with id [" + id + "] is already stored", /*transient=*/false);
+  }
+}
 
 // A Statement's current row, read the way DecodeJobRow reads rows.
 struct StatementRow {
@@ -55,19 +102,20 @@ void BindParams(Statement& statement, const std::vector<SqlParam>& params, int f
 
 // Inserts `job` inside the caller's transaction, honouring its idempotency
 // key. Nothing is written when the key returns an earlier job.
-InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
+InsertResult InsertOne(sqlite::Connection& connection, const JobIdCodec& codec, const NewJob& job) {
   sqlite::Connection* const db = &connection;
   const Nanos now = job.created_at;
 
   if (job.idempotency_key) {
     auto earlier = db->Prepare("SELECT " JOBSD_JOB_COLUMNS
-                               ", request_hash, idempotency_expires_at"
+                               ", request_hash, idempotency_expires_at, seq"
                                " FROM jobs WHERE idempotency_key = ?");
     earlier->BindText(1, *job.idempotency_key);
     if (earlier->Step()) {
       Job found = ReadJob(*earlier);
       std::string request_hash(earlier->ColumnText(kJobColumnCount));
       Nanos key_expires_at = earlier->ColumnInt64(kJobColumnCount + 1);
+      const std::int64_t earlier_seq = earlier->ColumnInt64(kJobColumnCount + 2);
       if (key_expires_at > now && found.expires_at > now) {
         InsertResult result{std::move(found), /*created=*/false, /*key_conflict=*/false};
         result.key_conflict = request_hash != job.request_hash;
@@ -77,8 +125,8 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
       // old job keeps living without it.
       auto release = db->Prepare(
           "UPDATE jobs SET idempotency_key = NULL, request_hash = NULL,"
-          " idempotency_expires_at = NULL WHERE id = ?");
-      release->BindText(1, found.id);
+          " idempotency_expires_at = NULL WHERE seq = ?");
+      release->BindInt64(1, earlier_seq);
       release->Run();
     }
   }
@@ -100,12 +148,16 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
     }
   }
 
+  std::int64_t seq = NextSeq(*db);
+  const bool derived = job.id.empty();
+  std::string id = derived ? DeriveId(codec, seq) : job.id;
+  if (!derived) RefuseDerivedId(*db, codec, id);
   auto insert = db->Prepare(
       "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
       " updated_at, run_after, expires_at, idempotency_key, request_hash,"
-      " idempotency_expires_at, client_id)"
-      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)");
-  insert->BindText(1, job.id)
+      " idempotency_expires_at, client_id, seq, id_from_seq)"
+      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  insert->BindText(1, id)
       .BindText(2, job.job_type)
       .BindText(3, job.params)
       .BindInt64(4, job.max_attempts)
@@ -117,12 +169,15 @@ InsertResult InsertOne(sqlite::Connection& connection, const NewJob& job) {
         .BindInt64(9, job.idempotency_expires_at);
   }
   if (job.client_id) insert->BindText(10, *job.client_id);
+  insert->BindInt64(11, seq).BindInt64(12, derived ? 1 : 0);
   insert->Run();
-  return InsertResult{StoredJob(job)};
+  InsertResult result{StoredJob(job)};
+  result.job.id = std::move(id);
+  return result;
 }
 
 // Rows per statement of InsertPlainRows: one statement for many rows pays
-// SQLite's per-statement work (bind, step, halt) once. 32 rows x 7
+// SQLite's per-statement work (bind, step, halt) once. 32 rows x 9
 // parameters stays far below SQLite's 32,766 parameters.
 constexpr std::size_t kRowsPerInsert = 32;
 
@@ -130,12 +185,13 @@ const std::string& MultiRowInsertSql() {
   static const std::string sql = [] {
     std::string text =
         "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts,"
-        " created_at, updated_at, run_after, expires_at, client_id) VALUES ";
+        " created_at, updated_at, run_after, expires_at, client_id, seq, id_from_seq) VALUES ";
     for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
-      auto p = [&](int k) { return "?" + std::to_string(row * 7 + static_cast<std::size_t>(k)); };
+      auto p = [&](int k) { return "?" + std::to_string(row * 9 + static_cast<std::size_t>(k)); };
       if (row > 0) text += ", ";
       text += "(" + p(1) + ", " + p(2) + ", 'pending', " + p(3) + ", 0, " + p(4) + ", " + p(5) +
-              ", " + p(5) + ", " + p(5) + ", " + p(6) + ", " + p(7) + ")";
+              ", " + p(5) + ", " + p(5) + ", " + p(6) + ", " + p(7) + ", " + p(8) + ", " + p(9) +
+              ")";
     }
     return text;
   }();
@@ -145,15 +201,20 @@ const std::string& MultiRowInsertSql() {
 // Jobs with no idempotency key and no active-job limit need no reads before
 // their insert: kRowsPerInsert of them at a time go in one statement (the
 // rest one by one). Inside the caller's transaction, like InsertOne.
-void InsertPlainRows(sqlite::Connection& db, const NewJob* jobs, std::size_t count,
-                     std::vector<InsertResult>& results) {
+void InsertPlainRows(sqlite::Connection& db, const JobIdCodec& codec, const NewJob* jobs,
+                     std::size_t count, std::vector<InsertResult>& results) {
   std::size_t done = 0;
+  std::array<std::string, kRowsPerInsert> ids;
   for (; count - done >= kRowsPerInsert; done += kRowsPerInsert) {
     auto insert = db.Prepare(MultiRowInsertSql());
-    for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
+    std::int64_t seq = NextSeq(db);
+    for (std::size_t row = 0; row < kRowsPerInsert; ++row, ++seq) {
       const NewJob& job = jobs[done + row];
-      const int base = static_cast<int>(row * 7);
-      insert->BindText(base + 1, job.id)
+      const int base = static_cast<int>(row * 9);
+      const bool derived = job.id.empty();
+      ids[row] = derived ? DeriveId(codec, seq) : job.id;
+      if (!derived) RefuseDerivedId(db, codec, ids[row]);
+      insert->BindText(base + 1, ids[row])
           .BindText(base + 2, job.job_type)
           .BindText(base + 3, job.params)
           .BindInt64(base + 4, job.max_attempts)
@@ -164,13 +225,15 @@ void InsertPlainRows(sqlite::Connection& db, const NewJob* jobs, std::size_t cou
       } else {
         insert->BindNull(base + 7);
       }
+      insert->BindInt64(base + 8, seq).BindInt64(base + 9, derived ? 1 : 0);
     }
     insert->Run();
     for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
       results.push_back(InsertResult{StoredJob(jobs[done + row])});
+      results.back().job.id = std::move(ids[row]);
     }
   }
-  for (; done < count; ++done) results.push_back(InsertOne(db, jobs[done]));
+  for (; done < count; ++done) results.push_back(InsertOne(db, codec, jobs[done]));
 }
 
 bool IsPlain(const NewJob& job) { return !job.idempotency_key && job.max_active_for_client <= 0; }
@@ -186,7 +249,8 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   // then is there something to undo if the insert fails.
   const auto undo =
       job.idempotency_key ? GroupWriter::Undo::kSavepoint : GroupWriter::Undo::kNothingWritten;
-  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, job); },
+  const JobIdCodec& codec = Codec();
+  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, codec, job); },
                 GroupWriter::Sync::kFull, undo);
   return result;
 }
@@ -197,11 +261,12 @@ void SqliteJobStore::InsertJobAsync(NewJob job, InsertDone done) {
     InsertResult result;
   };
   auto insert = std::make_shared<Insert>(Insert{std::move(job), {}});
+  const JobIdCodec& codec = Codec();
   const auto undo = insert->job.idempotency_key ? GroupWriter::Undo::kSavepoint
                                                 : GroupWriter::Undo::kNothingWritten;
   writer_.Submit(
-      [insert](sqlite::Connection& connection) {
-        insert->result = InsertOne(connection, insert->job);
+      [insert, &codec](sqlite::Connection& connection) {
+        insert->result = InsertOne(connection, codec, insert->job);
       },
       GroupWriter::Sync::kFull, undo,
       [insert, done = std::move(done)](std::exception_ptr error) {
@@ -212,6 +277,7 @@ void SqliteJobStore::InsertJobAsync(NewJob job, InsertDone done) {
 
 std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& jobs) {
   std::vector<InsertResult> results;
+  const JobIdCodec& codec = Codec();
   writer_.Write([&](sqlite::Connection& connection) {
     results.clear();  // all or none
     results.reserve(jobs.size());
@@ -219,10 +285,10 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
       std::size_t end = first;
       while (end < jobs.size() && IsPlain(jobs[end])) ++end;
       if (end > first) {
-        InsertPlainRows(connection, jobs.data() + first, end - first, results);
+        InsertPlainRows(connection, codec, jobs.data() + first, end - first, results);
         first = end;
       } else {
-        results.push_back(InsertOne(connection, jobs[first++]));
+        results.push_back(InsertOne(connection, codec, jobs[first++]));
       }
     }
   });
@@ -240,9 +306,10 @@ void SqliteJobStore::ReleaseWriterMemory() {
 
 std::optional<Job> SqliteJobStore::FindJob(std::string_view id, Nanos now) {
   auto connection = pool_.Borrow();
-  auto select =
-      connection->Prepare("SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = ? AND expires_at > ?");
+  auto select = connection->Prepare(
+      "SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE " JOBSD_JOB_NAMED(1, 3) " AND expires_at > ?2");
   select->BindText(1, id).BindInt64(2, now);
+  BindSeq(*select, 3, Codec(), id);
   if (!select->Step()) return std::nullopt;
   return ReadJob(*select);
 }
@@ -404,6 +471,7 @@ std::vector<bool> SqliteJobStore::RenewLeases(const std::vector<LeaseRenewal>& r
                                               Nanos lease_until) {
   std::vector<bool> held;
   if (renewals.empty()) return held;
+  const JobIdCodec& codec = Codec();
   writer_.Write(
       [&](sqlite::Connection& connection) {
         held.assign(renewals.size(), false);
@@ -414,8 +482,9 @@ std::vector<bool> SqliteJobStore::RenewLeases(const std::vector<LeaseRenewal>& r
               "UPDATE jobs SET lease_expires_at = ?1,"
               " progress_rows_written = coalesce(?4, progress_rows_written),"
               " progress_rows_total = coalesce(?5, progress_rows_total)"
-              " WHERE id = ?2 AND claim_token = ?3 AND status = 'started'");
+              " WHERE " JOBSD_JOB_NAMED(2, 6) " AND claim_token = ?3 AND status = 'started'");
           renew->BindInt64(1, lease_until).BindText(2, renewal.id).BindText(3, renewal.token);
+          BindSeq(*renew, 6, codec, renewal.id);
           if (renewal.progress) {
             renew->BindInt64(4, renewal.progress->rows_written)
                 .BindInt64(5, renewal.progress->rows_total);
@@ -431,10 +500,12 @@ std::vector<bool> SqliteJobStore::RenewLeases(const std::vector<LeaseRenewal>& r
 namespace {
 
 // A job about to be cancelled, read inside the cancel's transaction.
-std::optional<Job> FindForCancel(sqlite::Connection& connection, std::string_view id, Nanos now) {
-  auto select =
-      connection.Prepare("SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE id = ? AND expires_at > ?");
+std::optional<Job> FindForCancel(sqlite::Connection& connection, const JobIdCodec& codec,
+                                 std::string_view id, Nanos now) {
+  auto select = connection.Prepare(
+      "SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE " JOBSD_JOB_NAMED(1, 3) " AND expires_at > ?2");
   select->BindText(1, id).BindInt64(2, now);
+  BindSeq(*select, 3, codec, id);
   if (!select->Step()) return std::nullopt;
   return ReadJob(*select);
 }
@@ -443,9 +514,10 @@ std::optional<Job> FindForCancel(sqlite::Connection& connection, std::string_vie
 
 CancelResult SqliteJobStore::CancelJob(std::string_view id, Nanos now) {
   CancelResult result;
+  const JobIdCodec& codec = Codec();
   writer_.Write([&](sqlite::Connection& connection) {
     result = CancelResult{};
-    std::optional<Job> job = FindForCancel(connection, id, now);
+    std::optional<Job> job = FindForCancel(connection, codec, id, now);
     if (!job) return;
     if (IsFinal(job->status)) {
       result.kind = CancelResult::Kind::kAlreadyFinished;
@@ -460,15 +532,17 @@ CancelResult SqliteJobStore::CancelJob(std::string_view id, Nanos now) {
       auto start = connection.Prepare(
           "UPDATE jobs SET status = 'started', claimed_by = 'cancel',"
           " claim_token = 'cancel:' || id, lease_expires_at = ?1"
-          " WHERE id = ?2 AND status = 'pending'");
+          " WHERE " JOBSD_JOB_NAMED(2, 3) " AND status = 'pending'");
       start->BindInt64(1, now).BindText(2, id);
+      BindSeq(*start, 3, codec, id);
       start->Run();
     }
     auto fail = connection.Prepare(
         "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-        " WHERE id = ?3 AND status = 'started'"
+        " WHERE " JOBSD_JOB_NAMED(3, 4) " AND status = 'started'"
         " RETURNING " JOBSD_JOB_COLUMNS);
     fail->BindInt64(1, now).BindText(2, kCancelledError).BindText(3, id);
+    BindSeq(*fail, 4, codec, id);
     if (!fail->Step()) throw StoreError("a job to cancel was not started", /*transient=*/false);
     result.kind = CancelResult::Kind::kCancelled;
     result.job = ReadJob(*fail);
@@ -480,13 +554,13 @@ CancelResult SqliteJobStore::CancelJob(std::string_view id, Nanos now) {
 
 namespace {
 
-bool ApplySucceeded(sqlite::Connection& connection, std::string_view id, std::string_view token,
-                    const SuccessResult& result, Nanos now) {
+bool ApplySucceeded(sqlite::Connection& connection, const JobIdCodec& codec, std::string_view id,
+                    std::string_view token, const SuccessResult& result, Nanos now) {
   auto update = connection.Prepare(
       "UPDATE jobs SET status = 'success', error = NULL, result = ?2, artifact_key = ?3,"
       " artifact_token = ?4, artifact_content_type = ?5, artifact_name = ?6,"
       " artifact_size = ?7, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE id = ?8 AND claim_token = ?9 AND status = 'started'");
+      " WHERE " JOBSD_JOB_NAMED(8, 10) " AND claim_token = ?9 AND status = 'started'");
   update->BindInt64(1, now);
   // Unbound parameters are NULL: no result, no artifact.
   if (!result.result.empty()) update->BindText(2, result.result);
@@ -498,43 +572,48 @@ bool ApplySucceeded(sqlite::Connection& connection, std::string_view id, std::st
     if (artifact->size) update->BindInt64(7, *artifact->size);
   }
   update->BindText(8, id).BindText(9, token);
+  BindSeq(*update, 10, codec, id);
   update->Run();
   return connection.Changes() == 1;
 }
 
-bool ApplyFailed(sqlite::Connection& connection, std::string_view id, std::string_view token,
-                 std::string_view error, Nanos now) {
+bool ApplyFailed(sqlite::Connection& connection, const JobIdCodec& codec, std::string_view id,
+                 std::string_view token, std::string_view error, Nanos now) {
   auto update = connection.Prepare(
       "UPDATE jobs SET status = 'failed', error = ?2, " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE id = ?3 AND claim_token = ?4 AND status = 'started'");
+      " WHERE " JOBSD_JOB_NAMED(3, 5) " AND claim_token = ?4 AND status = 'started'");
   update->BindInt64(1, now).BindText(2, error).BindText(3, id).BindText(4, token);
+  BindSeq(*update, 5, codec, id);
   update->Run();
   return connection.Changes() == 1;
 }
 
-bool ApplyRetry(sqlite::Connection& connection, std::string_view id, std::string_view token,
-                std::string_view error, Nanos run_after, Nanos now) {
+bool ApplyRetry(sqlite::Connection& connection, const JobIdCodec& codec, std::string_view id,
+                std::string_view token, std::string_view error, Nanos run_after, Nanos now) {
   auto update = connection.Prepare(
       "UPDATE jobs SET status = 'pending', error = ?2, run_after = ?3, " JOBSD_DROP_CLAIM
-      ", " JOBSD_TOUCH " WHERE id = ?4 AND claim_token = ?5 AND status = 'started'");
+      ", " JOBSD_TOUCH " WHERE " JOBSD_JOB_NAMED(4, 6) " AND claim_token = ?5"
+      " AND status = 'started'");
   update->BindInt64(1, now)
       .BindText(2, error)
       .BindInt64(3, run_after)
       .BindText(4, id)
       .BindText(5, token);
+  BindSeq(*update, 6, codec, id);
   update->Run();
   return connection.Changes() == 1;
 }
 
 // The run was interrupted on purpose (shutdown), so it does not count
 // against the job's attempts.
-bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::string_view token,
-                  Nanos now) {
+bool ApplyRelease(sqlite::Connection& connection, const JobIdCodec& codec, std::string_view id,
+                  std::string_view token, Nanos now) {
   auto update = connection.Prepare(
       "UPDATE jobs SET status = 'pending', run_after = ?1, attempts = max(attempts - 1, 0),"
       " " JOBSD_DROP_CLAIM ", " JOBSD_TOUCH
-      " WHERE id = ?2 AND claim_token = ?3 AND status = 'started'");
+      " WHERE " JOBSD_JOB_NAMED(2, 4) " AND claim_token = ?3 AND status = 'started'");
   update->BindInt64(1, now).BindText(2, id).BindText(3, token);
+  BindSeq(*update, 4, codec, id);
   update->Run();
   return connection.Changes() == 1;
 }
@@ -543,23 +622,23 @@ bool ApplyRelease(sqlite::Connection& connection, std::string_view id, std::stri
 
 namespace {
 
-std::vector<bool> ApplyCompletions(sqlite::Connection& connection,
+std::vector<bool> ApplyCompletions(sqlite::Connection& connection, const JobIdCodec& codec,
                                    const std::vector<JobCompletion>& completions, Nanos now) {
   std::vector<bool> applied;
   applied.reserve(completions.size());
   for (const JobCompletion& c : completions) {
     switch (c.kind) {
       case JobCompletion::Kind::kSucceeded:
-        applied.push_back(ApplySucceeded(connection, c.id, c.token, c.success, now));
+        applied.push_back(ApplySucceeded(connection, codec, c.id, c.token, c.success, now));
         break;
       case JobCompletion::Kind::kFailed:
-        applied.push_back(ApplyFailed(connection, c.id, c.token, c.error, now));
+        applied.push_back(ApplyFailed(connection, codec, c.id, c.token, c.error, now));
         break;
       case JobCompletion::Kind::kRetry:
-        applied.push_back(ApplyRetry(connection, c.id, c.token, c.error, c.run_after, now));
+        applied.push_back(ApplyRetry(connection, codec, c.id, c.token, c.error, c.run_after, now));
         break;
       case JobCompletion::Kind::kRelease:
-        applied.push_back(ApplyRelease(connection, c.id, c.token, now));
+        applied.push_back(ApplyRelease(connection, codec, c.id, c.token, now));
         break;
     }
   }
@@ -571,8 +650,9 @@ std::vector<bool> ApplyCompletions(sqlite::Connection& connection,
 std::vector<bool> SqliteJobStore::FinishJobs(const std::vector<JobCompletion>& completions,
                                              Nanos now) {
   std::vector<bool> applied;
+  const JobIdCodec& codec = Codec();
   writer_.Write([&](sqlite::Connection& connection) {
-    applied = ApplyCompletions(connection, completions, now);
+    applied = ApplyCompletions(connection, codec, completions, now);
   });
   return applied;
 }
@@ -582,9 +662,10 @@ FinishAndClaimResult SqliteJobStore::FinishAndClaim(const std::vector<JobComplet
   FinishAndClaimResult result;
   // Outcomes need FULL; with none, this is a plain claim.
   const auto sync = completions.empty() ? GroupWriter::Sync::kNormal : GroupWriter::Sync::kFull;
+  const JobIdCodec& codec = Codec();
   writer_.Write(
       [&](sqlite::Connection& connection) {
-        result.applied = ApplyCompletions(connection, completions, now);
+        result.applied = ApplyCompletions(connection, codec, completions, now);
         result.claimed = ClaimWithin(connection, next);
       },
       sync);
@@ -665,8 +746,8 @@ std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) 
   writer_.Write([&](sqlite::Connection& connection) {
     deleted.clear();
     auto remove = connection.Prepare(
-        "DELETE FROM jobs WHERE id IN"
-        " (SELECT id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
+        "DELETE FROM jobs WHERE seq IN"
+        " (SELECT seq FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
         " RETURNING id, artifact_key");
     remove->BindInt64(1, now).BindInt64(2, limit);
     while (remove->Step()) {
@@ -713,6 +794,18 @@ std::map<JobStatus, std::int64_t> SqliteJobStore::CountByStatus(Nanos now) {
   }
   transaction.Commit();
   return counts;
+}
+
+const JobIdCodec& SqliteJobStore::Codec() {
+  std::call_once(codec_once_, [this] {
+    auto connection = pool_.Borrow();
+    auto select = connection->Prepare("SELECT key FROM job_id_key");
+    if (!select->Step()) {
+      throw StoreError("jobs: the store has no job_id_key (migration 0014)", /*transient=*/false);
+    }
+    codec_.emplace(select->ColumnText(0));
+  });
+  return *codec_;
 }
 
 std::optional<Nanos> SqliteJobStore::NextRunAfter() {

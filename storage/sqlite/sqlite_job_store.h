@@ -9,11 +9,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "engine/queue/job_store.h"
 #include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/group_writer.h"
+#include "storage/sqlite/job_id_codec.h"
 #include "storage/sqlite/wal_checkpointer.h"
 
 namespace jobsd::storage {
@@ -48,6 +50,7 @@ class SqliteJobStore final : public JobStore {
   // Submitted to the group writer: `done` runs on its committing thread.
   void InsertJobAsync(NewJob job, InsertDone done) override;
   bool InsertsWithoutWaiting() const override { return true; }
+  bool MakesJobIds() const override { return true; }
   int RescueExpiredLeases(Nanos now) override;
   std::vector<std::string> ClaimHolders() override;
   int RescueClaimsOf(const std::vector<std::string>& dead_workers, Nanos now) override;
@@ -65,7 +68,13 @@ class SqliteJobStore final : public JobStore {
   void ReleaseWriterMemory();
 
  private:
+  // The codec of this store's job ids, its key read once (0014).
+  const JobIdCodec& Codec();
+
   ConnectionPool& pool_;
+  // Before writer_: work the writer still runs while it stops uses the codec.
+  std::once_flag codec_once_;
+  std::optional<JobIdCodec> codec_;  // set once by Codec()
   WalCheckpointer checkpointer_;  // outlives the writer's connection
   GroupWriter writer_;
   // Only ever asked PRAGMA data_version, which changes when another

@@ -362,6 +362,56 @@ TEST(MigrationsTest, Schema11StoreKeepsEveryJobAndStillRefusesAJobNotBornPending
   EXPECT_EQ(QueryText(*db, "SELECT count(*) FROM jobs WHERE id = 'born-done'"), "0");
 }
 
+// 0014 numbers the jobs (seq, the rowid they had) and stops indexing every
+// id: a store at version 13 keeps every job, its counts and its view, each
+// old id is still found and still unique, and the next job the store makes
+// gets a number above every old one and an id derived from it.
+TEST(MigrationsTest, Schema13StoreKeepsEveryJobFindableByItsIdAndNumbersNewOnes) {
+  testing::TempDir dir;
+  {
+    auto db = OpenStoreAtVersion(dir / "jobsd.db", 13);
+    InsertPendingJobsWithARowidGap(*db, /*with_client_ids=*/true);
+    db->Exec(
+        "UPDATE jobs SET status = 'started', attempts = 1, claimed_by = 'w', claim_token = 'c',"
+        " lease_expires_at = 9 WHERE id = 's'");
+    const JobsBeforeMigrating before(*db);
+    const std::string readable = "SELECT * FROM jobs_readable ORDER BY id";
+    const std::string readable_before = Dump(*db, readable);
+
+    ApplyMigrations(*db, 14, 14);
+    // Every old column, field and rowid; each row numbered by its rowid.
+    EXPECT_EQ(Dump(*db, before.every_field), before.rows);
+    EXPECT_EQ(Dump(*db, "SELECT count(*) FROM jobs WHERE seq = rowid AND id_from_seq = 0"), "4|\n");
+    EXPECT_EQ(Dump(*db, JobsBeforeMigrating::kCountsDump), before.counts);
+    EXPECT_EQ(Dump(*db, readable), readable_before);
+    EXPECT_EQ(QueryText(*db, "SELECT length(key) FROM job_id_key"), "16");
+    EXPECT_EQ(QueryText(*db, "PRAGMA integrity_check"), "ok");
+    // Old ids, idempotency keys and artifact tokens stay unique.
+    const std::string insert =
+        "INSERT INTO jobs (id, job_type, max_attempts, created_at, updated_at, run_after,"
+        " expires_at, idempotency_key) VALUES ";
+    EXPECT_THROW(db->Exec(insert + "('t', 'x', 5, 6, 6, 6, 100, NULL)"), StoreError);
+    EXPECT_THROW(db->Exec(insert + "('u', 'x', 5, 6, 6, 6, 100, 'key-p')"), StoreError);
+  }
+  auto database = Database::Open({dir / "jobsd.db"});
+  for (const char* id : {"p", "s", "f", "t"}) {
+    std::optional<Job> job = database->jobs().FindJob(id, 10);
+    ASSERT_TRUE(job.has_value()) << id;
+    EXPECT_EQ(job->id, id);
+  }
+  EXPECT_EQ(database->jobs().CancelJob("s", 10).kind, CancelResult::Kind::kCancelled);
+  NewJob fresh;
+  fresh.job_type = "order_export";
+  fresh.created_at = 20;
+  fresh.expires_at = 200;
+  fresh.max_attempts = 3;
+  const std::string made = database->jobs().InsertJob(fresh).job.id;
+  auto check = Connection::Open(dir / "jobsd.db");
+  EXPECT_EQ(Dump(*check, "SELECT seq, id_from_seq FROM jobs WHERE id = '" + made + "'"), "5|1|\n")
+      << "numbered after the old rowids (1 to 4)";
+  EXPECT_EQ(database->jobs().FindJob(made, 20)->id, made);
+}
+
 TEST(DatabaseSettingsTest, WalSynchronousFullForeignKeysAndBusyTimeout) {
   testing::TempDir dir;
   DatabaseOptions options{dir / "jobsd.db", 1234};
