@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 
 #include "engine/store_error.h"
@@ -16,17 +15,55 @@ constexpr int kCandidates = 64;  // 2^6: the bits a UUID v4 fixes
 
 using Block = std::array<unsigned char, kBlock>;
 
-// AES-128-ECB over whole blocks, no padding: `count` independent blocks.
-void Crypt(const std::array<unsigned char, JobIdCodec::kKeyBytes>& key, bool encrypt,
-           const unsigned char* in, unsigned char* out, int count) {
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context(EVP_CIPHER_CTX_new(),
-                                                                          &EVP_CIPHER_CTX_free);
+// This thread's AES-128-ECB contexts (no padding), keyed once. Setting up
+// a context (OpenSSL 3 fetches the cipher from its provider under locks)
+// cost more than the 65 blocks an id needs, so each thread keeps one per
+// direction and keys it again only when it meets another store's key. ECB
+// keeps no state between blocks: an initialised context takes any number
+// of updates.
+class AesContexts {
+ public:
+  using Key = std::array<unsigned char, JobIdCodec::kKeyBytes>;
+
+  ~AesContexts() {
+    EVP_CIPHER_CTX_free(encrypt_);
+    EVP_CIPHER_CTX_free(decrypt_);
+  }
+
+  EVP_CIPHER_CTX* For(const Key& key, bool encrypt) {
+    if (!encrypt_ || key != key_) {
+      if (!encrypt_) encrypt_ = EVP_CIPHER_CTX_new();
+      if (!decrypt_) decrypt_ = EVP_CIPHER_CTX_new();
+      if (!encrypt_ || !decrypt_ || !Init(encrypt_, key, 1) || !Init(decrypt_, key, 0)) {
+        EVP_CIPHER_CTX_free(encrypt_);
+        EVP_CIPHER_CTX_free(decrypt_);
+        encrypt_ = decrypt_ = nullptr;
+        throw StoreError("job ids: AES-128 from libcrypto failed", /*transient=*/false);
+      }
+      key_ = key;
+    }
+    return encrypt ? encrypt_ : decrypt_;
+  }
+
+ private:
+  static bool Init(EVP_CIPHER_CTX* context, const Key& key, int encrypt) {
+    return EVP_CipherInit_ex(context, EVP_aes_128_ecb(), nullptr, key.data(), nullptr, encrypt) ==
+               1 &&
+           EVP_CIPHER_CTX_set_padding(context, 0) == 1;
+  }
+
+  Key key_{};
+  EVP_CIPHER_CTX* encrypt_ = nullptr;
+  EVP_CIPHER_CTX* decrypt_ = nullptr;
+};
+
+// AES-128-ECB over `count` independent blocks.
+void Crypt(const AesContexts::Key& key, bool encrypt, const unsigned char* in, unsigned char* out,
+           int count) {
+  thread_local AesContexts contexts;
   int written = 0;
-  if (!context ||
-      EVP_CipherInit_ex(context.get(), EVP_aes_128_ecb(), nullptr, key.data(), nullptr,
-                        encrypt ? 1 : 0) != 1 ||
-      EVP_CIPHER_CTX_set_padding(context.get(), 0) != 1 ||
-      EVP_CipherUpdate(context.get(), out, &written, in, count * static_cast<int>(kBlock)) != 1 ||
+  if (EVP_CipherUpdate(contexts.For(key, encrypt), out, &written, in,
+                       count * static_cast<int>(kBlock)) != 1 ||
       written != count * static_cast<int>(kBlock)) {
     throw StoreError("job ids: AES-128 from libcrypto failed", /*transient=*/false);
   }
