@@ -4,8 +4,8 @@
 -- Every job id is a random UUID v4 (the API's contract), and until now the
 -- id was the table's key: a unique index in which each new job lands at a
 -- random place. Each commit then rewrote about one page of that index per
--- job: a batch of 1,000 jobs into a store of 100,000 appended ~620 pages to
--- the WAL, against ~120 without that index, and ran 3x slower on disk
+-- job: a batch of 1,000 jobs into a store of 100,000 appended ~600 pages to
+-- the WAL, against ~120 without that index, and ran 3-4x slower on disk
 -- (bench/schema_cost.sh, bench/RESULTS-schema.md). Every POST paid the same
 -- page per job.
 --
