@@ -21,10 +21,6 @@ void DropClaim(Job& job) {
   job.progress.reset();
 }
 
-bool NewestFirst(const Job& a, const Job& b) {
-  return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
-}
-
 }  // namespace
 
 template <typename Write>
@@ -73,13 +69,14 @@ void MemoryJobStore::Rollback() {
 void MemoryJobStore::Index(const Row& row) {
   if (row.idempotency_key) by_key_.emplace(*row.idempotency_key, row.job.id);
   if (row.job.artifact) by_token_.emplace(row.job.artifact->token, row.job.id);
-  if (row.job.status == JobStatus::kPending) pending_.emplace(row.job.created_at, row.job.id);
+  if (row.job.status == JobStatus::kPending)
+    pending_.emplace(row.job.created_at, row.seq, row.job.id);
 }
 
 void MemoryJobStore::Unindex(const Row& row) {
   if (row.idempotency_key) by_key_.erase(*row.idempotency_key);
   if (row.job.artifact) by_token_.erase(row.job.artifact->token);
-  pending_.erase({row.job.created_at, row.job.id});
+  pending_.erase({row.job.created_at, row.seq, row.job.id});
 }
 
 void MemoryJobStore::Put(Row row) {
@@ -168,6 +165,7 @@ InsertResult MemoryJobStore::InsertOne(const NewJob& job) {
     row.idempotency_expires_at = job.idempotency_expires_at;
   }
   row.client_id = job.client_id;
+  row.seq = ++last_seq_;
   InsertResult result;
   result.job = row.job;
   Put(std::move(row));
@@ -208,20 +206,22 @@ std::optional<Job> MemoryJobStore::FindJobByArtifactToken(std::string_view token
 JobPage MemoryJobStore::ListJobs(const JobQuery& query) {
   std::lock_guard lock(mutex_);
   JobPage page;
-  std::vector<const Job*> matching;
+  std::vector<const Row*> matching;
   for (const auto& [id, row] : rows_) {
     if (row.job.expires_at <= query.now) continue;
     page.valid_until = std::min(page.valid_until, row.job.expires_at);
-    if (MatchesJobFilter(query.filter, row.job)) matching.push_back(&row.job);
+    if (MatchesJobFilter(query.filter, row.job)) matching.push_back(&row);
   }
   page.total = static_cast<std::int64_t>(matching.size());
   if (query.offset >= page.total || query.limit <= 0) return page;
   const auto first = matching.begin() + query.offset;
   const auto last =
       matching.begin() + std::min<std::int64_t>(page.total, query.offset + query.limit);
-  std::partial_sort(matching.begin(), last, matching.end(),
-                    [](const Job* a, const Job* b) { return NewestFirst(*a, *b); });
-  for (auto job = first; job != last; ++job) page.jobs.push_back(**job);
+  // Newest first; ties of created_at: the later insert first.
+  std::partial_sort(matching.begin(), last, matching.end(), [](const Row* a, const Row* b) {
+    return std::tie(a->job.created_at, a->seq) > std::tie(b->job.created_at, b->seq);
+  });
+  for (auto row = first; row != last; ++row) page.jobs.push_back((*row)->job);
   return page;
 }
 
@@ -234,7 +234,7 @@ std::vector<ClaimedJob> MemoryJobStore::ClaimWithin(const ClaimRequest& request)
   std::vector<ClaimedJob> claimed;
   if (request.max_jobs <= 0) return claimed;
   std::vector<std::string> ids;
-  for (const auto& [created_at, id] : pending_) {
+  for (const auto& [created_at, seq, id] : pending_) {
     if (static_cast<int>(ids.size()) == request.max_jobs) break;
     const Job& job = rows_.at(id).job;
     if (job.run_after <= request.now && job.expires_at > request.now) ids.push_back(id);
@@ -502,7 +502,7 @@ std::map<JobStatus, std::int64_t> MemoryJobStore::CountByStatus(Nanos now) {
 std::optional<Nanos> MemoryJobStore::NextRunAfter() {
   std::lock_guard lock(mutex_);
   std::optional<Nanos> earliest;
-  for (const auto& [created_at, id] : pending_) {
+  for (const auto& [created_at, seq, id] : pending_) {
     const Nanos run_after = rows_.at(id).job.run_after;
     if (!earliest || run_after < *earliest) earliest = run_after;
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,9 @@ class MemoryJobStore final : public JobStore {
     std::string request_hash;
     Nanos idempotency_expires_at = 0;
     std::optional<std::string> client_id;
+    // Insertion order, as SQLite's seq and PostgreSQL's: breaks ties of
+    // created_at in the listing and the claim.
+    std::int64_t seq = 0;
   };
 
   // Every write runs inside Transaction: the rows it replaced are kept
@@ -82,12 +86,14 @@ class MemoryJobStore final : public JobStore {
   int Rescue(const std::vector<std::string>& ids, std::string_view what, Nanos now);
 
   std::mutex mutex_;
-  std::map<std::string, Row, std::less<>> rows_;                  // by job id
-  std::map<std::string, std::string, std::less<>> by_key_;        // idempotency key -> id
-  std::map<std::string, std::string, std::less<>> by_token_;      // file token -> id
-  std::set<std::pair<Nanos, std::string>> pending_;               // (created_at, id), claim order
+  std::map<std::string, Row, std::less<>> rows_;              // by job id
+  std::map<std::string, std::string, std::less<>> by_key_;    // idempotency key -> id
+  std::map<std::string, std::string, std::less<>> by_token_;  // file token -> id
+  // (created_at, seq, id) of every pending job: the claim's order.
+  std::set<std::tuple<Nanos, std::int64_t, std::string>> pending_;
   std::vector<std::pair<std::string, std::optional<Row>>> undo_;  // this write's replaced rows
   std::uint64_t version_ = 0;
+  std::int64_t last_seq_ = 0;
   MemoryWebhookStore* webhooks_;
 };
 

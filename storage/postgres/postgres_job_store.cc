@@ -321,8 +321,8 @@ JobPage PostgresJobStore::ListJobs(const JobQuery& query) {
   const int next = 2 + static_cast<int>(where.params.size());
   const std::string count_sql = "SELECT count(*) FROM jobs" + condition;
   const std::string page_sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-                               " ORDER BY created_at DESC, id DESC LIMIT $" + std::to_string(next) +
-                               " OFFSET $" + std::to_string(next + 1);
+                               " ORDER BY created_at DESC, seq DESC LIMIT $" +
+                               std::to_string(next) + " OFFSET $" + std::to_string(next + 1);
   Params params;
   params.Add(query.now);
   AddParams(params, where.params);
@@ -388,21 +388,26 @@ std::vector<ClaimedJob> ClaimWithin(Connection& connection, const ClaimRequest& 
       "UPDATE jobs j SET status = 'started', attempts = j.attempts + 1, claimed_by = $3,"
       " claim_token = $4 || j.id, lease_expires_at = $5, " JOBSD_PG_TOUCH
       " WHERE j.id = ANY (ARRAY(SELECT jobs_claimable($1, $2)))"
-      " RETURNING " JOBSD_PG_J_COLUMNS ", j.claim_token",
+      " RETURNING " JOBSD_PG_J_COLUMNS ", j.claim_token, j.seq",
       Params()
           .Add(request.now)
           .Add(std::int64_t{request.max_jobs})
           .Add(request.worker_id)
           .Add(token_prefix)
           .Add(request.lease_until));
-  claimed.reserve(static_cast<std::size_t>(rows.rows()));
+  // RETURNING gives rows in no particular order; hand them out oldest first
+  // (ties of created_at by seq, as jobs_claimable took them).
+  std::vector<std::pair<std::int64_t, ClaimedJob>> taken;
+  taken.reserve(static_cast<std::size_t>(rows.rows()));
   for (int row = 0; row < rows.rows(); ++row) {
-    claimed.push_back(ClaimedJob{ReadJob(rows, row), rows.String(row, kJobColumnCount)});
+    taken.emplace_back(rows.Int64(row, kJobColumnCount + 1),
+                       ClaimedJob{ReadJob(rows, row), rows.String(row, kJobColumnCount)});
   }
-  // RETURNING gives rows in no particular order; hand them out oldest first.
-  std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
-    return std::tie(a.job.created_at, a.job.id) < std::tie(b.job.created_at, b.job.id);
+  std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second.job.created_at, a.first) < std::tie(b.second.job.created_at, b.first);
   });
+  claimed.reserve(taken.size());
+  for (auto& [seq, job] : taken) claimed.push_back(std::move(job));
   return claimed;
 }
 

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "engine/random.h"
 #include "storage/filter_sql.h"
@@ -392,7 +394,7 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
 
   if (query.offset < page.total) {
     const std::string sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-                            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
+                            " ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?";
     // The unfiltered page (what clients poll) keeps its prepared statement;
     // filtered ones vary with the filter's shape and share a small cache.
     auto prepared = where.sql.empty() ? connection->Prepare(sql) : connection->PrepareShaped(sql);
@@ -431,20 +433,25 @@ std::vector<ClaimedJob> ClaimWithin(sqlite::Connection& connection, const ClaimR
       " claim_token = ?2 || id, lease_expires_at = ?3, updated_at = max(?4, updated_at + 1)"
       " WHERE rowid IN (SELECT rowid FROM jobs"
       "   WHERE status = 'pending' AND run_after <= ?4 AND expires_at > ?4"
-      "   ORDER BY created_at, id LIMIT ?5)"
-      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token");
+      "   ORDER BY created_at, seq LIMIT ?5)"
+      " RETURNING " JOBSD_JOB_COLUMNS ", claim_token, seq");
   claim->BindText(1, request.worker_id)
       .BindText(2, token_prefix)
       .BindInt64(3, request.lease_until)
       .BindInt64(4, request.now)
       .BindInt64(5, request.max_jobs);
+  // RETURNING gives rows in no particular order; hand them out oldest first
+  // (ties of created_at by seq, as the claim took them).
+  std::vector<std::pair<std::int64_t, ClaimedJob>> taken;
   while (claim->Step()) {
-    claimed.push_back(ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
+    taken.emplace_back(claim->ColumnInt64(kJobColumnCount + 1),
+                       ClaimedJob{ReadJob(*claim), claim->ColumnString(kJobColumnCount)});
   }
-  // RETURNING gives rows in no particular order; hand them out oldest first.
-  std::sort(claimed.begin(), claimed.end(), [](const ClaimedJob& a, const ClaimedJob& b) {
-    return std::tie(a.job.created_at, a.job.id) < std::tie(b.job.created_at, b.job.id);
+  std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second.job.created_at, a.first) < std::tie(b.second.job.created_at, b.first);
   });
+  claimed.reserve(taken.size());
+  for (auto& [seq, job] : taken) claimed.push_back(std::move(job));
   return claimed;
 }
 

@@ -465,7 +465,8 @@ TEST_P(JobStoreConformanceTest, ListIsNewestFirstWithPagingAndTotal) {
 
   JobPage first = jobs_.ListJobs({{}, 3, 0, kT0});
   EXPECT_EQ(first.total, 9);
-  EXPECT_EQ(IdsOf(first), (Ids{"same-time-b", "same-time-a", "job-6"}));  // ties: id descending
+  // Ties of created_at: the later insert first (seq, not id: "a" < "b").
+  EXPECT_EQ(IdsOf(first), (Ids{"same-time-a", "same-time-b", "job-6"}));
   JobPage middle = jobs_.ListJobs({{}, 3, 3, kT0});
   EXPECT_EQ(IdsOf(middle), (Ids{"job-5", "job-4", "job-3"}));
   JobPage last = jobs_.ListJobs({{}, 4, 6, kT0});
@@ -622,6 +623,31 @@ TEST_P(JobStoreConformanceTest, ClaimTakesTheOldestFirstAndRespectsRunAfter) {
   EXPECT_EQ(retried[0].job.attempts, 2);
   EXPECT_EQ(retried[0].job.error, "try again");
   EXPECT_EQ(jobs_.NextRunAfter(), std::nullopt);
+}
+
+// Jobs created at the same instant (several nodes, or one batch with one
+// time) are claimed in the order they were inserted and listed the other way
+// round, whatever their ids say, alone or in a batch, in one claim or several.
+TEST_P(JobStoreConformanceTest, TiesOfCreatedAtAreClaimedInInsertOrderAndListedNewestInsertFirst) {
+  Insert("tie-m", kT0 + 5);
+  std::vector<NewJob> batch;
+  for (const char* id : {"tie-z", "tie-a", "tie-q"}) batch.push_back(MakeJob(id, kT0 + 5));
+  jobs_.InsertJobs(batch);
+  Insert("tie-c", kT0 + 5);
+  Insert("older", kT0 + 4);
+
+  EXPECT_EQ(IdsOf(jobs_.ListJobs({{}, 10, 0, kT0})),
+            (Ids{"tie-c", "tie-q", "tie-a", "tie-z", "tie-m", "older"}));
+  EXPECT_EQ(IdsOf(jobs_.ListJobs({{}, 2, 2, kT0})), (Ids{"tie-a", "tie-z"}));
+
+  std::vector<std::string> order;
+  for (int max : {2, 1, 5}) {
+    for (const ClaimedJob& c : jobs_.ClaimJobs({"w1", max, kT0 + 10, kT0 + 1000})) {
+      order.push_back(c.job.id);
+    }
+  }
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"older", "tie-m", "tie-z", "tie-a", "tie-q", "tie-c"}));
 }
 
 TEST_P(JobStoreConformanceTest, FinishingAndRenewingAreFencedByTheClaimToken) {

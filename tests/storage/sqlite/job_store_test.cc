@@ -126,17 +126,28 @@ TEST_F(JobStoreTest, TheClientsActiveCountReadsThePartialIndex) {
 }
 
 // jobs_listing is ascending (0013) so that new jobs append to it; the list
-// reads it backwards, newest first, without a sort.
+// reads it backwards, newest first, without a sort. Ties of created_at go by
+// seq (0015), which the index names right after created_at, so the claim
+// too reads its order from its index.
 TEST_F(JobStoreTest, TheListWalksItsIndexBackwardsAndNewJobsFillItsPages) {
   testing::InsertJobsOneAfterAnother(jobs_, 5000, kT0);
   auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
-  auto plan = connection->Prepare(
-      "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE expires_at > ?"
-      " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
-  std::string steps;
-  while (plan->Step()) steps += std::string(plan->ColumnText(3)) + "; ";
-  EXPECT_NE(steps.find("jobs_listing"), std::string::npos) << steps;
-  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
+  auto steps_of = [&](const std::string& sql) {
+    auto plan = connection->Prepare("EXPLAIN QUERY PLAN " + sql);
+    std::string steps;
+    while (plan->Step()) steps += std::string(plan->ColumnText(3)) + "; ";
+    return steps;
+  };
+  const std::string list = steps_of(
+      "SELECT id FROM jobs WHERE expires_at > ?1 ORDER BY created_at DESC, seq DESC"
+      " LIMIT ?2 OFFSET ?3");
+  EXPECT_NE(list.find("jobs_listing"), std::string::npos) << list;
+  EXPECT_EQ(list.find("TEMP B-TREE"), std::string::npos) << list;
+  const std::string claim = steps_of(
+      "SELECT rowid FROM jobs WHERE status = 'pending' AND run_after <= ?1 AND expires_at > ?1"
+      " ORDER BY created_at, seq LIMIT ?2");
+  EXPECT_NE(claim.find("jobs_claim"), std::string::npos) << claim;
+  EXPECT_EQ(claim.find("TEMP B-TREE"), std::string::npos) << claim;
   // Pages of each index: jobs_claim holds the same keys and one column more,
   // appended in order too. Split at the front, jobs_listing took twice as many.
   auto pages = [&](const char* index) {
