@@ -271,6 +271,48 @@ TEST_F(JobTriggerTest, UnknownStatusAndNonPendingInsertAreRefused) {
                StoreError);
 }
 
+// 0016: one AFTER INSERT trigger refuses a job not born pending and counts
+// the others. A refused job rolls its transaction back whole (nothing of it
+// stays, nor of the jobs before it in that transaction); a multi-row
+// INSERT OR FAIL that stops at a duplicate keeps and counts exactly the rows
+// before it, as the store's batches rely on.
+TEST_F(JobTriggerTest, ARefusedInsertLeavesNothingAndTheCountsFollowEveryRowKept) {
+  const std::string counts = "SELECT status, jobs FROM job_counts ORDER BY status";
+  const std::string truth =
+      "SELECT s.status, (SELECT count(*) FROM jobs WHERE status = s.status) FROM job_counts s"
+      " ORDER BY s.status";
+  const std::string insert =
+      "INSERT OR FAIL INTO jobs (id, job_type, status, max_attempts, created_at, updated_at,"
+      " run_after, expires_at) VALUES ";
+  db_->Exec("BEGIN");
+  db_->Exec(insert + "('a', 't', 'pending', 5, 1, 1, 1, 100)");
+  try {
+    db_->Exec(insert + "('b', 't', 'failed', 5, 1, 1, 1, 100)");
+    ADD_FAILURE() << "a job was created failed";
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("a job must be created pending"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_TRUE(db_->InAutocommit()) << "the transaction is rolled back";
+  EXPECT_EQ(QueryText(*db_, "SELECT group_concat(id) FROM jobs"), "j");
+  EXPECT_EQ(Dump(*db_, counts), "failed|0|\npending|1|\nstarted|0|\nsuccess|0|\n");
+
+  EXPECT_THROW(db_->Exec(insert +
+                         "('c', 't', 'pending', 5, 1, 1, 1, 100),"
+                         " ('d', 't', 'pending', 5, 1, 1, 1, 100),"
+                         " ('j', 't', 'pending', 5, 1, 1, 1, 100),"
+                         " ('e', 't', 'pending', 5, 1, 1, 1, 100)"),
+               StoreError);
+  EXPECT_EQ(QueryText(*db_, "SELECT group_concat(id) FROM (SELECT id FROM jobs ORDER BY id)"),
+            "c,d,j");
+  EXPECT_EQ(Dump(*db_, counts), "failed|0|\npending|3|\nstarted|0|\nsuccess|0|\n");
+  EXPECT_EQ(Dump(*db_, counts), Dump(*db_, truth));
+  EXPECT_EQ(QueryText(*db_,
+                      "SELECT group_concat(name) FROM sqlite_master WHERE type = 'trigger'"
+                      " AND tbl_name = 'jobs' AND sql LIKE '%AFTER INSERT%'"),
+            "jobs_inserted");
+}
+
 // 0004 rebuilds the jobs table: a store at version 3 with jobs in every
 // status keeps each job (same rowid, same fields) and its per-status counts.
 TEST(MigrationsTest, RebuildingJobsKeepsEveryJobItsRowidAndTheCounts) {
