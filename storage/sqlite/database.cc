@@ -106,7 +106,10 @@ class SqliteDatabase final : public Database {
         credentials_(pool_, [this] { watch_.Verify(); }),
         webhooks_(pool_, options.path, [this] { watch_.Verify(); }) {}
 
-  void Start(std::unique_ptr<sqlite::Connection> first) { pool_.Adopt(std::move(first)); }
+  void Start(std::unique_ptr<sqlite::Connection> first) {
+    pool_.Adopt(std::move(first));
+    jobs_.LoadIdKey();
+  }
 
   JobStore& jobs() override { return jobs_; }
   OrderStore& orders() override { return orders_; }

@@ -811,6 +811,7 @@ const JobIdCodec& SqliteJobStore::Codec() {
       throw StoreError("jobs: the store has no job_id_key (migration 0014)", /*transient=*/false);
     }
     codec_.emplace(select->ColumnText(0));
+    codec_->Encode(1);  // the first use of OpenSSL's AES: see LoadIdKey
   });
   return *codec_;
 }

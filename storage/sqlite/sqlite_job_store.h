@@ -62,6 +62,11 @@ class SqliteJobStore final : public JobStore {
   std::uint64_t ChangeVersion() override;
   bool ChangeVersionIsLocal() const override { return true; }
 
+  // Reads the job id key and makes one id, so that OpenSSL loads its
+  // configuration and cipher (several milliseconds, once per process) when
+  // the store opens rather than in the first insert. Database::Open calls it.
+  void LoadIdKey() { Codec(); }
+
   // Closes the writing connection (in a write of its own, after the writes
   // queued before it; the next write opens a new one) and the idle
   // checkpointing connection. Best effort: never throws.
