@@ -80,7 +80,7 @@ class SqliteJobStore final : public JobStore {
   // Before writer_: work the writer still runs while it stops uses the codec.
   std::once_flag codec_once_;
   std::optional<JobIdCodec> codec_;  // set once by Codec()
-  WalCheckpointer checkpointer_;  // outlives the writer's connection
+  WalCheckpointer checkpointer_;     // outlives the writer's connection
   GroupWriter writer_;
   // Only ever asked PRAGMA data_version, which changes when another
   // connection commits; this one never writes, so every commit counts.

@@ -297,11 +297,10 @@ TEST_F(JobTriggerTest, ARefusedInsertLeavesNothingAndTheCountsFollowEveryRowKept
   EXPECT_EQ(QueryText(*db_, "SELECT group_concat(id) FROM jobs"), "j");
   EXPECT_EQ(Dump(*db_, counts), "failed|0|\npending|1|\nstarted|0|\nsuccess|0|\n");
 
-  EXPECT_THROW(db_->Exec(insert +
-                         "('c', 't', 'pending', 5, 1, 1, 1, 100),"
-                         " ('d', 't', 'pending', 5, 1, 1, 1, 100),"
-                         " ('j', 't', 'pending', 5, 1, 1, 1, 100),"
-                         " ('e', 't', 'pending', 5, 1, 1, 1, 100)"),
+  EXPECT_THROW(db_->Exec(insert + "('c', 't', 'pending', 5, 1, 1, 1, 100),"
+                                  " ('d', 't', 'pending', 5, 1, 1, 1, 100),"
+                                  " ('j', 't', 'pending', 5, 1, 1, 1, 100),"
+                                  " ('e', 't', 'pending', 5, 1, 1, 1, 100)"),
                StoreError);
   EXPECT_EQ(QueryText(*db_, "SELECT group_concat(id) FROM (SELECT id FROM jobs ORDER BY id)"),
             "c,d,j");
