@@ -6,13 +6,13 @@
 #
 # Builds Release into build-bench/ (as bench/run.sh does) and migrates a fresh store. Beside it,
 # variants: the same store with a unique index on every job's random id added back (what each
-# job paid before migration 0014, when the id was the table's key), and stores that each drop
-# one more part of what a job insert writes: the id inside the claim and listing indexes, then
-# the two insert triggers. Each is filled by `jobsd_queue_bench rawbatch` (raw SQLite, the
+# job paid before migration 0014, when the id was the table's key), with the id back inside the
+# claim and listing indexes (before 0015), with two insert triggers instead of one (before
+# 0016), and without any. Each is filled by `jobsd_queue_bench rawbatch` (raw SQLite, the
 # engine's statement shape and ids, batches of 1000, WAL, synchronous=FULL), in the same
 # directory and the same minutes as plainjob's batch enqueue at its own synchronous=NORMAL and at
-# FULL. The dropping variants are measurements, not proposals: each drops something the API or
-# the schema's users rely on. Writes bench/RESULTS-schema.md (BENCH_OUT overrides). Needs what
+# FULL. The variant without triggers is a measurement, not a proposal: it drops what the
+# schema's users rely on. Writes bench/RESULTS-schema.md (BENCH_OUT overrides). Needs what
 # bench/run.sh needs (sqlite3, Node.js, bench/node).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,13 +61,17 @@ variant() {
 }
 cp "$work/current.db" "$work/random_id_index.db"
 sqlite3 "$work/random_id_index.db" "CREATE UNIQUE INDEX jobs_id_random ON jobs (id)"
-variant lean_indexes jobs \
-  's/(created_at, id, run_after, expires_at)/(created_at, run_after, expires_at)/; s/(created_at, id, expires_at)/(created_at, expires_at)/'
-cp "$work/lean_indexes.db" "$work/no_insert_triggers.db"
-sqlite3 "$work/no_insert_triggers.db" "DROP TRIGGER jobs_insert_pending; DROP TRIGGER job_counts_insert"
-cp "$work/current.db" "$work/current_no_insert_triggers.db"
-sqlite3 "$work/current_no_insert_triggers.db" "DROP TRIGGER jobs_insert_pending; DROP TRIGGER job_counts_insert"
-variants=(random_id_index current lean_indexes no_insert_triggers current_no_insert_triggers)
+variant ids_in_indexes jobs \
+  's/(created_at, seq, run_after, expires_at)/(created_at, id, run_after, expires_at)/; s/(created_at, seq, expires_at)/(created_at, id, expires_at)/'
+cp "$work/current.db" "$work/two_insert_triggers.db"
+sqlite3 "$work/two_insert_triggers.db" "DROP TRIGGER jobs_inserted;
+  CREATE TRIGGER jobs_insert_pending BEFORE INSERT ON jobs WHEN NEW.status IS NOT 'pending'
+  BEGIN SELECT RAISE(FAIL, 'a job must be created pending'); END;
+  CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs
+  BEGIN UPDATE job_counts SET jobs = jobs + 1 WHERE status = NEW.status; END;"
+cp "$work/current.db" "$work/no_insert_triggers.db"
+sqlite3 "$work/no_insert_triggers.db" "DROP TRIGGER jobs_inserted"
+variants=(random_id_index ids_in_indexes two_insert_triggers current no_insert_triggers)
 
 # ---- runs ------------------------------------------------------------------------------------
 declare -A R
@@ -104,9 +108,9 @@ describe() {
   case $1 in
     current) echo "the schema as migrated (migration $(sqlite3 "$work/current.db" 'SELECT max(version) FROM schema_migrations'))" ;;
     random_id_index) echo "the schema as migrated plus a unique index on \`id\` (each job's random UUID v4: the key before 0014)" ;;
-    lean_indexes) echo "the schema as migrated, \`jobs_claim\` and \`jobs_listing\` without \`id\`" ;;
-    no_insert_triggers) echo "… and without \`jobs_insert_pending\`, \`job_counts_insert\`" ;;
-    current_no_insert_triggers) echo "the schema as migrated, without the two insert triggers only" ;;
+    ids_in_indexes) echo "the schema as migrated, ties in \`jobs_claim\` and \`jobs_listing\` broken by \`id\` instead of \`seq\` (the indexes of 0014)" ;;
+    two_insert_triggers) echo "the schema as migrated, with \`jobs_insert_pending\` and \`job_counts_insert\` instead of \`jobs_inserted\` (the triggers before 0016)" ;;
+    no_insert_triggers) echo "the schema as migrated, without \`jobs_inserted\` (no insert trigger)" ;;
   esac
 }
 {
