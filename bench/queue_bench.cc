@@ -46,6 +46,7 @@
 #include "storage/job_row.h"
 #include "storage/open_store.h"
 #include "storage/sqlite/job_id_codec.h"
+#include "storage/sqlite/sqlite_job_store.h"
 
 namespace jobsd::bench {
 namespace {
@@ -721,9 +722,9 @@ int DeepPage(const std::map<std::string, std::string>& flags) {
   const double seconds = std::stod(Need(flags, "seconds"));
   const int threads = std::stoi(Need(flags, "threads"));
   const long limit = std::stol(Need(flags, "limit"));
-  const std::string sql = "SELECT " JOBSD_JOB_COLUMNS
-                          " FROM jobs WHERE expires_at > ?1"
-                          " ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3";
+  const std::string sql =
+      "SELECT " JOBSD_JOB_COLUMNS " FROM jobs WHERE expires_at > ?1" JOBSD_SQLITE_LIST_ORDER
+      " LIMIT ?2 OFFSET ?3";
   std::atomic<long> queries{0};
   std::atomic<long> total{-1};
   const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);

@@ -394,7 +394,7 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
 
   if (query.offset < page.total) {
     const std::string sql = "SELECT " JOBSD_JOB_COLUMNS " FROM jobs" + condition +
-                            " ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?";
+                            JOBSD_SQLITE_LIST_ORDER " LIMIT ? OFFSET ?";
     // The unfiltered page (what clients poll) keeps its prepared statement;
     // filtered ones vary with the filter's shape and share a small cache.
     auto prepared = where.sql.empty() ? connection->Prepare(sql) : connection->PrepareShaped(sql);

@@ -18,6 +18,11 @@
 #include "storage/sqlite/job_id_codec.h"
 #include "storage/sqlite/wal_checkpointer.h"
 
+// The order of the job list (GET /v2/jobs): newest first, ties by seq
+// (migrations/sqlite/0015). jobs_listing holds it, so no page is sorted.
+// bench/queue_bench.cc's deep-page floor runs the same query.
+#define JOBSD_SQLITE_LIST_ORDER " ORDER BY created_at DESC, seq DESC"
+
 namespace jobsd::storage {
 
 class SqliteJobStore final : public JobStore {

@@ -139,8 +139,7 @@ TEST_F(JobStoreTest, TheListWalksItsIndexBackwardsAndNewJobsFillItsPages) {
     return steps;
   };
   const std::string list = steps_of(
-      "SELECT id FROM jobs WHERE expires_at > ?1 ORDER BY created_at DESC, seq DESC"
-      " LIMIT ?2 OFFSET ?3");
+      "SELECT id FROM jobs WHERE expires_at > ?1" JOBSD_SQLITE_LIST_ORDER " LIMIT ?2 OFFSET ?3");
   EXPECT_NE(list.find("jobs_listing"), std::string::npos) << list;
   EXPECT_EQ(list.find("TEMP B-TREE"), std::string::npos) << list;
   const std::string claim = steps_of(
