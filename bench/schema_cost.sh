@@ -7,12 +7,12 @@
 # Builds Release into build-bench/ (as bench/run.sh does) and migrates a fresh store. Beside it,
 # variants: the same store with a unique index on every job's random id added back (what each
 # job paid before migration 0014, when the id was the table's key), with the id back inside the
-# claim and listing indexes (before 0015), with two insert triggers instead of one (before
-# 0016), and without any. Each is filled by `jobsd_queue_bench rawbatch` (raw SQLite, the
-# engine's statement shape and ids, batches of 1000, WAL, synchronous=FULL), in the same
+# claim and listing indexes (before 0015), with the two insert triggers of before 0016, with the
+# one of 0016 (0017 dropped it: the store counts its inserts), and with one that does nothing.
+# Each is filled by `jobsd_queue_bench rawbatch` (raw SQLite, the engine's statement shape and
+# ids, batches of 1000 counted by one UPDATE each, WAL, synchronous=FULL), in the same
 # directory and the same minutes as plainjob's batch enqueue at its own synchronous=NORMAL and at
-# FULL. The variant without triggers is a measurement, not a proposal: it drops what the
-# schema's users rely on. Writes bench/RESULTS-schema.md (BENCH_OUT overrides). Needs what
+# FULL. Writes bench/RESULTS-schema.md (BENCH_OUT overrides). Needs what
 # bench/run.sh needs (sqlite3, Node.js, bench/node).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,14 +64,23 @@ sqlite3 "$work/random_id_index.db" "CREATE UNIQUE INDEX jobs_id_random ON jobs (
 variant ids_in_indexes jobs \
   's/(created_at, seq, run_after, expires_at)/(created_at, id, run_after, expires_at)/; s/(created_at, seq, expires_at)/(created_at, id, expires_at)/'
 cp "$work/current.db" "$work/two_insert_triggers.db"
-sqlite3 "$work/two_insert_triggers.db" "DROP TRIGGER jobs_inserted;
+sqlite3 "$work/two_insert_triggers.db" "
   CREATE TRIGGER jobs_insert_pending BEFORE INSERT ON jobs WHEN NEW.status IS NOT 'pending'
   BEGIN SELECT RAISE(FAIL, 'a job must be created pending'); END;
   CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs
   BEGIN UPDATE job_counts SET jobs = jobs + 1 WHERE status = NEW.status; END;"
-cp "$work/current.db" "$work/no_insert_triggers.db"
-sqlite3 "$work/no_insert_triggers.db" "DROP TRIGGER jobs_inserted"
-variants=(random_id_index ids_in_indexes two_insert_triggers current no_insert_triggers)
+cp "$work/current.db" "$work/one_insert_trigger.db"
+sqlite3 "$work/one_insert_trigger.db" "
+  CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs BEGIN
+  SELECT RAISE(ROLLBACK, 'a job must be created pending') WHERE NEW.status IS NOT 'pending';
+  UPDATE job_counts SET jobs = jobs + 1 WHERE status = 'pending'; END;"
+# A trigger whose WHEN clause no row meets: what running a trigger program per row costs alone.
+cp "$work/current.db" "$work/idle_insert_trigger.db"
+sqlite3 "$work/idle_insert_trigger.db" "
+  CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs WHEN NEW.status IS NOT 'pending' BEGIN
+  SELECT RAISE(ROLLBACK, 'a job must be created pending'); END;"
+variants=(random_id_index ids_in_indexes two_insert_triggers one_insert_trigger idle_insert_trigger
+  current)
 
 # ---- runs ------------------------------------------------------------------------------------
 declare -A R
@@ -109,8 +118,9 @@ describe() {
     current) echo "the schema as migrated (migration $(sqlite3 "$work/current.db" 'SELECT max(version) FROM schema_migrations'))" ;;
     random_id_index) echo "the schema as migrated plus a unique index on \`id\` (each job's random UUID v4: the key before 0014)" ;;
     ids_in_indexes) echo "the schema as migrated, ties in \`jobs_claim\` and \`jobs_listing\` broken by \`id\` instead of \`seq\` (the indexes of 0014)" ;;
-    two_insert_triggers) echo "the schema as migrated, with \`jobs_insert_pending\` and \`job_counts_insert\` instead of \`jobs_inserted\` (the triggers before 0016)" ;;
-    no_insert_triggers) echo "the schema as migrated, without \`jobs_inserted\` (no insert trigger)" ;;
+    two_insert_triggers) echo "the schema as migrated plus \`jobs_insert_pending\` and \`job_counts_insert\` (the insert triggers before 0016)" ;;
+    one_insert_trigger) echo "the schema as migrated plus \`jobs_inserted\` (the insert trigger of 0016, dropped by 0017)" ;;
+    idle_insert_trigger) echo "the schema as migrated plus an insert trigger whose WHEN clause no row meets" ;;
   esac
 }
 {

@@ -126,14 +126,17 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
     sqlite::Transaction transaction(*connection);
     if (group.size() == 1) {
       (*group.front()->work)(*connection);  // alone: its error is the group's
+      if (after_each_) after_each_(*connection);
     } else {
       for (const PendingRef& pending : group) {
         // A savepoint per write (unless it needs none): one that fails is
         // undone alone.
         const bool savepoint = pending->undo == Undo::kSavepoint;
         if (savepoint) connection->Prepare("SAVEPOINT group_write")->Run();
+        bool wrote = false;
         try {
           (*pending->work)(*connection);
+          wrote = true;
         } catch (...) {
           // Some errors (I/O, disk full) make SQLite roll back the whole
           // transaction: then nothing of the group is stored.
@@ -142,6 +145,8 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
           if (savepoint) connection->Prepare("ROLLBACK TO group_write")->Run();
         }
         if (savepoint) connection->Prepare("RELEASE group_write")->Run();
+        // Outside the savepoint: a failure here fails the whole group.
+        if (wrote && after_each_) after_each_(*connection);
       }
     }
     transaction.Commit();

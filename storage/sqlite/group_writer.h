@@ -61,9 +61,18 @@ class GroupWriter {
   // `open` makes the writing connection (on first use, and again after a
   // failure left it unusable). `before_each`, when given, runs before each
   // group's transaction; if it throws, every write of the group gets that
-  // error and nothing is written.
-  explicit GroupWriter(Opener open, std::function<void()> before_each = {})
-      : open_(std::move(open)), before_each_(std::move(before_each)) {}
+  // error and nothing is written. `after_each`, when given, runs after each
+  // write that did not throw, outside its savepoint, in the same
+  // transaction: the writer's owner settles there what its writes left to
+  // write once (the SQLite job store: the count of the jobs they inserted).
+  // If it throws, the whole group fails as if the transaction could not
+  // commit.
+  using AfterEach = std::function<void(sqlite::Connection&)>;
+  explicit GroupWriter(Opener open, std::function<void()> before_each = {},
+                       AfterEach after_each = {})
+      : open_(std::move(open)),
+        before_each_(std::move(before_each)),
+        after_each_(std::move(after_each)) {}
   // Waits for the submitted writes to commit and report.
   ~GroupWriter();
   GroupWriter(const GroupWriter&) = delete;
@@ -129,6 +138,7 @@ class GroupWriter {
 
   Opener open_;
   std::function<void()> before_each_;
+  AfterEach after_each_;
 
   std::mutex mutex_;
   std::vector<PendingRef> queue_;  // guarded by mutex_

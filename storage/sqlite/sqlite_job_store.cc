@@ -207,9 +207,10 @@ void InsertPlainRows(sqlite::Connection& db, const JobIdCodec& codec, const NewJ
                      std::size_t count, std::vector<InsertResult>& results) {
   std::size_t done = 0;
   std::array<std::string, kRowsPerInsert> ids;
+  // Read once: inside this transaction only these statements insert.
+  std::int64_t seq = count >= kRowsPerInsert ? NextSeq(db) : 0;
   for (; count - done >= kRowsPerInsert; done += kRowsPerInsert) {
     auto insert = db.Prepare(MultiRowInsertSql());
-    std::int64_t seq = NextSeq(db);
     for (std::size_t row = 0; row < kRowsPerInsert; ++row, ++seq) {
       const NewJob& job = jobs[done + row];
       const int base = static_cast<int>(row * 9);
@@ -252,8 +253,12 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   const auto undo =
       job.idempotency_key ? GroupWriter::Undo::kSavepoint : GroupWriter::Undo::kNothingWritten;
   const JobIdCodec& codec = Codec();
-  writer_.Write([&](sqlite::Connection& connection) { result = InsertOne(connection, codec, job); },
-                GroupWriter::Sync::kFull, undo);
+  writer_.Write(
+      [&](sqlite::Connection& connection) {
+        result = InsertOne(connection, codec, job);
+        if (result.created) ++uncounted_inserts_;
+      },
+      GroupWriter::Sync::kFull, undo);
   return result;
 }
 
@@ -267,8 +272,9 @@ void SqliteJobStore::InsertJobAsync(NewJob job, InsertDone done) {
   const auto undo = insert->job.idempotency_key ? GroupWriter::Undo::kSavepoint
                                                 : GroupWriter::Undo::kNothingWritten;
   writer_.Submit(
-      [insert, &codec](sqlite::Connection& connection) {
+      [this, insert, &codec](sqlite::Connection& connection) {
         insert->result = InsertOne(connection, codec, insert->job);
+        if (insert->result.created) ++uncounted_inserts_;
       },
       GroupWriter::Sync::kFull, undo,
       [insert, done = std::move(done)](std::exception_ptr error) {
@@ -293,8 +299,17 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
         results.push_back(InsertOne(connection, codec, jobs[first++]));
       }
     }
+    for (const InsertResult& inserted : results) uncounted_inserts_ += inserted.created ? 1 : 0;
   });
   return results;
+}
+
+void SqliteJobStore::CountInsertedJobs(sqlite::Connection& connection) {
+  const std::int64_t inserted = std::exchange(uncounted_inserts_, 0);
+  if (inserted == 0) return;
+  auto count = connection.Prepare("UPDATE job_counts SET jobs = jobs + ? WHERE status = 'pending'");
+  count->BindInt64(1, inserted);
+  count->Run();
 }
 
 void SqliteJobStore::ReleaseWriterMemory() {

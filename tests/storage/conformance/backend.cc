@@ -61,6 +61,7 @@ class SqliteRawJobRows final : public RawJobRows {
     if (!select.Step()) throw std::logic_error("no job " + id);
     return ParseJobStatus(select.ColumnString(0)).value();
   }
+  bool RefusesJobsNotBornPending() const override { return false; }
 
  private:
   std::unique_ptr<storage::sqlite::Connection> connection_;

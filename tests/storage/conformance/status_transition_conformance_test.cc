@@ -72,6 +72,14 @@ TEST_P(StatusTransitionConformanceTest, JobsAreBornPending) {
       EXPECT_NO_THROW(rows_->Insert(id, status));
       continue;
     }
+    if (!rows_->RefusesJobsNotBornPending()) {
+      // SQLite (0017): what such a row does to the counts is in
+      // tests/storage/sqlite/migrations_test.cc; its later moves are
+      // checked all the same.
+      EXPECT_NO_THROW(rows_->Insert(id, status));
+      EXPECT_EQ(rows_->Status(id), status);
+      continue;
+    }
     try {
       rows_->Insert(id, status);
       ADD_FAILURE() << id << " was created";

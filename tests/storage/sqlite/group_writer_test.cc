@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "storage/sqlite/open_connection.h"
@@ -163,6 +164,85 @@ TEST_F(GroupWriterTest, AWriteWithoutSavepointThatFailsLeavesItsGroupIntact) {
   EXPECT_EQ(values.size(), static_cast<std::size_t>(kThreads * 50 - 10 + 1));
   EXPECT_EQ(values.count("0-1"), 1u);
   EXPECT_EQ(values.count("5-49"), 1u);
+}
+
+// What the SQLite job store counts its inserted jobs with (0017): the hook
+// runs after every write that landed, in its transaction but outside its
+// savepoint, so that what it writes stays when a later write of the group is
+// undone, and nothing is written for a write that failed. Here each write
+// inserts a row and leaves the count to the hook: the count always matches
+// the rows, however the writes of six threads were grouped.
+TEST(GroupWriterAfterEachTest, RunsAfterEveryWriteThatLandedAndKeepsItsWorkWhenALaterOneFails) {
+  testing::TempDir dir;
+  const DatabaseOptions options{dir / "after.db", /*busy_timeout_ms=*/5000};
+  OpenConnection(options)->Exec(
+      "CREATE TABLE t (v TEXT PRIMARY KEY); CREATE TABLE c (n INTEGER NOT NULL CHECK (n >= 0));"
+      " INSERT INTO c VALUES (0)");
+  int uncounted = 0;  // touched inside writes only, as the store's tally
+  int hooks = 0;
+  GroupWriter writer([&] { return OpenConnection(options); }, {},
+                     [&](sqlite::Connection& connection) {
+                       ++hooks;
+                       auto count = connection.Prepare("UPDATE c SET n = n + ?");
+                       count->BindInt64(1, std::exchange(uncounted, 0));
+                       count->Run();
+                     });
+  constexpr int kThreads = 6;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const bool fail = t == 0 && i % 5 == 0;
+        try {
+          writer.Write([&](sqlite::Connection& connection) {
+            auto insert = connection.Prepare("INSERT INTO t (v) VALUES (?)");
+            insert->BindText(1, std::to_string(t) + "-" + std::to_string(i));
+            insert->Run();
+            if (fail) throw std::runtime_error("this write fails");
+            ++uncounted;
+          });
+        } catch (const std::runtime_error&) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 10);
+  EXPECT_EQ(hooks, kThreads * 50 - 10);
+  auto connection = OpenConnection(options);
+  auto rows = connection->PrepareUncached("SELECT (SELECT count(*) FROM t), (SELECT n FROM c)");
+  ASSERT_TRUE(rows.Step());
+  EXPECT_EQ(rows.ColumnInt64(0), kThreads * 50 - 10);
+  EXPECT_EQ(rows.ColumnInt64(1), rows.ColumnInt64(0));
+}
+
+// A hook that fails fails its whole group, as a commit that cannot happen:
+// the write gets the hook's error and nothing of it stays.
+TEST(GroupWriterAfterEachTest, AFailingHookFailsTheWriteAndLeavesNothing) {
+  testing::TempDir dir;
+  const DatabaseOptions options{dir / "after.db", /*busy_timeout_ms=*/5000};
+  OpenConnection(options)->Exec("CREATE TABLE t (v TEXT PRIMARY KEY)");
+  bool refuse = true;
+  GroupWriter writer([&] { return OpenConnection(options); }, {},
+                     [&](sqlite::Connection&) {
+                       if (refuse) throw std::runtime_error("the hook fails");
+                     });
+  auto insert = [](const std::string& value) {
+    return [value](sqlite::Connection& connection) {
+      auto statement = connection.Prepare("INSERT INTO t (v) VALUES (?)");
+      statement->BindText(1, value);
+      statement->Run();
+    };
+  };
+  EXPECT_THROW(writer.Write(insert("refused")), std::runtime_error);
+  refuse = false;
+  writer.Write(insert("kept"));
+  auto connection = OpenConnection(options);
+  auto rows = connection->PrepareUncached("SELECT group_concat(v) FROM t");
+  ASSERT_TRUE(rows.Step());
+  EXPECT_EQ(rows.ColumnString(0), "kept");
 }
 
 TEST_F(GroupWriterTest, AWriterLockedOutFailsAsTransientAndRecovers) {

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -221,6 +222,103 @@ TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
   while (!jobs_.DeleteExpiredJobs(now, 3).empty()) {
   }
   EXPECT_EQ(jobs_.ListJobs({JobFilter(""), 25, 0, now}).total, 30);
+}
+
+// 0017: no trigger counts an inserted job; the store adds what each write
+// inserted to job_counts in the same transaction. The counts match the rows
+// after every kind of insert: batches (of derived and given ids), single
+// and submitted ones, a replayed idempotency key and a client over its
+// limit (neither inserts), a batch refused whole, and inserts of four
+// threads racing a claiming thread, whose claims share group commits with
+// the inserts and take the pending count down in the same transactions.
+TEST_F(JobStoreTest, TheStoreCountsEveryJobItInsertsAndNothingElse) {
+  auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
+  const auto counts_and_truth = [&] {
+    auto select = connection->PrepareUncached(
+        "SELECT group_concat(status || '=' || jobs || '/' ||"
+        " (SELECT count(*) FROM jobs WHERE status = c.status), ' ') FROM job_counts c");
+    select.Step();
+    return select.ColumnString(0);
+  };
+  const auto expect_counts = [&](std::int64_t pending, std::int64_t started) {
+    auto select = connection->PrepareUncached(
+        "SELECT (SELECT jobs FROM job_counts WHERE status = 'pending'),"
+        " (SELECT jobs FROM job_counts WHERE status = 'started'),"
+        " (SELECT count(*) FROM jobs WHERE status = 'pending'),"
+        " (SELECT count(*) FROM jobs WHERE status = 'started')");
+    select.Step();
+    EXPECT_EQ(select.ColumnInt64(0), pending) << counts_and_truth();
+    EXPECT_EQ(select.ColumnInt64(1), started) << counts_and_truth();
+    EXPECT_EQ(select.ColumnInt64(2), pending);
+    EXPECT_EQ(select.ColumnInt64(3), started);
+  };
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 70; ++i) batch.push_back(MakeJob("", kT0 + i));  // ids derived
+  batch.push_back(MakeJob("given-1", kT0 + 70));
+  jobs_.InsertJobs(batch);
+  expect_counts(71, 0);
+
+  NewJob keyed = MakeJob("", kT0 + 100);
+  keyed.idempotency_key = "key";
+  keyed.request_hash = "h";
+  keyed.idempotency_expires_at = kT0 + kRetention;
+  EXPECT_TRUE(jobs_.InsertJob(keyed).created);
+  EXPECT_FALSE(jobs_.InsertJob(keyed).created);  // replayed: nothing inserted
+  NewJob limited = MakeJob("", kT0 + 101);
+  limited.client_id = "client";
+  limited.max_active_for_client = 1;
+  EXPECT_TRUE(jobs_.InsertJob(limited).created);
+  EXPECT_TRUE(jobs_.InsertJob(limited).active_limit_reached);
+  std::promise<InsertResult> submitted;
+  jobs_.InsertJobAsync(MakeJob("", kT0 + 102), [&](std::exception_ptr error, InsertResult result) {
+    if (error) {
+      submitted.set_exception(error);
+    } else {
+      submitted.set_value(std::move(result));
+    }
+  });
+  EXPECT_TRUE(submitted.get_future().get().created);
+  expect_counts(74, 0);
+
+  // A batch whose last job repeats a given id is refused whole.
+  std::vector<NewJob> refused(40, MakeJob("", kT0 + 200));
+  refused.push_back(MakeJob("given-1", kT0 + 240));
+  EXPECT_THROW(jobs_.InsertJobs(refused), StoreError);
+  expect_counts(74, 0);
+
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 150;
+  std::atomic<int> inserting{kThreads};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const Nanos at = kT0 + 1000 + t * kPerThread + i;
+        if (i % 50 == 0) {
+          jobs_.InsertJobs(std::vector<NewJob>(40, MakeJob("", at)));
+        } else {
+          jobs_.InsertJob(MakeJob("", at));
+        }
+      }
+      --inserting;
+    });
+  }
+  int claimed = 0;
+  std::thread claimer([&] {
+    // Claims what the threads insert, often with nothing pending left, so
+    // that a count settled late would go below zero.
+    while (inserting.load() > 0 || claimed < 74 + kThreads * (kPerThread + 3 * 39)) {
+      const Nanos now = kT0 + kRetention / 2;
+      const auto got = jobs_.ClaimJobs({"w", 7, now, now + kRetention});
+      claimed += static_cast<int>(got.size());
+      if (got.empty() && inserting.load() == 0) break;
+    }
+  });
+  for (std::thread& thread : threads) thread.join();
+  claimer.join();
+  const int inserted = 74 + kThreads * (kPerThread + 3 * 39);
+  expect_counts(inserted - claimed, claimed);
+  EXPECT_EQ(claimed, inserted) << "every job inserted was claimed once";
 }
 
 }  // namespace
