@@ -108,7 +108,7 @@ class SqliteDatabase final : public Database {
 
   void Start(std::unique_ptr<sqlite::Connection> first) {
     pool_.Adopt(std::move(first));
-    jobs_.LoadIdKey();
+    jobs_.Warm();
   }
 
   JobStore& jobs() override { return jobs_; }

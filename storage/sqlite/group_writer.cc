@@ -171,6 +171,14 @@ std::exception_ptr GroupWriter::Commit(const std::vector<PendingRef>& group) {
   return nullptr;
 }
 
+void GroupWriter::OpenEarly(const std::function<void(sqlite::Connection&)>& prepare) {
+  try {
+    prepare(Connection());
+  } catch (...) {
+    connection_.reset();  // the first write tries again, and tells
+  }
+}
+
 void GroupWriter::CloseConnection() {
   // The flag is set and read by the leader alone, on the connection's side
   // of the lead hand-over; the empty transaction around it costs no fsync.

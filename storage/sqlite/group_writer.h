@@ -97,6 +97,13 @@ class GroupWriter {
   // is never called.
   void Submit(Work work, Sync sync, Undo undo, Done done);
 
+  // Opens the writing connection now instead of in the first write, and
+  // runs `prepare` on it (statements to compile ahead). Best effort: if
+  // either fails, the first write opens a connection as before and reports
+  // what went wrong. Only while no write has begun and no other thread
+  // uses the writer (a store opening).
+  void OpenEarly(const std::function<void(sqlite::Connection&)>& prepare);
+
   // Closes the writing connection once the writes queued before this call
   // have committed, and with it everything SQLite holds for it (page cache,
   // schema, prepared statements); the next write opens a new one. For a

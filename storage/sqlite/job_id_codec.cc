@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include "engine/store_error.h"
@@ -113,24 +114,29 @@ std::optional<Block> Parse(std::string_view text) {
 
 // Every seq whose id `block` may be: the 64 candidates, decrypted at once.
 // Returns how many are valid (0, 1 or, never in practice, more) and the last.
+// Runs for every id made and read, so the buffers are left uninitialised
+// (every byte is written before it is read) and a candidate's tag is read
+// as one 8-byte word.
 int ValidCandidates(const std::array<unsigned char, JobIdCodec::kKeyBytes>& key, const Block& block,
                     std::int64_t& seq) {
-  std::array<unsigned char, kBlock * kCandidates> in{};
-  std::array<unsigned char, kBlock * kCandidates> out{};
+  std::array<unsigned char, kBlock * kCandidates> in;
+  std::array<unsigned char, kBlock * kCandidates> out;
   for (unsigned bits = 0; bits < kCandidates; ++bits) {
-    Block candidate = block;
-    SetFixedBits(candidate, bits);
-    std::copy(candidate.begin(), candidate.end(), in.begin() + bits * kBlock);
+    unsigned char* candidate = in.data() + bits * kBlock;
+    std::memcpy(candidate, block.data(), kBlock);
+    candidate[6] = static_cast<unsigned char>((block[6] & 0x0F) | ((bits & 0x0F) << 4));
+    candidate[8] = static_cast<unsigned char>((block[8] & 0x3F) | (((bits >> 4) & 0x03) << 6));
   }
   Crypt(key, /*encrypt=*/false, in.data(), out.data(), kCandidates);
   int valid = 0;
   for (int c = 0; c < kCandidates; ++c) {
     const unsigned char* plain = out.data() + c * kBlock;
-    bool tag = true;
-    for (std::size_t i = 8; i < kBlock; ++i) tag = tag && plain[i] == 0;
+    std::uint64_t tag = 0;
+    std::memcpy(&tag, plain + 8, sizeof tag);
+    if (tag != 0) continue;
     std::uint64_t value = 0;
     for (std::size_t i = 0; i < 8; ++i) value = (value << 8) | plain[i];
-    if (!tag || value == 0 || value > static_cast<std::uint64_t>(INT64_MAX)) continue;
+    if (value == 0 || value > static_cast<std::uint64_t>(INT64_MAX)) continue;
     ++valid;
     seq = static_cast<std::int64_t>(value);
   }

@@ -118,6 +118,12 @@ Statement& Statement::BindText(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindTextUncopied(int index, std::string_view value) {
+  const char* data = value.data() != nullptr ? value.data() : "";
+  Check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8), "bind");
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   Check(sqlite3_bind_null(stmt_, index), "bind");
   return *this;

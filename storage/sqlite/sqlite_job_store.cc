@@ -102,6 +102,12 @@ void BindParams(Statement& statement, const std::vector<SqlParam>& params, int f
   }
 }
 
+constexpr std::string_view kInsertOneSql =
+    "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
+    " updated_at, run_after, expires_at, idempotency_key, request_hash,"
+    " idempotency_expires_at, client_id, seq, id_from_seq)"
+    " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
 // Inserts `job` inside the caller's transaction, honouring its idempotency
 // key. Nothing is written when the key returns an earlier job.
 InsertResult InsertOne(sqlite::Connection& connection, const JobIdCodec& codec, const NewJob& job) {
@@ -154,11 +160,7 @@ InsertResult InsertOne(sqlite::Connection& connection, const JobIdCodec& codec, 
   const bool derived = job.id.empty();
   std::string id = derived ? DeriveId(codec, seq) : job.id;
   if (!derived) RefuseDerivedId(*db, codec, id);
-  auto insert = db->Prepare(
-      "INSERT OR FAIL INTO jobs (id, job_type, status, params, attempts, max_attempts, created_at,"
-      " updated_at, run_after, expires_at, idempotency_key, request_hash,"
-      " idempotency_expires_at, client_id, seq, id_from_seq)"
-      " VALUES (?1, ?2, 'pending', ?3, 0, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  auto insert = db->Prepare(kInsertOneSql);
   insert->BindText(1, id)
       .BindText(2, job.job_type)
       .BindText(3, job.params)
@@ -217,14 +219,15 @@ void InsertPlainRows(sqlite::Connection& db, const JobIdCodec& codec, const NewJ
       const bool derived = job.id.empty();
       ids[row] = derived ? DeriveId(codec, seq) : job.id;
       if (!derived) RefuseDerivedId(db, codec, ids[row]);
-      insert->BindText(base + 1, ids[row])
-          .BindText(base + 2, job.job_type)
-          .BindText(base + 3, job.params)
+      // Uncopied: ids and jobs outlive `insert`, which resets as it goes.
+      insert->BindTextUncopied(base + 1, ids[row])
+          .BindTextUncopied(base + 2, job.job_type)
+          .BindTextUncopied(base + 3, job.params)
           .BindInt64(base + 4, job.max_attempts)
           .BindInt64(base + 5, job.created_at)
           .BindInt64(base + 6, job.expires_at);
       if (job.client_id) {
-        insert->BindText(base + 7, *job.client_id);
+        insert->BindTextUncopied(base + 7, *job.client_id);
       } else {
         insert->BindNull(base + 7);
       }
@@ -302,6 +305,14 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
     for (const InsertResult& inserted : results) uncounted_inserts_ += inserted.created ? 1 : 0;
   });
   return results;
+}
+
+void SqliteJobStore::Warm() {
+  Codec();
+  writer_.OpenEarly([](sqlite::Connection& connection) {
+    connection.Prepare(MultiRowInsertSql());
+    connection.Prepare(kInsertOneSql);
+  });
 }
 
 void SqliteJobStore::CountInsertedJobs(sqlite::Connection& connection) {
@@ -826,7 +837,7 @@ const JobIdCodec& SqliteJobStore::Codec() {
       throw StoreError("jobs: the store has no job_id_key (migration 0014)", /*transient=*/false);
     }
     codec_.emplace(select->ColumnText(0));
-    codec_->Encode(1);  // the first use of OpenSSL's AES: see LoadIdKey
+    codec_->Encode(1);  // the first use of OpenSSL's AES: see Warm
   });
   return *codec_;
 }
