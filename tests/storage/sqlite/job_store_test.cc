@@ -148,15 +148,16 @@ TEST_F(JobStoreTest, TheListWalksItsIndexBackwardsAndNewJobsFillItsPages) {
       " ORDER BY created_at, seq LIMIT ?2");
   EXPECT_NE(claim.find("jobs_claim"), std::string::npos) << claim;
   EXPECT_EQ(claim.find("TEMP B-TREE"), std::string::npos) << claim;
-  // Pages of each index: jobs_claim holds the same keys and one column more,
-  // appended in order too. Split at the front, jobs_listing took twice as many.
+  // Pages of each index: jobs_claim holds the same keys and as many columns
+  // (0018), appended in order too. Split at the front, jobs_listing took
+  // twice as many.
   auto pages = [&](const char* index) {
     auto count = connection->Prepare("SELECT count(*) FROM dbstat WHERE name = ?");
     count->BindText(1, index);
     count->Step();
     return count->ColumnInt64(0);
   };
-  EXPECT_LE(pages("jobs_listing"), pages("jobs_claim"));
+  EXPECT_LE(pages("jobs_listing"), pages("jobs_claim") * 11 / 10);
 }
 
 TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
