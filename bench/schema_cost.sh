@@ -62,7 +62,7 @@ variant() {
 cp "$work/current.db" "$work/random_id_index.db"
 sqlite3 "$work/random_id_index.db" "CREATE UNIQUE INDEX jobs_id_random ON jobs (id)"
 variant ids_in_indexes jobs \
-  's/(created_at, seq, run_after, expires_at)/(created_at, id, run_after, expires_at)/; s/(created_at, seq, expires_at)/(created_at, id, expires_at)/'
+  's/(created_at, seq, run_after)/(created_at, id, run_after)/; s/(created_at, seq, expires_at)/(created_at, id, expires_at)/'
 cp "$work/current.db" "$work/two_insert_triggers.db"
 sqlite3 "$work/two_insert_triggers.db" "
   CREATE TRIGGER jobs_insert_pending BEFORE INSERT ON jobs WHEN NEW.status IS NOT 'pending'
@@ -117,7 +117,7 @@ describe() {
   case $1 in
     current) echo "the schema as migrated (migration $(sqlite3 "$work/current.db" 'SELECT max(version) FROM schema_migrations'))" ;;
     random_id_index) echo "the schema as migrated plus a unique index on \`id\` (each job's random UUID v4: the key before 0014)" ;;
-    ids_in_indexes) echo "the schema as migrated, ties in \`jobs_claim\` and \`jobs_listing\` broken by \`id\` instead of \`seq\` (the indexes of 0014)" ;;
+    ids_in_indexes) echo "the schema as migrated, ties in \`jobs_claim\` and \`jobs_listing\` broken by \`id\` instead of \`seq\` (as before 0015)" ;;
     two_insert_triggers) echo "the schema as migrated plus \`jobs_insert_pending\` and \`job_counts_insert\` (the insert triggers before 0016)" ;;
     one_insert_trigger) echo "the schema as migrated plus \`jobs_inserted\` (the insert trigger of 0016, dropped by 0017)" ;;
     idle_insert_trigger) echo "the schema as migrated plus an insert trigger whose WHEN clause no row meets" ;;

@@ -6,7 +6,8 @@
 -- instead of 0.88-0.95 s (`jobsd_queue_bench enqueue` under /usr/bin/time),
 -- and `bench/schema_cost.sh` measured the raw insert at 1.18x of plainjob
 -- instead of 1.01x. SQLite evaluates a trigger's WHEN clause inside the
--- trigger's program, so a narrower trigger would have cost the same.
+-- trigger's program, so even a trigger whose WHEN no row meets keeps half
+-- to three quarters of that cost (two runs of bench/schema_cost.sh).
 --
 -- The store now counts the jobs it inserts itself, in the transaction that
 -- inserts them: one `UPDATE job_counts SET jobs = jobs + n` after each write
