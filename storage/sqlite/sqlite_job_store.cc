@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -259,7 +260,7 @@ InsertResult SqliteJobStore::InsertJob(const NewJob& job) {
   writer_.Write(
       [&](sqlite::Connection& connection) {
         result = InsertOne(connection, codec, job);
-        if (result.created) ++uncounted_inserts_;
+        if (result.created) NoteInserted(result.job);
       },
       GroupWriter::Sync::kFull, undo);
   return result;
@@ -277,7 +278,7 @@ void SqliteJobStore::InsertJobAsync(NewJob job, InsertDone done) {
   writer_.Submit(
       [this, insert, &codec](sqlite::Connection& connection) {
         insert->result = InsertOne(connection, codec, insert->job);
-        if (insert->result.created) ++uncounted_inserts_;
+        if (insert->result.created) NoteInserted(insert->result.job);
       },
       GroupWriter::Sync::kFull, undo,
       [insert, done = std::move(done)](std::exception_ptr error) {
@@ -302,7 +303,9 @@ std::vector<InsertResult> SqliteJobStore::InsertJobs(const std::vector<NewJob>& 
         results.push_back(InsertOne(connection, codec, jobs[first++]));
       }
     }
-    for (const InsertResult& inserted : results) uncounted_inserts_ += inserted.created ? 1 : 0;
+    for (const InsertResult& inserted : results) {
+      if (inserted.created) NoteInserted(inserted.job);
+    }
   });
   return results;
 }
@@ -315,7 +318,13 @@ void SqliteJobStore::Warm() {
   });
 }
 
-void SqliteJobStore::CountInsertedJobs(sqlite::Connection& connection) {
+void SqliteJobStore::NoteInserted(const Job& job) {
+  ++uncounted_inserts_;
+  inserted_retentions_.Add(job.created_at, job.expires_at);
+}
+
+void SqliteJobStore::RecordInsertedJobs(sqlite::Connection& connection) {
+  inserted_retentions_.WidenStoredRange(connection);
   const std::int64_t inserted = std::exchange(uncounted_inserts_, 0);
   if (inserted == 0) return;
   auto count = connection.Prepare("UPDATE job_counts SET jobs = jobs + ? WHERE status = 'pending'");
@@ -369,8 +378,9 @@ std::optional<std::set<std::string_view>> StatusesOnly(const filter::Filter& fil
   return kept;
 }
 
-// Visible jobs in `statuses`: the trigger-kept counts, less the expired
-// jobs the retention sweep has not deleted yet (few, found by index).
+// Visible jobs in `statuses`: the counts the store keeps, less the expired
+// jobs the retention sweep has not deleted yet (few, found by their
+// created_at in jobs_listing: 0019).
 std::int64_t CountVisible(sqlite::Connection& connection,
                           const std::set<std::string_view>& statuses, Nanos now) {
   std::int64_t total = 0;
@@ -378,9 +388,11 @@ std::int64_t CountVisible(sqlite::Connection& connection,
   while (counts->Step()) {
     if (statuses.count(counts->ColumnText(0)) > 0) total += counts->ColumnInt64(1);
   }
-  auto expired =
-      connection.Prepare("SELECT status, count(*) FROM jobs WHERE expires_at <= ? GROUP BY status");
-  expired->BindInt64(1, now);
+  auto expired = connection.Prepare(
+      "SELECT status, count(*) FROM jobs WHERE created_at <= ?1 AND expires_at <= ?2"
+      " GROUP BY status");
+  expired->BindInt64(1, JobRetentionRange::Read(connection).LastCreatedExpiredAt(now))
+      .BindInt64(2, now);
   while (expired->Step()) {
     if (statuses.count(expired->ColumnText(0)) > 0) total -= expired->ColumnInt64(1);
   }
@@ -396,6 +408,34 @@ std::uint64_t SqliteJobStore::ChangeVersion() {
   version->Step();
   return static_cast<std::uint64_t>(version->ColumnInt64(0));
 }
+
+namespace {
+
+// The earliest expires_at after `now`, read from jobs_listing (0019): the
+// first visible job in created_at order expires first when every job has the
+// same retention; otherwise a job expiring sooner was created before that
+// job expires less the shortest retention.
+std::optional<Nanos> NextExpiry(sqlite::Connection& connection, Nanos now) {
+  const JobRetentionRange range = JobRetentionRange::Read(connection);
+  const Nanos first_visible = range.FirstCreatedVisibleAt(now);
+  auto first = connection.Prepare(
+      "SELECT expires_at FROM jobs WHERE created_at >= ?1 AND expires_at > ?2"
+      " ORDER BY created_at, seq LIMIT 1");
+  first->BindInt64(1, first_visible).BindInt64(2, now);
+  if (!first->Step()) return std::nullopt;
+  const Nanos earliest = first->ColumnInt64(0);
+  if (range.Uniform()) return earliest;
+  auto sooner = connection.Prepare(
+      "SELECT min(expires_at) FROM jobs WHERE created_at >= ?1 AND created_at <= ?2"
+      " AND expires_at > ?3");
+  sooner->BindInt64(1, first_visible)
+      .BindInt64(2, range.LastCreatedExpiredAt(earliest - 1))
+      .BindInt64(3, now);
+  if (sooner->Step() && !sooner->IsNull(0)) return std::min(earliest, sooner->ColumnInt64(0));
+  return earliest;
+}
+
+}  // namespace
 
 JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
   SqlWhere where = CompileJobFilter(query.filter);
@@ -432,12 +472,8 @@ JobPage SqliteJobStore::ListJobs(const JobQuery& query) {
     page.jobs.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, page.total)));
     while (select.Step()) page.jobs.push_back(ReadJob(select));
   }
-  // Any visible job, matching or not: cheap (the jobs_expires_at index) and
-  // never too late.
-  auto next_expiry = connection->Prepare("SELECT min(expires_at) FROM jobs WHERE expires_at > ?");
-  next_expiry->BindInt64(1, query.now);
-  if (next_expiry->Step() && !next_expiry->IsNull(0))
-    page.valid_until = next_expiry->ColumnInt64(0);
+  // Any visible job, matching or not: cheap and never too late.
+  if (auto expiry = NextExpiry(*connection, query.now)) page.valid_until = *expiry;
 
   transaction.Commit();
   return page;
@@ -778,11 +814,16 @@ std::vector<ExpiredJob> SqliteJobStore::DeleteExpiredJobs(Nanos now, int limit) 
   if (limit <= 0) return deleted;
   writer_.Write([&](sqlite::Connection& connection) {
     deleted.clear();
+    // Found by their created_at in jobs_listing (0019). With one retention
+    // for every job, created_at order is expiry order, read from the index
+    // as it goes; otherwise the candidates are sorted by expiry.
+    const JobRetentionRange range = JobRetentionRange::Read(connection);
     auto remove = connection.Prepare(
-        "DELETE FROM jobs WHERE seq IN"
-        " (SELECT seq FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)"
-        " RETURNING id, artifact_key");
-    remove->BindInt64(1, now).BindInt64(2, limit);
+        std::string("DELETE FROM jobs WHERE seq IN"
+                    " (SELECT seq FROM jobs WHERE created_at <= ?1 AND expires_at <= ?2") +
+        (range.Uniform() ? " ORDER BY created_at, seq" : " ORDER BY expires_at, seq") +
+        " LIMIT ?3) RETURNING id, artifact_key");
+    remove->BindInt64(1, range.LastCreatedExpiredAt(now)).BindInt64(2, now).BindInt64(3, limit);
     while (remove->Step()) {
       deleted.push_back(ExpiredJob{remove->ColumnString(0), remove->ColumnOptionalString(1)});
     }
@@ -806,6 +847,7 @@ std::int64_t SqliteJobStore::ApplyRetention(Nanos retention) {
     apply->BindInt64(1, retention).BindInt64(2, kLatestTime - retention).BindInt64(3, kLatestTime);
     apply->Run();
     changed = connection.Changes();
+    ResetRetentionRange(connection, retention);
   });
   return changed;
 }

@@ -16,6 +16,7 @@
 #include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/group_writer.h"
 #include "storage/sqlite/job_id_codec.h"
+#include "storage/sqlite/job_retention_range.h"
 #include "storage/sqlite/wal_checkpointer.h"
 
 // The order of the job list (GET /v2/jobs): newest first, ties by seq
@@ -39,7 +40,7 @@ class SqliteJobStore final : public JobStore {
               return connection;
             },
             std::move(before_write),
-            [this](sqlite::Connection& connection) { CountInsertedJobs(connection); }) {}
+            [this](sqlite::Connection& connection) { RecordInsertedJobs(connection); }) {}
 
   InsertResult InsertJob(const NewJob& job) override;
   std::optional<Job> FindJob(std::string_view id, Nanos now) override;
@@ -83,10 +84,14 @@ class SqliteJobStore final : public JobStore {
  private:
   // The codec of this store's job ids, its key read once (0014).
   const JobIdCodec& Codec();
-  // Adds the jobs the write just run inserted to job_counts: one UPDATE per
-  // write instead of a trigger per row (migrations/sqlite/0017). Run by the
-  // group writer after each write that did not throw.
-  void CountInsertedJobs(sqlite::Connection& connection);
+  // Notes a job the running write inserted, once nothing of the write can
+  // fail any more.
+  void NoteInserted(const Job& job);
+  // Adds the jobs the write just run inserted to job_counts (0017) and their
+  // retentions to job_retention_range (0019): one UPDATE each per write
+  // instead of a trigger per row. Run by the group writer after each write
+  // that did not throw.
+  void RecordInsertedJobs(sqlite::Connection& connection);
 
   ConnectionPool& pool_;
   // Before writer_: work the writer still runs while it stops uses the codec.
@@ -94,9 +99,10 @@ class SqliteJobStore final : public JobStore {
   std::optional<JobIdCodec> codec_;  // set once by Codec()
   WalCheckpointer checkpointer_;     // outlives the writer's connection
   // Jobs inserted by the write the group writer is running, not yet in
-  // job_counts. Touched only inside writes (one at a time, by the leader);
-  // a write adds to it last, once nothing of it can fail any more.
+  // job_counts, and their retentions, not yet in job_retention_range.
+  // Touched only inside writes (one at a time, by the leader).
   std::int64_t uncounted_inserts_ = 0;
+  InsertedRetentions inserted_retentions_;
   GroupWriter writer_;
   // Only ever asked PRAGMA data_version, which changes when another
   // connection commits; this one never writes, so every commit counts.

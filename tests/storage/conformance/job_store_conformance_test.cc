@@ -924,6 +924,50 @@ TEST_P(JobStoreConformanceTest, ApplyRetentionMakesTheRetentionInForceEveryJobsE
   EXPECT_EQ(Get("new", now).expires_at, kLatestTime);
 }
 
+// Jobs kept for different times (a store between a change of retention and
+// the next start, or jobs given their own expiry): expiry order is not
+// creation order, and the list, the counts and the sweep follow expiry.
+TEST_P(JobStoreConformanceTest, JobsOfDifferentRetentionsExpireInTheirOwnOrder) {
+  auto insert = [&](std::string id, Nanos created_at, Nanos retention) {
+    NewJob job = MakeJob(std::move(id), created_at);
+    job.expires_at = created_at + retention;
+    ASSERT_TRUE(jobs_.InsertJob(job).created);
+  };
+  insert("long", kT0, 10 * kNanosPerDay);
+  insert("short", kT0 + 1, kNanosPerDay);
+  insert("middle", kT0 + 2, 5 * kNanosPerDay);
+  insert("usual", kT0 + 3, kRetention);
+  ClaimedJob claim = ClaimOne(kT0 + 4);
+  ASSERT_EQ(claim.job.id, "long");
+  ASSERT_TRUE(Succeed(claim, "long", kT0 + 5));
+
+  EXPECT_EQ(jobs_.ListJobs({{}, 1, 0, kT0}).valid_until, kT0 + 1 + kNanosPerDay);
+  const Nanos now = kT0 + 6 * kNanosPerDay;  // "short" and "middle" have expired
+  JobPage page = jobs_.ListJobs({{}, 25, 0, now});
+  EXPECT_EQ(page.total, 2);
+  EXPECT_EQ(IdsOf(page), (Ids{"usual", "long"}));
+  EXPECT_EQ(page.valid_until, kT0 + 3 + kRetention);
+  EXPECT_EQ(jobs_.CountByStatus(now).at(JobStatus::kPending), 1);
+  EXPECT_EQ(jobs_.CountByStatus(now).at(JobStatus::kSuccess), 1);
+
+  auto first = jobs_.DeleteExpiredJobs(now, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].id, "short");
+  auto second = jobs_.DeleteExpiredJobs(now, 10);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].id, "middle");
+  EXPECT_TRUE(jobs_.DeleteExpiredJobs(now, 10).empty());
+
+  // Past "usual" (7 days), before "long" (10): the older job outlives it.
+  const Nanos later = kT0 + 8 * kNanosPerDay;
+  EXPECT_EQ(IdsOf(jobs_.ListJobs({{}, 25, 0, later})), (Ids{"long"}));
+  EXPECT_EQ(jobs_.ListJobs({{}, 25, 0, later}).valid_until, kT0 + 10 * kNanosPerDay);
+  auto third = jobs_.DeleteExpiredJobs(later, 10);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].id, "usual");
+  EXPECT_TRUE(jobs_.FindJob("long", later).has_value());
+}
+
 TEST_P(JobStoreConformanceTest, DeleteExpiredJobsReturnsTheirArtifactsSoonestExpiredFirst) {
   Insert("a", kT0);
   Insert("b", kT0 + 1);

@@ -181,7 +181,14 @@ TEST_F(JobStoreTest, DeletingExpiredJobsGivesTheSpaceBack) {
 }
 
 TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
-  for (int i = 0; i < 40; ++i) Insert("j" + std::to_string(i), kT0 + i);
+  // The first ten jobs have a retention that ends at kT0 + 300: at `now`
+  // they have expired but are not swept yet, and vanish from the totals.
+  const Nanos now = kT0 + 300;
+  for (int i = 0; i < 40; ++i) {
+    NewJob job = MakeJob("j" + std::to_string(i), kT0 + i);
+    if (i < 10) job.expires_at = now;
+    ASSERT_TRUE(jobs_.InsertJob(job).created);
+  }
   auto claimed = jobs_.ClaimJobs({"w", 30, kT0 + 100, kT0 + 1000});
   std::vector<JobCompletion> completions;
   for (std::size_t i = 0; i < claimed.size(); ++i) {
@@ -196,11 +203,7 @@ TEST_F(JobStoreTest, TotalsFromTheCountTableMatchCountingRows) {
     if (i < 25) completions.push_back(c);  // five stay started
   }
   jobs_.FinishJobs(completions, kT0 + 200);
-  // The first ten jobs expire (but are not swept yet): they vanish from totals.
   auto connection = sqlite::Connection::Open(dir_ / "jobsd.db");
-  connection->Exec("UPDATE jobs SET expires_at = " + std::to_string(kT0 + 300) +
-                   " WHERE created_at < " + std::to_string(kT0 + 10));
-  const Nanos now = kT0 + 300;
   auto count_rows = [&](const std::string& where) {
     auto statement = connection->Prepare("SELECT count(*) FROM jobs WHERE expires_at > " +
                                          std::to_string(now) + where);
