@@ -401,13 +401,7 @@ std::int64_t CountVisible(sqlite::Connection& connection,
 
 }  // namespace
 
-std::uint64_t SqliteJobStore::ChangeVersion() {
-  std::lock_guard lock(version_mutex_);
-  if (version_connection_ == nullptr) version_connection_ = pool_.OpenDetached();
-  auto version = version_connection_->Prepare("PRAGMA data_version");
-  version->Step();
-  return static_cast<std::uint64_t>(version->ColumnInt64(0));
-}
+std::uint64_t SqliteJobStore::ChangeVersion() { return change_counter_.Read(); }
 
 namespace {
 

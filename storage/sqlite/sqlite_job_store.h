@@ -17,6 +17,7 @@
 #include "storage/sqlite/group_writer.h"
 #include "storage/sqlite/job_id_codec.h"
 #include "storage/sqlite/job_retention_range.h"
+#include "storage/sqlite/wal_change_counter.h"
 #include "storage/sqlite/wal_checkpointer.h"
 
 // The order of the job list (GET /v2/jobs): newest first, ties by seq
@@ -104,10 +105,7 @@ class SqliteJobStore final : public JobStore {
   std::int64_t uncounted_inserts_ = 0;
   InsertedRetentions inserted_retentions_;
   GroupWriter writer_;
-  // Only ever asked PRAGMA data_version, which changes when another
-  // connection commits; this one never writes, so every commit counts.
-  std::mutex version_mutex_;
-  std::unique_ptr<sqlite::Connection> version_connection_;  // guarded by version_mutex_
+  WalChangeCounter change_counter_{[this] { return pool_.OpenDetached(); }};
 };
 
 }  // namespace jobsd::storage
