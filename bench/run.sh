@@ -42,6 +42,9 @@ scale_jobs=${BENCH_SCALE_JOBS:-$d_sjobs}
 scale_orders=${BENCH_SCALE_ORDERS:-$d_sorders}
 reps=${BENCH_REPS:-$d_reps}
 wrk_seconds=${BENCH_WRK_SECONDS:-$d_wrk}
+# The concurrent writer of the "while another client creates jobs" rows pauses this long after
+# each answered POST (one connection): some 300-400 jobs/s on this machine.
+writer_delay_ms=${BENCH_WRITER_DELAY_MS:-2}
 lat_seconds=${BENCH_LATENCY_SECONDS:-$d_lat}
 raw_tx=${BENCH_RAW_TX:-$d_raw}
 lat_light=${BENCH_LATENCY_LIGHT_RATE:-100}
@@ -312,6 +315,29 @@ EOF
     fi
     log "http $p rep $rep: list10 c64 $(median "$p.list10.c64.rps") req/s"
   done
+  # The first page while another client creates jobs (one connection, a POST every
+  # writer_delay_ms at most): each new job changes the list, so the cached page is listed again
+  # after every POST. After the other list runs, since the POSTs add jobs.
+  if [[ $with_nginx == yes ]]; then
+    write_post_lua "$work/writer.lua" "$token"
+    echo "function delay() return $writer_delay_ms end" >>"$work/writer.lua"
+    for ((rep = 1; rep <= reps; rep++)); do
+      for size in 10 100; do
+        local writer_report writer_pid
+        wrk -t1 -c1 -d"$((wrk_seconds + 2))s" -s "$work/writer.lua" "$serve_url/v2/jobs" \
+          >"$work/writer.out" &
+        writer_pid=$!
+        sleep 1
+        wrk_run "$p.wlist$size.c64" 64 "$base?page%5Blimit%5D=$size" -H "$auth"
+        wait "$writer_pid"
+        writer_report=$(cat "$work/writer.out")
+        if grep -q "Non-2xx" <<<"$writer_report"; then
+          echo "bench: the writer's POSTs answered errors:" >&2; echo "$writer_report" >&2; exit 1
+        fi
+        add "$p.writer.rps" "$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$writer_report")"
+      done
+    done
+  fi
   # POSTs add jobs, so they come after every list and get run.
   # Deep pages (scale store): random offsets over every job, so no page is cached and SQLite walks
   # the listing index up to the offset; the floor is the bare query (jobsd_queue_bench deeppage).
@@ -536,6 +562,7 @@ if [[ $only =~ \ (queue|http|export|scale)\  ]]; then
   echo "| jobs in the scale store | $scale_jobs | 1000000 | BENCH_SCALE_JOBS |"
   echo "| orders in the scale store | $scale_orders | 5000000 | BENCH_SCALE_ORDERS |"
   echo "| wrk duration per figure | ${wrk_seconds} s | 10 s | BENCH_WRK_SECONDS |"
+  echo "| pause of the concurrent writer after each POST | ${writer_delay_ms} ms | 2 ms | BENCH_WRITER_DELAY_MS |"
   echo
   echo "The default run uses smaller queue, export and scale sizes than the issue's (100,000 jobs,"
   echo "1,000,000 orders, 1,000,000 jobs + 5,000,000 orders) so that it fits in about 10 minutes on"
@@ -602,7 +629,9 @@ if [[ $only =~ \ (queue|http|export|scale)\  ]]; then
   echo "The store does not change during the GET runs, so \`jobsd serve\` answers repeated list queries"
   echo "from its list cache (README, HTTP API); the \"cache mostly missing\" rows ask for random offsets"
   echo "among $((small_jobs - 10)), so nearly every request reads the store and renders the page, as when"
-  echo "jobs keep changing between polls."
+  echo "jobs keep changing between polls. The \"while another client creates jobs\" rows ask for the first"
+  echo "page while one more wrk connection POSTs a job every ${writer_delay_ms} ms at most (the rate it made is in"
+  echo "the row): every new job changes the list, so the page is listed again after each POST."
   echo
   echo "$header"
   for size in 10 100; do
@@ -623,6 +652,12 @@ if [[ $only =~ \ (queue|http|export|scale)\  ]]; then
       "$(m small.miss$size.c64.rps)" "$(m nginx.list$size.c64.rps)" - "—"
     row "GET /v2/jobs page $size, 64 conns, cache mostly missing, p99 (ms)" \
       "$(m small.miss$size.c64.p99)" "$(m nginx.list$size.c64.p99)" - "—"
+  done
+  for size in 10 100; do
+    row "GET /v2/jobs page $size, 64 conns, while another client creates $(m small.writer.rps) jobs/s (req/s)" \
+      "$(m small.wlist$size.c64.rps)" "$(m nginx.list$size.c64.rps)" ge:0.5 "≥ 0.5× nginx"
+    row "GET /v2/jobs page $size, 64 conns, while another client creates jobs, p99 (ms)" \
+      "$(m small.wlist$size.c64.p99)" "$(m nginx.list$size.c64.p99)" - "—"
   done
   row "GET /v2/jobs/{id}, 64 conns (req/s)" "$(m small.get.c64.rps)" "$(m nginx.get.c64.rps)" - "—"
   row "GET /v2/jobs/{id}, 64 conns, p99 (ms)" "$(m small.get.c64.p99)" "$(m nginx.get.c64.p99)" - "—"
