@@ -3,7 +3,8 @@
 // The HTTP server asks for it on every poll of /v2/jobs that it answers
 // from the list cache. Asked through `PRAGMA data_version`, it took a read
 // transaction (two fcntl locks on the -shm file) under a mutex every HTTP
-// thread shared: a tenth of the CPU time of a cached page of 10. In WAL
+// thread shared: 64 connections polling a cached page of 10 got 54-58k
+// answers/s at 22.5 us of server CPU each, and 72-75k at 18 us without. In WAL
 // mode every commit, by any connection of any process, rewrites the header
 // at the start of the -shm file (its frame count, salts, checksums and a
 // change counter), and SQLite keeps that file mapped for each connection.
