@@ -59,7 +59,10 @@ class JobRetentionStoreTest : public ::testing::Test {
         connection_(sqlite::Connection::Open(dir_ / "jobsd.db")) {}
 
   void Insert(std::string id, Nanos created_at, Nanos retention) {
-    NewJob job = testing::MakeTestJob(std::move(id), created_at);
+    // Made at 0: MakeTestJob adds its own retention, which would overflow
+    // past the last storable instant.
+    NewJob job = testing::MakeTestJob(std::move(id), 0);
+    job.created_at = created_at;
     job.expires_at = created_at + retention;
     ASSERT_TRUE(jobs_.InsertJob(job).created);
   }
