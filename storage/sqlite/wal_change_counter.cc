@@ -29,14 +29,16 @@ std::uint64_t WalChangeCounter::Read() {
 
 // As SQLite's readers do (walIndexTryHdr): a writer stores the second copy,
 // then the first; the first read, then the second, agree only when no write
-// was in between. Relaxed loads and an acquire fence: the words are written
-// by SQLite in this or another process, outside anything C++ can order.
+// was in between. The first copy's words are read with acquire loads, so
+// that no read of the second copy moves before them (SQLite puts a memory
+// barrier there; a fence would do the same, but ThreadSanitizer cannot
+// follow fences). The words are written by SQLite, in this or another
+// process, outside anything C++ can order.
 bool WalChangeCounter::ReadHeader(Header& header) const {
   const std::uint32_t* words = header_.load(std::memory_order_acquire);
   if (words == nullptr) return false;
   Header second;
-  for (int i = 0; i < kHeaderWords; ++i) header[i] = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
-  std::atomic_thread_fence(std::memory_order_acquire);
+  for (int i = 0; i < kHeaderWords; ++i) header[i] = __atomic_load_n(&words[i], __ATOMIC_ACQUIRE);
   for (int i = 0; i < kHeaderWords; ++i) {
     second[i] = __atomic_load_n(&words[kHeaderWords + i], __ATOMIC_RELAXED);
   }
